@@ -237,7 +237,10 @@ fn ensure_generator(ws: &Workspace) -> Result<PathBuf> {
                     .into(),
             )
         })?;
-    eprintln!("xtask: installing openapi-generator-cli {GENERATOR_VERSION} into {}", dir.display());
+    eprintln!(
+        "xtask: installing openapi-generator-cli {GENERATOR_VERSION} into {}",
+        dir.display()
+    );
     if dir.exists() {
         fs::remove_dir_all(&dir)?;
     }
@@ -270,9 +273,12 @@ fn ensure_generator(ws: &Workspace) -> Result<PathBuf> {
 
 /// Runs a command, showing its output only when it fails.
 fn run_quiet(cmd: &mut Command, what: &str) -> Result<Output> {
-    let output = cmd
-        .output()
-        .map_err(|e| Failure(format!("{what}: could not start {:?}: {e}", cmd.get_program())))?;
+    let output = cmd.output().map_err(|e| {
+        Failure(format!(
+            "{what}: could not start {:?}: {e}",
+            cmd.get_program()
+        ))
+    })?;
     if output.status.success() {
         Ok(output)
     } else {

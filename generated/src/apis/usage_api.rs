@@ -24,9 +24,9 @@ pub struct GetEnterpriseAgentsUnitsUsageParams {
     pub cursor: Option<String>,
 }
 
-/// struct for passing parameters to the method [`get_test_units_usage`]
+/// struct for passing parameters to the method [`get_tests_units_usage`]
 #[derive(Clone, Debug)]
-pub struct GetTestUnitsUsageParams {
+pub struct GetTestsUnitsUsageParams {
     /// The account group to act in; the caller must be a member of it. Without it, the caller's default account group is used.
     pub aid: Option<String>,
     /// Start of the time range, a full UTC date and time in ISO 8601 form. Used together with `endDate`.
@@ -59,10 +59,10 @@ pub enum GetEnterpriseAgentsUnitsUsageError {
     UnknownValue(serde_json::Value),
 }
 
-/// struct for typed errors of method [`get_test_units_usage`]
+/// struct for typed errors of method [`get_tests_units_usage`]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(untagged)]
-pub enum GetTestUnitsUsageError {
+pub enum GetTestsUnitsUsageError {
     Status400(models::ValidationError),
     Status401(models::UnauthorizedError),
     Status403(models::Error),
@@ -140,10 +140,10 @@ pub async fn get_enterprise_agents_units_usage(
 }
 
 /// Lists, one entry per test, the cloud and enterprise agent units used in a time range, or in the current billing period when no range is given. An enterprise agent's units are split over the account groups whose tests run on it (the `/usage` operation books them all to the agent's primary account group instead). Only for organizations on usage-based pricing. The listing is paginated: follow `_links.next` until it is absent.
-pub async fn get_test_units_usage(
+pub async fn get_tests_units_usage(
     configuration: &configuration::Configuration,
-    params: GetTestUnitsUsageParams,
-) -> Result<models::TestsUsage, Error<GetTestUnitsUsageError>> {
+    params: GetTestsUnitsUsageParams,
+) -> Result<models::TestsUsage, Error<GetTestsUnitsUsageError>> {
     let uri_str = format!("{}/usage/units/tests", configuration.base_path);
     let mut req_builder = configuration.client.request(reqwest::Method::GET, &uri_str);
 
@@ -186,7 +186,7 @@ pub async fn get_test_units_usage(
         }
     } else {
         let content = resp.text().await?;
-        let entity: Option<GetTestUnitsUsageError> = serde_json::from_str(&content).ok();
+        let entity: Option<GetTestsUnitsUsageError> = serde_json::from_str(&content).ok();
         Err(Error::ResponseError(ResponseContent {
             status,
             content,
