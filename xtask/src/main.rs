@@ -105,9 +105,7 @@ impl Workspace {
         self.root.join("generated")
     }
     fn tools(&self) -> PathBuf {
-        self.root
-            .join("target/tools")
-            .join(format!("openapi-generator-cli-{GENERATOR_VERSION}"))
+        self.root.join("target/tools").join(format!("openapi-generator-cli-{GENERATOR_VERSION}"))
     }
     fn scratch(&self) -> PathBuf {
         self.root.join("target/xtask-codegen")
@@ -120,12 +118,7 @@ fn codegen(mode: Mode) -> Result<()> {
     let jar = ensure_generator(&ws)?;
 
     run_quiet(
-        Command::new(&java)
-            .arg("-jar")
-            .arg(&jar)
-            .arg("validate")
-            .arg("-i")
-            .arg(ws.spec()),
+        Command::new(&java).arg("-jar").arg(&jar).arg("validate").arg("-i").arg(ws.spec()),
         "validating openapi/usage.yaml",
     )?;
 
@@ -157,10 +150,7 @@ fn codegen(mode: Mode) -> Result<()> {
         }
     }
     run_quiet(
-        Command::new("rustfmt")
-            .arg("--edition")
-            .arg(GENERATED_EDITION)
-            .arg(out.join("src/lib.rs")),
+        Command::new("rustfmt").arg("--edition").arg(GENERATED_EDITION).arg(out.join("src/lib.rs")),
         "formatting the generated crate",
     )?;
 
@@ -184,10 +174,7 @@ fn codegen(mode: Mode) -> Result<()> {
                 println!("generated/ is up to date with openapi/usage.yaml");
                 Ok(())
             } else {
-                let list: Vec<String> = differing
-                    .iter()
-                    .map(|f| format!("  generated/{f}"))
-                    .collect();
+                let list: Vec<String> = differing.iter().map(|f| format!("  generated/{f}")).collect();
                 Err(Failure(format!(
                     "generated/ is not what openapi/usage.yaml and openapi-generator {GENERATOR_VERSION} produce; \
                      these files differ:\n{}\nRun `cargo xtask codegen` (never edit generated/ by hand).",
@@ -224,12 +211,7 @@ fn ensure_generator(ws: &Workspace) -> Result<PathBuf> {
     }
     let python = ["python3", "python"]
         .into_iter()
-        .find(|p| {
-            Command::new(p)
-                .args(["-m", "pip", "--version"])
-                .output()
-                .is_ok_and(|o| o.status.success())
-        })
+        .find(|p| Command::new(p).args(["-m", "pip", "--version"]).output().is_ok_and(|o| o.status.success()))
         .ok_or_else(|| {
             Failure(
                 "no Python with pip found; it is needed once to fetch openapi-generator-cli \
@@ -237,10 +219,7 @@ fn ensure_generator(ws: &Workspace) -> Result<PathBuf> {
                     .into(),
             )
         })?;
-    eprintln!(
-        "xtask: installing openapi-generator-cli {GENERATOR_VERSION} into {}",
-        dir.display()
-    );
+    eprintln!("xtask: installing openapi-generator-cli {GENERATOR_VERSION} into {}", dir.display());
     if dir.exists() {
         fs::remove_dir_all(&dir)?;
     }
@@ -273,12 +252,8 @@ fn ensure_generator(ws: &Workspace) -> Result<PathBuf> {
 
 /// Runs a command, showing its output only when it fails.
 fn run_quiet(cmd: &mut Command, what: &str) -> Result<Output> {
-    let output = cmd.output().map_err(|e| {
-        Failure(format!(
-            "{what}: could not start {:?}: {e}",
-            cmd.get_program()
-        ))
-    })?;
+    let output =
+        cmd.output().map_err(|e| Failure(format!("{what}: could not start {:?}: {e}", cmd.get_program())))?;
     if output.status.success() {
         Ok(output)
     } else {

@@ -31,10 +31,7 @@ pub struct ApiKey {
 
 impl std::fmt::Debug for ApiKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ApiKey")
-            .field("prefix", &self.prefix)
-            .field("key", &"[REDACTED]")
-            .finish()
+        f.debug_struct("ApiKey").field("prefix", &self.prefix).field("key", &"[REDACTED]").finish()
     }
 }
 
@@ -48,18 +45,13 @@ impl std::fmt::Debug for Configuration {
         debug
             .field(
                 "basic_auth",
-                &self.basic_auth.as_ref().map(|(username, password)| {
-                    (username, password.as_ref().map(|_| "[REDACTED]"))
-                }),
+                &self
+                    .basic_auth
+                    .as_ref()
+                    .map(|(username, password)| (username, password.as_ref().map(|_| "[REDACTED]"))),
             )
-            .field(
-                "oauth_access_token",
-                &self.oauth_access_token.as_ref().map(|_| "[REDACTED]"),
-            )
-            .field(
-                "bearer_access_token",
-                &self.bearer_access_token.as_ref().map(|_| "[REDACTED]"),
-            )
+            .field("oauth_access_token", &self.oauth_access_token.as_ref().map(|_| "[REDACTED]"))
+            .field("bearer_access_token", &self.bearer_access_token.as_ref().map(|_| "[REDACTED]"))
             .field("api_key", &self.api_key);
         debug.finish()
     }

@@ -24,10 +24,9 @@ impl<T> fmt::Display for Error<T> {
             Error::Reqwest(e) => ("reqwest", e.to_string()),
             Error::ReqwestMiddleware(e) => ("reqwest-middleware", e.to_string()),
             Error::Serde(e) => ("serde", e.to_string()),
-            Error::SerdePathToError(e) => (
-                "serde",
-                format!("{}: {}", e.path().to_string(), e.inner().to_string()),
-            ),
+            Error::SerdePathToError(e) => {
+                ("serde", format!("{}: {}", e.path().to_string(), e.inner().to_string()))
+            }
             Error::Io(e) => ("IO", e.to_string()),
             Error::ResponseError(e) => ("response", format!("status code {}", e.status)),
         };
@@ -88,21 +87,15 @@ pub fn parse_deep_object(prefix: &str, value: &serde_json::Value) -> Vec<(String
 
         for (key, value) in object {
             match value {
-                serde_json::Value::Object(_) => params.append(&mut parse_deep_object(
-                    &format!("{}[{}]", prefix, key),
-                    value,
-                )),
+                serde_json::Value::Object(_) => {
+                    params.append(&mut parse_deep_object(&format!("{}[{}]", prefix, key), value))
+                }
                 serde_json::Value::Array(array) => {
                     for (i, value) in array.iter().enumerate() {
-                        params.append(&mut parse_deep_object(
-                            &format!("{}[{}][{}]", prefix, key, i),
-                            value,
-                        ));
+                        params.append(&mut parse_deep_object(&format!("{}[{}][{}]", prefix, key, i), value));
                     }
                 }
-                serde_json::Value::String(s) => {
-                    params.push((format!("{}[{}]", prefix, key), s.clone()))
-                }
+                serde_json::Value::String(s) => params.push((format!("{}[{}]", prefix, key), s.clone())),
                 _ => params.push((format!("{}[{}]", prefix, key), value.to_string())),
             }
         }

@@ -108,9 +108,7 @@ pub async fn assign_organizations_account_groups_quotas(
     params: AssignOrganizationsAccountGroupsQuotasParams,
 ) -> Result<models::OrganizationsQuotasAssign, Error<AssignOrganizationsAccountGroupsQuotasError>> {
     let uri_str = format!("{}/quotas/account-groups/assign", configuration.base_path);
-    let mut req_builder = configuration
-        .client
-        .request(reqwest::Method::POST, &uri_str);
+    let mut req_builder = configuration.client.request(reqwest::Method::POST, &uri_str);
 
     if let Some(ref user_agent) = configuration.user_agent {
         req_builder = req_builder.header(reqwest::header::USER_AGENT, user_agent.clone());
@@ -140,13 +138,8 @@ pub async fn assign_organizations_account_groups_quotas(
         }
     } else {
         let content = resp.text().await?;
-        let entity: Option<AssignOrganizationsAccountGroupsQuotasError> =
-            serde_json::from_str(&content).ok();
-        Err(Error::ResponseError(ResponseContent {
-            status,
-            content,
-            entity,
-        }))
+        let entity: Option<AssignOrganizationsAccountGroupsQuotasError> = serde_json::from_str(&content).ok();
+        Err(Error::ResponseError(ResponseContent { status, content, entity }))
     }
 }
 
@@ -156,9 +149,7 @@ pub async fn assign_organizations_quotas(
     params: AssignOrganizationsQuotasParams,
 ) -> Result<models::QuotasAssignResponse, Error<AssignOrganizationsQuotasError>> {
     let uri_str = format!("{}/quotas/assign", configuration.base_path);
-    let mut req_builder = configuration
-        .client
-        .request(reqwest::Method::POST, &uri_str);
+    let mut req_builder = configuration.client.request(reqwest::Method::POST, &uri_str);
 
     if let Some(ref user_agent) = configuration.user_agent {
         req_builder = req_builder.header(reqwest::header::USER_AGENT, user_agent.clone());
@@ -189,11 +180,7 @@ pub async fn assign_organizations_quotas(
     } else {
         let content = resp.text().await?;
         let entity: Option<AssignOrganizationsQuotasError> = serde_json::from_str(&content).ok();
-        Err(Error::ResponseError(ResponseContent {
-            status,
-            content,
-            entity,
-        }))
+        Err(Error::ResponseError(ResponseContent { status, content, entity }))
     }
 }
 
@@ -232,11 +219,7 @@ pub async fn get_quotas(
     } else {
         let content = resp.text().await?;
         let entity: Option<GetQuotasError> = serde_json::from_str(&content).ok();
-        Err(Error::ResponseError(ResponseContent {
-            status,
-            content,
-            entity,
-        }))
+        Err(Error::ResponseError(ResponseContent { status, content, entity }))
     }
 }
 
@@ -246,9 +229,7 @@ pub async fn unassign_organizations_account_groups_quotas(
     params: UnassignOrganizationsAccountGroupsQuotasParams,
 ) -> Result<(), Error<UnassignOrganizationsAccountGroupsQuotasError>> {
     let uri_str = format!("{}/quotas/account-groups/unassign", configuration.base_path);
-    let mut req_builder = configuration
-        .client
-        .request(reqwest::Method::POST, &uri_str);
+    let mut req_builder = configuration.client.request(reqwest::Method::POST, &uri_str);
 
     if let Some(ref user_agent) = configuration.user_agent {
         req_builder = req_builder.header(reqwest::header::USER_AGENT, user_agent.clone());
@@ -269,11 +250,7 @@ pub async fn unassign_organizations_account_groups_quotas(
         let content = resp.text().await?;
         let entity: Option<UnassignOrganizationsAccountGroupsQuotasError> =
             serde_json::from_str(&content).ok();
-        Err(Error::ResponseError(ResponseContent {
-            status,
-            content,
-            entity,
-        }))
+        Err(Error::ResponseError(ResponseContent { status, content, entity }))
     }
 }
 
@@ -283,9 +260,7 @@ pub async fn unassign_organizations_quotas(
     params: UnassignOrganizationsQuotasParams,
 ) -> Result<(), Error<UnassignOrganizationsQuotasError>> {
     let uri_str = format!("{}/quotas/unassign", configuration.base_path);
-    let mut req_builder = configuration
-        .client
-        .request(reqwest::Method::POST, &uri_str);
+    let mut req_builder = configuration.client.request(reqwest::Method::POST, &uri_str);
 
     if let Some(ref user_agent) = configuration.user_agent {
         req_builder = req_builder.header(reqwest::header::USER_AGENT, user_agent.clone());
@@ -305,10 +280,6 @@ pub async fn unassign_organizations_quotas(
     } else {
         let content = resp.text().await?;
         let entity: Option<UnassignOrganizationsQuotasError> = serde_json::from_str(&content).ok();
-        Err(Error::ResponseError(ResponseContent {
-            status,
-            content,
-            entity,
-        }))
+        Err(Error::ResponseError(ResponseContent { status, content, entity }))
     }
 }

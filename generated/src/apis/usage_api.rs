@@ -129,13 +129,8 @@ pub async fn get_enterprise_agents_units_usage(
         }
     } else {
         let content = resp.text().await?;
-        let entity: Option<GetEnterpriseAgentsUnitsUsageError> =
-            serde_json::from_str(&content).ok();
-        Err(Error::ResponseError(ResponseContent {
-            status,
-            content,
-            entity,
-        }))
+        let entity: Option<GetEnterpriseAgentsUnitsUsageError> = serde_json::from_str(&content).ok();
+        Err(Error::ResponseError(ResponseContent { status, content, entity }))
     }
 }
 
@@ -187,11 +182,7 @@ pub async fn get_tests_units_usage(
     } else {
         let content = resp.text().await?;
         let entity: Option<GetTestsUnitsUsageError> = serde_json::from_str(&content).ok();
-        Err(Error::ResponseError(ResponseContent {
-            status,
-            content,
-            entity,
-        }))
+        Err(Error::ResponseError(ResponseContent { status, content, entity }))
     }
 }
 
@@ -253,10 +244,6 @@ pub async fn get_usage(
     } else {
         let content = resp.text().await?;
         let entity: Option<GetUsageError> = serde_json::from_str(&content).ok();
-        Err(Error::ResponseError(ResponseContent {
-            status,
-            content,
-            entity,
-        }))
+        Err(Error::ResponseError(ResponseContent { status, content, entity }))
     }
 }

@@ -25,9 +25,6 @@ pub struct AccountGroupQuota {
 impl AccountGroupQuota {
     /// The unit quota of one account group.
     pub fn new() -> AccountGroupQuota {
-        AccountGroupQuota {
-            value: None,
-            aid: None,
-        }
+        AccountGroupQuota { value: None, aid: None }
     }
 }

@@ -25,9 +25,6 @@ pub struct AllocationUnitUsageBreakdown {
 impl AllocationUnitUsageBreakdown {
     /// Units allocated to one product.
     pub fn new() -> AllocationUnitUsageBreakdown {
-        AllocationUnitUsageBreakdown {
-            product_name: None,
-            allocated_units: None,
-        }
+        AllocationUnitUsageBreakdown { product_name: None, allocated_units: None }
     }
 }

@@ -21,20 +21,13 @@ pub struct EndpointAgentsEmbedded {
     #[serde(rename = "accountGroupName", skip_serializing_if = "Option::is_none")]
     pub account_group_name: Option<String>,
     /// Embedded endpoint agents the account group used in the period.
-    #[serde(
-        rename = "endpointAgentsEmbeddedUsed",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "endpointAgentsEmbeddedUsed", skip_serializing_if = "Option::is_none")]
     pub endpoint_agents_embedded_used: Option<i64>,
 }
 
 impl EndpointAgentsEmbedded {
     /// Embedded endpoint agents of one account group.
     pub fn new() -> EndpointAgentsEmbedded {
-        EndpointAgentsEmbedded {
-            aid: None,
-            account_group_name: None,
-            endpoint_agents_embedded_used: None,
-        }
+        EndpointAgentsEmbedded { aid: None, account_group_name: None, endpoint_agents_embedded_used: None }
     }
 }

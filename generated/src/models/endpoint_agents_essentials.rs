@@ -21,10 +21,7 @@ pub struct EndpointAgentsEssentials {
     #[serde(rename = "accountGroupName", skip_serializing_if = "Option::is_none")]
     pub account_group_name: Option<String>,
     /// Endpoint agents essentials the account group used in the period.
-    #[serde(
-        rename = "endpointAgentsEssentialsUsed",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "endpointAgentsEssentialsUsed", skip_serializing_if = "Option::is_none")]
     pub endpoint_agents_essentials_used: Option<i64>,
 }
 

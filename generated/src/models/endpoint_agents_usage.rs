@@ -28,10 +28,6 @@ pub struct EndpointAgentsUsage {
 impl EndpointAgentsUsage {
     /// Endpoint agents of one account group.
     pub fn new() -> EndpointAgentsUsage {
-        EndpointAgentsUsage {
-            aid: None,
-            account_group_name: None,
-            endpoint_agents_used: None,
-        }
+        EndpointAgentsUsage { aid: None, account_group_name: None, endpoint_agents_used: None }
     }
 }

@@ -27,16 +27,10 @@ pub struct EnterpriseAgentUnits {
     #[serde(rename = "agentName", skip_serializing_if = "Option::is_none")]
     pub agent_name: Option<String>,
     /// Enterprise units used in the period.
-    #[serde(
-        rename = "enterpriseUnitsUsed",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "enterpriseUnitsUsed", skip_serializing_if = "Option::is_none")]
     pub enterprise_units_used: Option<i64>,
     /// Enterprise units expected by the end of the period; updated hourly; non-zero only with metered billing.
-    #[serde(
-        rename = "enterpriseUnitsProjected",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "enterpriseUnitsProjected", skip_serializing_if = "Option::is_none")]
     pub enterprise_units_projected: Option<i64>,
 }
 

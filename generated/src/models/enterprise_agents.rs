@@ -21,20 +21,13 @@ pub struct EnterpriseAgents {
     #[serde(rename = "accountGroupName", skip_serializing_if = "Option::is_none")]
     pub account_group_name: Option<String>,
     /// Enterprise agents the account group used in the period.
-    #[serde(
-        rename = "enterpriseAgentsUsed",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "enterpriseAgentsUsed", skip_serializing_if = "Option::is_none")]
     pub enterprise_agents_used: Option<i64>,
 }
 
 impl EnterpriseAgents {
     /// Enterprise agents of one account group.
     pub fn new() -> EnterpriseAgents {
-        EnterpriseAgents {
-            aid: None,
-            account_group_name: None,
-            enterprise_agents_used: None,
-        }
+        EnterpriseAgents { aid: None, account_group_name: None, enterprise_agents_used: None }
     }
 }

@@ -23,9 +23,6 @@ pub struct EnterpriseAgentsUsage {
 impl EnterpriseAgentsUsage {
     /// One page of enterprise agent units.
     pub fn new() -> EnterpriseAgentsUsage {
-        EnterpriseAgentsUsage {
-            breakdowns: None,
-            _links: None,
-        }
+        EnterpriseAgentsUsage { breakdowns: None, _links: None }
     }
 }

@@ -34,12 +34,6 @@ pub struct Error {
 impl Error {
     /// A problem report (RFC 7807).
     pub fn new() -> Error {
-        Error {
-            r#type: None,
-            title: None,
-            status: None,
-            detail: None,
-            instance: None,
-        }
+        Error { r#type: None, title: None, status: None, detail: None, instance: None }
     }
 }

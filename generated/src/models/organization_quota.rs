@@ -25,9 +25,6 @@ pub struct OrganizationQuota {
 impl OrganizationQuota {
     /// The unit quota of one organization.
     pub fn new(value: i64) -> OrganizationQuota {
-        OrganizationQuota {
-            value,
-            org_id: None,
-        }
+        OrganizationQuota { value, org_id: None }
     }
 }

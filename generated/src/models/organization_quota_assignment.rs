@@ -25,9 +25,6 @@ pub struct OrganizationQuotaAssignment {
 impl OrganizationQuotaAssignment {
     /// Account group quotas to set in one organization.
     pub fn new() -> OrganizationQuotaAssignment {
-        OrganizationQuotaAssignment {
-            org_id: None,
-            account_groups: None,
-        }
+        OrganizationQuotaAssignment { org_id: None, account_groups: None }
     }
 }

@@ -25,9 +25,6 @@ pub struct OrganizationQuotaUnassignment {
 impl OrganizationQuotaUnassignment {
     /// Account groups of one organization whose quota to remove.
     pub fn new() -> OrganizationQuotaUnassignment {
-        OrganizationQuotaUnassignment {
-            org_id: None,
-            account_groups: None,
-        }
+        OrganizationQuotaUnassignment { org_id: None, account_groups: None }
     }
 }

@@ -21,8 +21,6 @@ pub struct OrganizationsQuotasAssign {
 impl OrganizationsQuotasAssign {
     /// Account group quotas to set, by organization.
     pub fn new() -> OrganizationsQuotasAssign {
-        OrganizationsQuotasAssign {
-            organizations: None,
-        }
+        OrganizationsQuotasAssign { organizations: None }
     }
 }

@@ -21,8 +21,6 @@ pub struct OrganizationsQuotasUnassign {
 impl OrganizationsQuotasUnassign {
     /// Account group quotas to remove, by organization.
     pub fn new() -> OrganizationsQuotasUnassign {
-        OrganizationsQuotasUnassign {
-            organizations: None,
-        }
+        OrganizationsQuotasUnassign { organizations: None }
     }
 }

@@ -25,10 +25,6 @@ pub struct PaginationLinks {
 impl PaginationLinks {
     /// Links of one page of a listing.
     pub fn new() -> PaginationLinks {
-        PaginationLinks {
-            previous: None,
-            next: None,
-            param_self: None,
-        }
+        PaginationLinks { previous: None, next: None, param_self: None }
     }
 }

@@ -23,9 +23,6 @@ pub struct Quota {
 impl Quota {
     /// The quota of one organization and those of its account groups.
     pub fn new() -> Quota {
-        Quota {
-            organization_quota: None,
-            account_group_quotas: None,
-        }
+        Quota { organization_quota: None, account_group_quotas: None }
     }
 }

@@ -23,9 +23,6 @@ pub struct Quotas {
 impl Quotas {
     /// The answer of `GET /quotas`.
     pub fn new() -> Quotas {
-        Quotas {
-            quotas: None,
-            _links: None,
-        }
+        Quotas { quotas: None, _links: None }
     }
 }

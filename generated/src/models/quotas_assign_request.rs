@@ -21,8 +21,6 @@ pub struct QuotasAssignRequest {
 impl QuotasAssignRequest {
     /// Organization quotas to set.
     pub fn new() -> QuotasAssignRequest {
-        QuotasAssignRequest {
-            organizations: None,
-        }
+        QuotasAssignRequest { organizations: None }
     }
 }

@@ -21,8 +21,6 @@ pub struct QuotasAssignResponse {
 impl QuotasAssignResponse {
     /// Organization quotas that were set.
     pub fn new() -> QuotasAssignResponse {
-        QuotasAssignResponse {
-            organizations: None,
-        }
+        QuotasAssignResponse { organizations: None }
     }
 }

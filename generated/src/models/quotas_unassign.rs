@@ -22,8 +22,6 @@ pub struct QuotasUnassign {
 impl QuotasUnassign {
     /// Organizations whose quota to remove.
     pub fn new() -> QuotasUnassign {
-        QuotasUnassign {
-            organizations: None,
-        }
+        QuotasUnassign { organizations: None }
     }
 }

@@ -33,10 +33,7 @@ pub struct TestUsage {
     #[serde(rename = "cloudUnitsUsed", skip_serializing_if = "Option::is_none")]
     pub cloud_units_used: Option<i64>,
     /// Cloud units the test is expected to use by the end of the period; updated hourly, absent for a new test until first computed.
-    #[serde(
-        rename = "cloudUnitsProjected",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "cloudUnitsProjected", skip_serializing_if = "Option::is_none")]
     pub cloud_units_projected: Option<i64>,
 }
 

@@ -23,9 +23,6 @@ pub struct TestsUsage {
 impl TestsUsage {
     /// One page of units by test.
     pub fn new() -> TestsUsage {
-        TestsUsage {
-            breakdowns: None,
-            _links: None,
-        }
+        TestsUsage { breakdowns: None, _links: None }
     }
 }

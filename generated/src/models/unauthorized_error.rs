@@ -25,9 +25,6 @@ pub struct UnauthorizedError {
 impl UnauthorizedError {
     /// Why authentication failed (OAuth 2 style).
     pub fn new() -> UnauthorizedError {
-        UnauthorizedError {
-            error: None,
-            error_description: None,
-        }
+        UnauthorizedError { error: None, error_description: None }
     }
 }

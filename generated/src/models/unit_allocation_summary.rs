@@ -27,10 +27,6 @@ pub struct UnitAllocationSummary {
 impl UnitAllocationSummary {
     /// Units allocated to products, and their total.
     pub fn new() -> UnitAllocationSummary {
-        UnitAllocationSummary {
-            used: None,
-            projected: None,
-            allocations: None,
-        }
+        UnitAllocationSummary { used: None, projected: None, allocations: None }
     }
 }

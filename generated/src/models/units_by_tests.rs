@@ -21,25 +21,16 @@ pub struct UnitsByTests {
     #[serde(rename = "accountGroupName", skip_serializing_if = "Option::is_none")]
     pub account_group_name: Option<String>,
     /// Units used by the enterprise agents that run the test.
-    #[serde(
-        rename = "enterpriseUnitsUsed",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "enterpriseUnitsUsed", skip_serializing_if = "Option::is_none")]
     pub enterprise_units_used: Option<i64>,
     /// Enterprise units the test is expected to use by the end of the period.
-    #[serde(
-        rename = "enterpriseUnitsProjected",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "enterpriseUnitsProjected", skip_serializing_if = "Option::is_none")]
     pub enterprise_units_projected: Option<i64>,
     /// Units used by the cloud agents that run the test.
     #[serde(rename = "cloudUnitsUsed", skip_serializing_if = "Option::is_none")]
     pub cloud_units_used: Option<i64>,
     /// Cloud units the test is expected to use by the end of the period.
-    #[serde(
-        rename = "cloudUnitsProjected",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "cloudUnitsProjected", skip_serializing_if = "Option::is_none")]
     pub cloud_units_projected: Option<i64>,
     /// ID of the test.
     #[serde(rename = "testId", skip_serializing_if = "Option::is_none")]

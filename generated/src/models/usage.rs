@@ -23,9 +23,6 @@ pub struct Usage {
 impl Usage {
     /// The answer of `GET /usage`.
     pub fn new() -> Usage {
-        Usage {
-            usage: None,
-            _links: None,
-        }
+        Usage { usage: None, _links: None }
     }
 }

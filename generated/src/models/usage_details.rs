@@ -20,79 +20,43 @@ pub struct UsageDetails {
     #[serde(rename = "cloudUnitsUsed", skip_serializing_if = "Option::is_none")]
     pub cloud_units_used: Option<i64>,
     /// Cloud units expected by the end of the period, from use so far and the enabled tests; updated hourly.
-    #[serde(
-        rename = "cloudUnitsProjected",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "cloudUnitsProjected", skip_serializing_if = "Option::is_none")]
     pub cloud_units_projected: Option<i64>,
     /// Cloud units expected in the next period, from the enabled tests; updated hourly.
-    #[serde(
-        rename = "cloudUnitsNextBillingPeriod",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "cloudUnitsNextBillingPeriod", skip_serializing_if = "Option::is_none")]
     pub cloud_units_next_billing_period: Option<i64>,
     /// Enterprise units used in the period; non-zero only with metered billing.
-    #[serde(
-        rename = "enterpriseUnitsUsed",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "enterpriseUnitsUsed", skip_serializing_if = "Option::is_none")]
     pub enterprise_units_used: Option<i64>,
     /// Enterprise units expected by the end of the period; updated hourly; non-zero only with metered billing.
-    #[serde(
-        rename = "enterpriseUnitsProjected",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "enterpriseUnitsProjected", skip_serializing_if = "Option::is_none")]
     pub enterprise_units_projected: Option<i64>,
     /// Enterprise units expected in the next period; updated hourly; non-zero only with metered billing.
-    #[serde(
-        rename = "enterpriseUnitsNextBillingPeriod",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "enterpriseUnitsNextBillingPeriod", skip_serializing_if = "Option::is_none")]
     pub enterprise_units_next_billing_period: Option<i64>,
     /// Connected device units used in the period.
-    #[serde(
-        rename = "connectedDevicesUnitsUsed",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "connectedDevicesUnitsUsed", skip_serializing_if = "Option::is_none")]
     pub connected_devices_units_used: Option<i64>,
     /// Connected device units expected by the end of the period; updated hourly.
-    #[serde(
-        rename = "connectedDevicesUnitsProjected",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "connectedDevicesUnitsProjected", skip_serializing_if = "Option::is_none")]
     pub connected_devices_units_projected: Option<i64>,
     /// Connected device units expected in the next period; updated hourly.
-    #[serde(
-        rename = "connectedDevicesUnitsNextBillingPeriod",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "connectedDevicesUnitsNextBillingPeriod", skip_serializing_if = "Option::is_none")]
     pub connected_devices_units_next_billing_period: Option<i64>,
     /// Endpoint agents used, the most enabled in any one hour of the period (disabled agents do not count).
     #[serde(rename = "endpointAgentsUsed", skip_serializing_if = "Option::is_none")]
     pub endpoint_agents_used: Option<i64>,
     /// Endpoint agents essentials used, counted like `endpointAgentsUsed`.
-    #[serde(
-        rename = "endpointAgentsEssentialsUsed",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "endpointAgentsEssentialsUsed", skip_serializing_if = "Option::is_none")]
     pub endpoint_agents_essentials_used: Option<i64>,
     /// Embedded endpoint agents used, counted like `endpointAgentsUsed`.
-    #[serde(
-        rename = "endpointAgentsEmbeddedUsed",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "endpointAgentsEmbeddedUsed", skip_serializing_if = "Option::is_none")]
     pub endpoint_agents_embedded_used: Option<i64>,
     /// Enterprise agents used, counted like `endpointAgentsUsed`.
-    #[serde(
-        rename = "enterpriseAgentsUsed",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "enterpriseAgentsUsed", skip_serializing_if = "Option::is_none")]
     pub enterprise_agents_used: Option<i64>,
     /// Enterprise units used and projected by each agent this month (with `expand=enterprise-agent-unit`).
-    #[serde(
-        rename = "enterpriseAgentUnits",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "enterpriseAgentUnits", skip_serializing_if = "Option::is_none")]
     pub enterprise_agent_units: Option<Vec<models::EnterpriseAgentUnits>>,
     /// Units used and projected by each test this month (with `expand=test`).
     #[serde(rename = "tests", skip_serializing_if = "Option::is_none")]
@@ -101,16 +65,10 @@ pub struct UsageDetails {
     #[serde(rename = "endpointAgents", skip_serializing_if = "Option::is_none")]
     pub endpoint_agents: Option<Vec<models::EndpointAgentsUsage>>,
     /// Endpoint agents essentials by account group (with `expand=endpoint-agent-essential`).
-    #[serde(
-        rename = "endpointAgentsEssentials",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "endpointAgentsEssentials", skip_serializing_if = "Option::is_none")]
     pub endpoint_agents_essentials: Option<Vec<models::EndpointAgentsEssentials>>,
     /// Embedded endpoint agents by account group (with `expand=endpoint-agent-embedded`).
-    #[serde(
-        rename = "endpointAgentsEmbedded",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "endpointAgentsEmbedded", skip_serializing_if = "Option::is_none")]
     pub endpoint_agents_embedded: Option<Vec<models::EndpointAgentsEmbedded>>,
     /// Enterprise agents by account group (with `expand=enterprise-agent`).
     #[serde(rename = "enterpriseAgents", skip_serializing_if = "Option::is_none")]

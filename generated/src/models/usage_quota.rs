@@ -24,34 +24,19 @@ pub struct UsageQuota {
     #[serde(rename = "cloudUnitsIncluded", skip_serializing_if = "Option::is_none")]
     pub cloud_units_included: Option<i64>,
     /// Device agents (connected devices) the contract includes each month.
-    #[serde(
-        rename = "deviceAgentsIncluded",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "deviceAgentsIncluded", skip_serializing_if = "Option::is_none")]
     pub device_agents_included: Option<i64>,
     /// Endpoint agents the contract includes each month.
-    #[serde(
-        rename = "endpointAgentsIncluded",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "endpointAgentsIncluded", skip_serializing_if = "Option::is_none")]
     pub endpoint_agents_included: Option<i64>,
     /// Endpoint agents essentials the contract includes each month.
-    #[serde(
-        rename = "endpointAgentsEssentialsIncluded",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "endpointAgentsEssentialsIncluded", skip_serializing_if = "Option::is_none")]
     pub endpoint_agents_essentials_included: Option<i64>,
     /// Embedded endpoint agents the contract includes each month.
-    #[serde(
-        rename = "endpointAgentsEmbeddedIncluded",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "endpointAgentsEmbeddedIncluded", skip_serializing_if = "Option::is_none")]
     pub endpoint_agents_embedded_included: Option<i64>,
     /// Enterprise agents the contract includes each month; non-zero only with legacy billing.
-    #[serde(
-        rename = "enterpriseAgentsIncluded",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "enterpriseAgentsIncluded", skip_serializing_if = "Option::is_none")]
     pub enterprise_agents_included: Option<i64>,
 }
 

@@ -28,10 +28,6 @@ pub struct ValidationErrorItem {
 impl ValidationErrorItem {
     /// One invalid value of a request.
     pub fn new() -> ValidationErrorItem {
-        ValidationErrorItem {
-            code: None,
-            field: None,
-            message: None,
-        }
+        ValidationErrorItem { code: None, field: None, message: None }
     }
 }

@@ -1,0 +1,490 @@
+//! The crate's one error type, [`Error`], and the details of an API error, [`ApiError`].
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::rate_limit::RateLimit;
+
+/// Everything that can go wrong in this crate.
+///
+/// Errors are `Send + Sync + 'static`, chain their causes through
+/// [`source()`](std::error::Error::source), and never contain the bearer token.
+///
+/// ```
+/// use thousandeyes_usage::Error;
+///
+/// fn explain(err: &Error) -> String {
+///     match err {
+///         Error::Api(api) if api.is_rate_limited() => {
+///             format!("rate limited, retry after {:?}", api.retry_after())
+///         }
+///         Error::Api(api) => format!("HTTP {}: {}", api.status(), api.summary()),
+///         Error::InvalidInput { field, .. } => format!("fix the value of {field}"),
+///         other => other.to_string(),
+///     }
+/// }
+/// # let _ = explain;
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// A value given to a builder is invalid; nothing was sent.
+    InvalidInput {
+        /// The parameter or field, as named in the builder (`aid`, `start`, ...).
+        field: &'static str,
+        /// The rejected value, as given (never a secret).
+        value: String,
+        /// Why it was rejected.
+        reason: String,
+    },
+    /// The client could not be configured (a builder setting or a `TE_*` variable).
+    Config {
+        /// The setting or environment variable at fault.
+        setting: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The API answered with an error status (4xx or 5xx, or an unexpected 3xx).
+    Api(Box<ApiError>),
+    /// No answer arrived within the configured timeout.
+    Timeout {
+        /// The operation, by its OpenAPI operationId.
+        operation: &'static str,
+        /// How long the client waited.
+        after: Duration,
+    },
+    /// The request could not be sent or the answer could not be read (connection refused,
+    /// reset, TLS failure, truncated body, ...).
+    Transport {
+        /// The operation, by its OpenAPI operationId.
+        operation: &'static str,
+        /// The underlying error.
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
+    /// A successful answer whose JSON body does not have the documented shape.
+    Decode {
+        /// The operation, by its OpenAPI operationId.
+        operation: &'static str,
+        /// The JSON path where decoding failed (`breakdowns[3].cloudUnitsUsed`).
+        path: String,
+        /// What was wrong there.
+        message: String,
+        /// The start of the body, bounded in length.
+        excerpt: String,
+    },
+    /// A successful answer that is not JSON (an HTML page from a proxy, say) or has no body where
+    /// one is required.
+    UnexpectedBody {
+        /// The operation, by its OpenAPI operationId.
+        operation: &'static str,
+        /// The HTTP status of the answer.
+        status: u16,
+        /// The answer's `Content-Type`, if any.
+        content_type: Option<String>,
+        /// The start of the body, bounded in length (empty when there was no body).
+        excerpt: String,
+    },
+    /// The answer's body is larger than the configured limit; reading stopped there.
+    BodyTooLarge {
+        /// The operation, by its OpenAPI operationId.
+        operation: &'static str,
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// A paginated listing went wrong in a way the server is to blame for (a cursor that repeats).
+    Pagination {
+        /// The operation, by its OpenAPI operationId.
+        operation: &'static str,
+        /// The cursor at fault.
+        cursor: String,
+        /// Pages received before the fault.
+        pages: usize,
+        /// What happened.
+        reason: String,
+    },
+}
+
+impl Error {
+    /// The HTTP status of an API error, if this is one.
+    ///
+    /// ```
+    /// # use thousandeyes_usage::Error;
+    /// # fn f(err: Error) {
+    /// if err.status() == Some(404) { /* ... */ }
+    /// # }
+    /// ```
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Api(api) => Some(api.status),
+            Error::UnexpectedBody { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// True for a 429 answer: the organization's rate limit was exhausted.
+    ///
+    /// ```
+    /// # use thousandeyes_usage::Error;
+    /// # fn f(err: Error) {
+    /// if err.is_rate_limited() { println!("slow down: {:?}", err.retry_after()); }
+    /// # }
+    /// ```
+    pub fn is_rate_limited(&self) -> bool {
+        matches!(self, Error::Api(api) if api.is_rate_limited())
+    }
+
+    /// True when sending the same request again later may succeed: 429, 500, 502, 503, 504,
+    /// timeouts and transport failures. Invalid input, 4xx answers and decode errors are not.
+    ///
+    /// ```
+    /// # use thousandeyes_usage::Error;
+    /// # fn f(err: Error) {
+    /// if err.is_retryable() { /* schedule a later run */ }
+    /// # }
+    /// ```
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Api(api) => api.is_retryable(),
+            Error::Timeout { .. } | Error::Transport { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// How long the server asked the client to wait, for an API error that said so.
+    ///
+    /// ```
+    /// # use thousandeyes_usage::Error;
+    /// # fn f(err: Error) {
+    /// if let Some(wait) = err.retry_after() { println!("retry in {wait:?}"); }
+    /// # }
+    /// ```
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::Api(api) => api.retry_after,
+            _ => None,
+        }
+    }
+
+    /// The details of an API error, if this is one.
+    ///
+    /// ```
+    /// # use thousandeyes_usage::Error;
+    /// # fn f(err: Error) {
+    /// if let Some(api) = err.as_api() { println!("{:?}", api.detail()); }
+    /// # }
+    /// ```
+    pub fn as_api(&self) -> Option<&ApiError> {
+        match self {
+            Error::Api(api) => Some(api),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn invalid(field: &'static str, value: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::InvalidInput { field, value: value.into(), reason: reason.into() }
+    }
+
+    pub(crate) fn config(setting: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::Config { setting: setting.into(), reason: reason.into() }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InvalidInput { field, value, reason } => {
+                write!(f, "invalid {field} {value:?}: {reason}")
+            }
+            Error::Config { setting, reason } => write!(f, "invalid configuration {setting}: {reason}"),
+            Error::Api(api) => fmt::Display::fmt(api, f),
+            Error::Timeout { operation, after } => {
+                write!(f, "{operation}: timed out after {:.1} s", after.as_secs_f64())
+            }
+            Error::Transport { operation, source } => write!(f, "{operation}: transport error: {source}"),
+            Error::Decode { operation, path, message, excerpt } => write!(
+                f,
+                "{operation}: the answer does not decode at `{path}`: {message} (body starts {excerpt:?})"
+            ),
+            Error::UnexpectedBody { operation, status, content_type, excerpt } => {
+                let ct = content_type.as_deref().unwrap_or("no content type");
+                if excerpt.is_empty() {
+                    write!(f, "{operation}: HTTP {status} with an empty body ({ct}) where JSON was expected")
+                } else {
+                    write!(f, "{operation}: HTTP {status} answered {ct} where JSON was expected (body starts {excerpt:?})")
+                }
+            }
+            Error::BodyTooLarge { operation, limit } => {
+                write!(f, "{operation}: the answer is larger than the {limit}-byte limit")
+            }
+            Error::Pagination { operation, cursor, pages, reason } => {
+                write!(
+                    f,
+                    "{operation}: pagination stopped after {pages} pages at cursor {cursor:?}: {reason}"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Transport { source, .. } => Some(source.as_ref()),
+            _ => None,
+        }
+    }
+}
+
+/// One invalid value reported in a 400 answer.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct FieldError {
+    /// The field the server objected to.
+    pub field: Option<String>,
+    /// The server's error code, for looking up in its documentation.
+    pub code: Option<String>,
+    /// What is wrong.
+    pub message: Option<String>,
+}
+
+/// An error answer from the API: its status, the RFC 7807 problem details, and what the
+/// response headers said.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ApiError {
+    pub(crate) operation: &'static str,
+    pub(crate) status: u16,
+    pub(crate) problem_type: Option<String>,
+    pub(crate) title: Option<String>,
+    pub(crate) detail: Option<String>,
+    pub(crate) instance: Option<String>,
+    pub(crate) errors: Vec<FieldError>,
+    pub(crate) oauth_error: Option<String>,
+    pub(crate) oauth_error_description: Option<String>,
+    pub(crate) request_id: Option<String>,
+    pub(crate) retry_after: Option<Duration>,
+    pub(crate) rate_limit: RateLimit,
+    pub(crate) excerpt: String,
+}
+
+impl ApiError {
+    /// The operation that failed, by its OpenAPI operationId (`getUsage`, ...).
+    ///
+    /// ```
+    /// # fn f(api: &thousandeyes_usage::ApiError) {
+    /// println!("{} failed", api.operation());
+    /// # }
+    /// ```
+    pub fn operation(&self) -> &'static str {
+        self.operation
+    }
+    /// The HTTP status.
+    ///
+    /// ```
+    /// # fn f(api: &thousandeyes_usage::ApiError) {
+    /// assert!(api.status() >= 300);
+    /// # }
+    /// ```
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+    /// The problem's `type` URI.
+    ///
+    /// ```
+    /// # fn f(api: &thousandeyes_usage::ApiError) {
+    /// println!("{:?}", api.problem_type());
+    /// # }
+    /// ```
+    pub fn problem_type(&self) -> Option<&str> {
+        self.problem_type.as_deref()
+    }
+    /// The problem's `title`.
+    ///
+    /// ```
+    /// # fn f(api: &thousandeyes_usage::ApiError) {
+    /// println!("{:?}", api.title());
+    /// # }
+    /// ```
+    pub fn title(&self) -> Option<&str> {
+        self.title.as_deref()
+    }
+    /// The problem's `detail`.
+    ///
+    /// ```
+    /// # fn f(api: &thousandeyes_usage::ApiError) {
+    /// println!("{:?}", api.detail());
+    /// # }
+    /// ```
+    pub fn detail(&self) -> Option<&str> {
+        self.detail.as_deref()
+    }
+    /// The problem's `instance` URI.
+    ///
+    /// ```
+    /// # fn f(api: &thousandeyes_usage::ApiError) {
+    /// println!("{:?}", api.instance());
+    /// # }
+    /// ```
+    pub fn instance(&self) -> Option<&str> {
+        self.instance.as_deref()
+    }
+    /// The invalid values listed by a 400 answer.
+    ///
+    /// ```
+    /// # fn f(api: &thousandeyes_usage::ApiError) {
+    /// for e in api.field_errors() { println!("{:?}: {:?}", e.field, e.message); }
+    /// # }
+    /// ```
+    pub fn field_errors(&self) -> &[FieldError] {
+        &self.errors
+    }
+    /// The `error` code of a 401 answer (`invalid_token`, ...).
+    ///
+    /// ```
+    /// # fn f(api: &thousandeyes_usage::ApiError) {
+    /// println!("{:?}", api.oauth_error());
+    /// # }
+    /// ```
+    pub fn oauth_error(&self) -> Option<&str> {
+        self.oauth_error.as_deref()
+    }
+    /// The `error_description` of a 401 answer.
+    ///
+    /// ```
+    /// # fn f(api: &thousandeyes_usage::ApiError) {
+    /// println!("{:?}", api.oauth_error_description());
+    /// # }
+    /// ```
+    pub fn oauth_error_description(&self) -> Option<&str> {
+        self.oauth_error_description.as_deref()
+    }
+    /// A request or trace id the answer carried (`x-request-id`, `x-trace-id`, `x-b3-traceid`,
+    /// `traceparent`), for support cases.
+    ///
+    /// ```
+    /// # fn f(api: &thousandeyes_usage::ApiError) {
+    /// println!("{:?}", api.request_id());
+    /// # }
+    /// ```
+    pub fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
+    }
+    /// How long the server asked the client to wait (from `Retry-After` or the rate-limit
+    /// reset headers).
+    ///
+    /// ```
+    /// # fn f(api: &thousandeyes_usage::ApiError) {
+    /// println!("{:?}", api.retry_after());
+    /// # }
+    /// ```
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.retry_after
+    }
+    /// The rate-limit figures of the answer.
+    ///
+    /// ```
+    /// # fn f(api: &thousandeyes_usage::ApiError) {
+    /// println!("{:?}", api.rate_limit().remaining);
+    /// # }
+    /// ```
+    pub fn rate_limit(&self) -> &RateLimit {
+        &self.rate_limit
+    }
+    /// The start of the raw body, bounded in length.
+    ///
+    /// ```
+    /// # fn f(api: &thousandeyes_usage::ApiError) {
+    /// println!("{}", api.body_excerpt());
+    /// # }
+    /// ```
+    pub fn body_excerpt(&self) -> &str {
+        &self.excerpt
+    }
+    /// True for 429.
+    ///
+    /// ```
+    /// # fn f(api: &thousandeyes_usage::ApiError) {
+    /// if api.is_rate_limited() { /* back off */ }
+    /// # }
+    /// ```
+    pub fn is_rate_limited(&self) -> bool {
+        self.status == 429
+    }
+    /// True for 429, 500, 502, 503 and 504.
+    ///
+    /// ```
+    /// # fn f(api: &thousandeyes_usage::ApiError) {
+    /// if api.is_retryable() { /* try later */ }
+    /// # }
+    /// ```
+    pub fn is_retryable(&self) -> bool {
+        matches!(self.status, 429 | 500 | 502 | 503 | 504)
+    }
+    /// The most useful one-line description the answer offers: the detail, the title, the
+    /// OAuth error description, or the status's reason phrase.
+    ///
+    /// ```
+    /// # fn f(api: &thousandeyes_usage::ApiError) {
+    /// eprintln!("{}", api.summary());
+    /// # }
+    /// ```
+    pub fn summary(&self) -> String {
+        self.detail
+            .clone()
+            .or_else(|| self.title.clone())
+            .or_else(|| self.oauth_error_description.clone())
+            .or_else(|| self.oauth_error.clone())
+            .unwrap_or_else(|| {
+                http::StatusCode::from_u16(self.status)
+                    .ok()
+                    .and_then(|s| s.canonical_reason())
+                    .unwrap_or("unexpected status")
+                    .to_string()
+            })
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: HTTP {}", self.operation, self.status)?;
+        if let Some(title) = &self.title {
+            write!(f, " {title}")?;
+        }
+        if let Some(detail) = &self.detail {
+            write!(f, ": {detail}")?;
+        }
+        if let Some(desc) = self.oauth_error_description.as_ref().or(self.oauth_error.as_ref()) {
+            write!(f, ": {desc}")?;
+        }
+        for e in &self.errors {
+            write!(
+                f,
+                "; {}: {}",
+                e.field.as_deref().unwrap_or("?"),
+                e.message.as_deref().or(e.code.as_deref()).unwrap_or("invalid")
+            )?;
+        }
+        if self.title.is_none() && self.detail.is_none() && self.oauth_error.is_none() {
+            write!(f, " ({})", self.summary())?;
+        }
+        if let Some(wait) = self.retry_after {
+            write!(f, " (retry after {:.0} s)", wait.as_secs_f64().ceil())?;
+        }
+        if let Some(id) = &self.request_id {
+            write!(f, " [request id {id}]")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// A prefix of `body` of at most `max` bytes, cut on a character boundary, for error messages.
+pub(crate) fn excerpt(body: &[u8], max: usize) -> String {
+    let text = String::from_utf8_lossy(&body[..body.len().min(max)]);
+    let mut s: String = text.trim_end_matches('\u{FFFD}').to_string();
+    if body.len() > max {
+        s.push('…');
+    }
+    s
+}

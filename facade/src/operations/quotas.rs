@@ -1,0 +1,436 @@
+//! `GET /quotas` and the four quota assign/unassign operations.
+
+use thousandeyes_usage_generated::apis::quotas_api;
+use thousandeyes_usage_generated::models as wire;
+
+use super::check_org_id;
+use crate::config::check_aid;
+use crate::error::Error;
+use crate::models::{AccountGroupQuotas, OrganizationQuota, Quota};
+use crate::retry::RetryPolicy;
+use crate::Client;
+
+/// A quota value as the API takes it: a non-negative `int64`.
+fn check_units(field: &'static str, units: u64) -> Result<i64, Error> {
+    i64::try_from(units)
+        .map_err(|_| Error::invalid(field, units.to_string(), "is larger than the API's 64-bit signed limit"))
+}
+
+/// Builder for the organization and account group quotas (`GET /quotas`, operationId
+/// `getQuotas`). Made by [`Client::quotas`].
+///
+/// ```no_run
+/// # async fn run(client: thousandeyes_usage::Client) -> Result<(), thousandeyes_usage::Error> {
+/// for quota in client.quotas().send().await? {
+///     println!("{:?}", quota.organization_quota);
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "a request does nothing until it is sent"]
+pub struct GetQuotas {
+    client: Client,
+    policy: Option<RetryPolicy>,
+}
+
+impl GetQuotas {
+    pub(crate) fn new(client: Client) -> Self {
+        GetQuotas { client, policy: None }
+    }
+
+    /// A retry policy for this request only.
+    ///
+    /// ```
+    /// # fn f(client: thousandeyes_usage::Client) {
+    /// let request = client.quotas().retry_policy(thousandeyes_usage::RetryPolicy::disabled());
+    /// # let _ = request; }
+    /// ```
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.policy = Some(policy);
+        self
+    }
+
+    /// Sends the request: one entry per organization the user can see.
+    ///
+    /// ```no_run
+    /// # async fn f(client: thousandeyes_usage::Client) -> Result<(), thousandeyes_usage::Error> {
+    /// let quotas = client.quotas().send().await?;
+    /// # let _ = quotas; Ok(()) }
+    /// ```
+    pub async fn send(self) -> Result<Vec<Quota>, Error> {
+        let reply =
+            self.client
+                .call("getQuotas", self.policy, Vec::new(), |cfg| async move {
+                    quotas_api::get_quotas(&cfg).await
+                })
+                .await?;
+        Ok(reply.value.quotas.unwrap_or_default())
+    }
+}
+
+/// Builder for setting organization quotas (`POST /quotas/assign`, operationId
+/// `assignOrganizationsQuotas`). Made by [`Client::assign_organization_quotas`].
+///
+/// ```no_run
+/// # async fn run(client: thousandeyes_usage::Client) -> Result<(), thousandeyes_usage::Error> {
+/// let set = client
+///     .assign_organization_quotas()
+///     .quota("1001", 50_000)
+///     .quota("1002", 20_000)
+///     .send()
+///     .await?;
+/// # let _ = set; Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "a request does nothing until it is sent"]
+pub struct AssignOrganizationQuotas {
+    client: Client,
+    quotas: Vec<(String, u64)>,
+    policy: Option<RetryPolicy>,
+}
+
+impl AssignOrganizationQuotas {
+    pub(crate) fn new(client: Client) -> Self {
+        AssignOrganizationQuotas { client, quotas: Vec::new(), policy: None }
+    }
+
+    /// Sets organization `org_id`'s quota to `units`.
+    ///
+    /// ```
+    /// # fn f(client: thousandeyes_usage::Client) {
+    /// let request = client.assign_organization_quotas().quota("1001", 50_000);
+    /// # let _ = request; }
+    /// ```
+    pub fn quota(mut self, org_id: impl Into<String>, units: u64) -> Self {
+        self.quotas.push((org_id.into(), units));
+        self
+    }
+
+    /// A retry policy for this request only (a POST is retried only on 429).
+    ///
+    /// ```
+    /// # fn f(client: thousandeyes_usage::Client) {
+    /// let request = client.assign_organization_quotas().retry_policy(thousandeyes_usage::RetryPolicy::disabled());
+    /// # let _ = request; }
+    /// ```
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.policy = Some(policy);
+        self
+    }
+
+    /// Sends the request; returns the quotas now in force.
+    ///
+    /// ```no_run
+    /// # async fn f(client: thousandeyes_usage::Client) -> Result<(), thousandeyes_usage::Error> {
+    /// let set = client.assign_organization_quotas().quota("1001", 1000).send().await?;
+    /// # let _ = set; Ok(()) }
+    /// ```
+    pub async fn send(self) -> Result<Vec<OrganizationQuota>, Error> {
+        if self.quotas.is_empty() {
+            return Err(Error::invalid(
+                "quota",
+                "[]",
+                "no organization quota was given; add one with quota()",
+            ));
+        }
+        let organizations = self
+            .quotas
+            .iter()
+            .map(|(org, units)| {
+                Ok(wire::OrganizationQuota {
+                    value: check_units("units", *units)?,
+                    org_id: Some(check_org_id("org_id", org)?),
+                })
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        let params = quotas_api::AssignOrganizationsQuotasParams {
+            quotas_assign_request: Some(wire::QuotasAssignRequest { organizations: Some(organizations) }),
+        };
+        let reply = self
+            .client
+            .call("assignOrganizationsQuotas", self.policy, Vec::new(), |cfg| async move {
+                quotas_api::assign_organizations_quotas(&cfg, params).await
+            })
+            .await?;
+        Ok(reply.value.organizations.unwrap_or_default())
+    }
+}
+
+/// Builder for removing organization quotas (`POST /quotas/unassign`, operationId
+/// `unassignOrganizationsQuotas`). Made by [`Client::unassign_organization_quotas`].
+///
+/// ```no_run
+/// # async fn run(client: thousandeyes_usage::Client) -> Result<(), thousandeyes_usage::Error> {
+/// client.unassign_organization_quotas().organization("1001").send().await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "a request does nothing until it is sent"]
+pub struct UnassignOrganizationQuotas {
+    client: Client,
+    organizations: Vec<String>,
+    policy: Option<RetryPolicy>,
+}
+
+impl UnassignOrganizationQuotas {
+    pub(crate) fn new(client: Client) -> Self {
+        UnassignOrganizationQuotas { client, organizations: Vec::new(), policy: None }
+    }
+
+    /// Removes organization `org_id`'s quota.
+    ///
+    /// ```
+    /// # fn f(client: thousandeyes_usage::Client) {
+    /// let request = client.unassign_organization_quotas().organization("1001");
+    /// # let _ = request; }
+    /// ```
+    pub fn organization(mut self, org_id: impl Into<String>) -> Self {
+        self.organizations.push(org_id.into());
+        self
+    }
+
+    /// A retry policy for this request only (a POST is retried only on 429).
+    ///
+    /// ```
+    /// # fn f(client: thousandeyes_usage::Client) {
+    /// let request = client.unassign_organization_quotas().retry_policy(thousandeyes_usage::RetryPolicy::disabled());
+    /// # let _ = request; }
+    /// ```
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.policy = Some(policy);
+        self
+    }
+
+    /// Sends the request.
+    ///
+    /// ```no_run
+    /// # async fn f(client: thousandeyes_usage::Client) -> Result<(), thousandeyes_usage::Error> {
+    /// client.unassign_organization_quotas().organization("1001").send().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn send(self) -> Result<(), Error> {
+        if self.organizations.is_empty() {
+            return Err(Error::invalid(
+                "organization",
+                "[]",
+                "no organization was given; add one with organization()",
+            ));
+        }
+        let organizations = self
+            .organizations
+            .iter()
+            .map(|o| check_org_id("org_id", o))
+            .collect::<Result<Vec<_>, Error>>()?;
+        let params = quotas_api::UnassignOrganizationsQuotasParams {
+            quotas_unassign: Some(wire::QuotasUnassign { organizations: Some(organizations) }),
+        };
+        self.client
+            .call("unassignOrganizationsQuotas", self.policy, Vec::new(), |cfg| async move {
+                quotas_api::unassign_organizations_quotas(&cfg, params).await
+            })
+            .await?;
+        Ok(())
+    }
+}
+
+/// Groups `(org, item)` pairs by organization, keeping first-seen order.
+fn by_organization<T>(pairs: impl IntoIterator<Item = (String, T)>) -> Vec<(String, Vec<T>)> {
+    let mut groups: Vec<(String, Vec<T>)> = Vec::new();
+    for (org, item) in pairs {
+        match groups.iter_mut().find(|(o, _)| *o == org) {
+            Some((_, items)) => items.push(item),
+            None => groups.push((org, vec![item])),
+        }
+    }
+    groups
+}
+
+/// Builder for setting account group quotas (`POST /quotas/account-groups/assign`, operationId
+/// `assignOrganizationsAccountGroupsQuotas`). Made by [`Client::assign_account_group_quotas`].
+/// Assignments add up: account groups not named keep their quotas.
+///
+/// ```no_run
+/// # async fn run(client: thousandeyes_usage::Client) -> Result<(), thousandeyes_usage::Error> {
+/// let set = client
+///     .assign_account_group_quotas()
+///     .quota("1001", "1234", 5_000)
+///     .quota("1001", "1235", 2_500)
+///     .send()
+///     .await?;
+/// # let _ = set; Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "a request does nothing until it is sent"]
+pub struct AssignAccountGroupQuotas {
+    client: Client,
+    quotas: Vec<(String, String, u64)>,
+    policy: Option<RetryPolicy>,
+}
+
+impl AssignAccountGroupQuotas {
+    pub(crate) fn new(client: Client) -> Self {
+        AssignAccountGroupQuotas { client, quotas: Vec::new(), policy: None }
+    }
+
+    /// Sets account group `aid`'s quota (in organization `org_id`) to `units`.
+    ///
+    /// ```
+    /// # fn f(client: thousandeyes_usage::Client) {
+    /// let request = client.assign_account_group_quotas().quota("1001", "1234", 5_000);
+    /// # let _ = request; }
+    /// ```
+    pub fn quota(mut self, org_id: impl Into<String>, aid: impl Into<String>, units: u64) -> Self {
+        self.quotas.push((org_id.into(), aid.into(), units));
+        self
+    }
+
+    /// A retry policy for this request only (a POST is retried only on 429).
+    ///
+    /// ```
+    /// # fn f(client: thousandeyes_usage::Client) {
+    /// let request = client.assign_account_group_quotas().retry_policy(thousandeyes_usage::RetryPolicy::disabled());
+    /// # let _ = request; }
+    /// ```
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.policy = Some(policy);
+        self
+    }
+
+    /// Sends the request; returns the account group quotas now in force.
+    ///
+    /// ```no_run
+    /// # async fn f(client: thousandeyes_usage::Client) -> Result<(), thousandeyes_usage::Error> {
+    /// let set = client.assign_account_group_quotas().quota("1001", "1234", 10).send().await?;
+    /// # let _ = set; Ok(()) }
+    /// ```
+    pub async fn send(self) -> Result<Vec<AccountGroupQuotas>, Error> {
+        if self.quotas.is_empty() {
+            return Err(Error::invalid(
+                "quota",
+                "[]",
+                "no account group quota was given; add one with quota()",
+            ));
+        }
+        let checked = self
+            .quotas
+            .iter()
+            .map(|(org, aid, units)| {
+                let org = check_org_id("org_id", org)?;
+                let aid = check_aid(aid).map_err(|reason| Error::invalid("aid", aid, reason))?;
+                let quota =
+                    wire::AccountGroupQuota { value: Some(check_units("units", *units)?), aid: Some(aid) };
+                Ok((org, quota))
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        let organizations = by_organization(checked)
+            .into_iter()
+            .map(|(org, groups)| wire::OrganizationQuotaAssignment {
+                org_id: Some(org),
+                account_groups: Some(groups),
+            })
+            .collect();
+        let params = quotas_api::AssignOrganizationsAccountGroupsQuotasParams {
+            organizations_quotas_assign: Some(wire::OrganizationsQuotasAssign {
+                organizations: Some(organizations),
+            }),
+        };
+        let reply = self
+            .client
+            .call("assignOrganizationsAccountGroupsQuotas", self.policy, Vec::new(), |cfg| async move {
+                quotas_api::assign_organizations_account_groups_quotas(&cfg, params).await
+            })
+            .await?;
+        Ok(reply.value.organizations.unwrap_or_default())
+    }
+}
+
+/// Builder for removing account group quotas (`POST /quotas/account-groups/unassign`,
+/// operationId `unassignOrganizationsAccountGroupsQuotas`). Made by
+/// [`Client::unassign_account_group_quotas`].
+///
+/// ```no_run
+/// # async fn run(client: thousandeyes_usage::Client) -> Result<(), thousandeyes_usage::Error> {
+/// client.unassign_account_group_quotas().account_group("1001", "1234").send().await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "a request does nothing until it is sent"]
+pub struct UnassignAccountGroupQuotas {
+    client: Client,
+    groups: Vec<(String, String)>,
+    policy: Option<RetryPolicy>,
+}
+
+impl UnassignAccountGroupQuotas {
+    pub(crate) fn new(client: Client) -> Self {
+        UnassignAccountGroupQuotas { client, groups: Vec::new(), policy: None }
+    }
+
+    /// Removes account group `aid`'s quota (in organization `org_id`).
+    ///
+    /// ```
+    /// # fn f(client: thousandeyes_usage::Client) {
+    /// let request = client.unassign_account_group_quotas().account_group("1001", "1234");
+    /// # let _ = request; }
+    /// ```
+    pub fn account_group(mut self, org_id: impl Into<String>, aid: impl Into<String>) -> Self {
+        self.groups.push((org_id.into(), aid.into()));
+        self
+    }
+
+    /// A retry policy for this request only (a POST is retried only on 429).
+    ///
+    /// ```
+    /// # fn f(client: thousandeyes_usage::Client) {
+    /// let request = client.unassign_account_group_quotas().retry_policy(thousandeyes_usage::RetryPolicy::disabled());
+    /// # let _ = request; }
+    /// ```
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.policy = Some(policy);
+        self
+    }
+
+    /// Sends the request.
+    ///
+    /// ```no_run
+    /// # async fn f(client: thousandeyes_usage::Client) -> Result<(), thousandeyes_usage::Error> {
+    /// client.unassign_account_group_quotas().account_group("1001", "1234").send().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn send(self) -> Result<(), Error> {
+        if self.groups.is_empty() {
+            return Err(Error::invalid(
+                "account_group",
+                "[]",
+                "no account group was given; add one with account_group()",
+            ));
+        }
+        let checked = self
+            .groups
+            .iter()
+            .map(|(org, aid)| {
+                let org = check_org_id("org_id", org)?;
+                let aid = check_aid(aid).map_err(|reason| Error::invalid("aid", aid, reason))?;
+                Ok((org, aid))
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        let organizations = by_organization(checked)
+            .into_iter()
+            .map(|(org, groups)| wire::OrganizationQuotaUnassignment {
+                org_id: Some(org),
+                account_groups: Some(groups),
+            })
+            .collect();
+        let params = quotas_api::UnassignOrganizationsAccountGroupsQuotasParams {
+            organizations_quotas_unassign: Some(wire::OrganizationsQuotasUnassign {
+                organizations: Some(organizations),
+            }),
+        };
+        self.client
+            .call("unassignOrganizationsAccountGroupsQuotas", self.policy, Vec::new(), |cfg| async move {
+                quotas_api::unassign_organizations_account_groups_quotas(&cfg, params).await
+            })
+            .await?;
+        Ok(())
+    }
+}
