@@ -1,1 +1,9 @@
-//! Shared helpers of the integration suite.
+//! The integration suite's shared pieces, the demo server and the usage report.
+//!
+//! * [`support`]: helpers for tests against local `httpmock` servers.
+//! * [`demo`]: an in-process server that behaves like the Usage API, with realistic data.
+//! * [`report`]: the usage report that `cargo run --example usage_report` prints.
+
+pub mod demo;
+pub mod report;
+pub mod support;

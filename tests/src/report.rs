@@ -1,0 +1,1 @@
+//! The usage report (being written).

@@ -1,0 +1,150 @@
+//! Helpers for tests against local `httpmock` servers: a client pointed at a server, a sleeper
+//! that records waits instead of sleeping, and realistic response bodies.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use httpmock::MockServer;
+use serde_json::{json, Value};
+use thousandeyes_usage::{Client, ClientBuilder, Sleeper};
+
+/// The token every test client sends.
+pub const TOKEN: &str = "test-token-5f2b9c";
+
+/// The success media type of the API.
+pub const HAL_JSON: &str = "application/hal+json";
+/// The error media type of the API.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// The base URL of a mock server, as the client is configured with it (`…/v7`).
+pub fn base_url(server: &MockServer) -> String {
+    server.url("/v7")
+}
+
+/// A builder for a client of `server`, with the test token and a recording sleeper.
+pub fn builder(server: &MockServer, sleeper: &RecordingSleeper) -> ClientBuilder {
+    Client::builder().token(TOKEN).base_url(base_url(server)).sleeper(Arc::new(sleeper.clone()))
+}
+
+/// A client of `server` that records its waits in `sleeper` instead of sleeping.
+pub fn client(server: &MockServer, sleeper: &RecordingSleeper) -> Client {
+    builder(server, sleeper).build().expect("test client")
+}
+
+/// A [`Sleeper`] that records every wait and returns at once.
+#[derive(Debug, Clone, Default)]
+pub struct RecordingSleeper {
+    waits: Arc<Mutex<Vec<Duration>>>,
+}
+
+impl RecordingSleeper {
+    /// A new recorder with no waits.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The waits so far, in order.
+    pub fn waits(&self) -> Vec<Duration> {
+        self.waits.lock().expect("waits").clone()
+    }
+}
+
+impl Sleeper for RecordingSleeper {
+    fn sleep(&self, duration: Duration) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+        self.waits.lock().expect("waits").push(duration);
+        Box::pin(async {})
+    }
+}
+
+/// Seconds since the Unix epoch, now.
+pub fn epoch_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs()
+}
+
+/// A realistic `GET /usage` body using every field, with `expand` of everything.
+pub fn usage_body() -> Value {
+    json!({
+        "usage": {
+            "quota": {
+                "monthStart": "2024-05-01T00:00:00Z",
+                "monthEnd": "2024-05-31T23:59:59Z",
+                "cloudUnitsIncluded": 5_000_000_000_i64,
+                "deviceAgentsIncluded": 20,
+                "endpointAgentsIncluded": 150,
+                "endpointAgentsEssentialsIncluded": 40,
+                "endpointAgentsEmbeddedIncluded": 10,
+                "enterpriseAgentsIncluded": 12
+            },
+            "cloudUnitsUsed": 3_000_000_000_i64,
+            "cloudUnitsProjected": 4_200_000_000_i64,
+            "cloudUnitsNextBillingPeriod": 4_300_000_000_i64,
+            "enterpriseUnitsUsed": 120_000,
+            "enterpriseUnitsProjected": 180_000,
+            "enterpriseUnitsNextBillingPeriod": 185_000,
+            "connectedDevicesUnitsUsed": 900,
+            "connectedDevicesUnitsProjected": 1_300,
+            "connectedDevicesUnitsNextBillingPeriod": 1_350,
+            "endpointAgentsUsed": 130,
+            "endpointAgentsEssentialsUsed": 33,
+            "endpointAgentsEmbeddedUsed": 7,
+            "enterpriseAgentsUsed": 11,
+            "enterpriseAgentUnits": [{
+                "aid": "1234", "accountGroupName": "Operations", "agentId": "8001",
+                "agentName": "dc1-agent", "enterpriseUnitsUsed": 60_000, "enterpriseUnitsProjected": 90_000
+            }],
+            "tests": [{
+                "aid": "1234", "accountGroupName": "Operations", "testId": "281474976710656",
+                "testName": "Checkout API", "testType": "HTTP Server",
+                "cloudUnitsUsed": 2_500_000_000_i64, "cloudUnitsProjected": 3_600_000_000_i64
+            }],
+            "endpointAgents": [{"aid": "1234", "accountGroupName": "Operations", "endpointAgentsUsed": 130}],
+            "endpointAgentsEssentials": [{"aid": "1234", "accountGroupName": "Operations", "endpointAgentsEssentialsUsed": 33}],
+            "endpointAgentsEmbedded": [{"aid": "1234", "accountGroupName": "Operations", "endpointAgentsEmbeddedUsed": 7}],
+            "enterpriseAgents": [{"aid": "1234", "accountGroupName": "Operations", "enterpriseAgentsUsed": 11}],
+            "allocations": {
+                "used": 500, "projected": 700,
+                "allocations": [{"productName": "Cloud Insights", "allocatedUnits": 1_000}]
+            }
+        },
+        "_links": {"self": {"href": "https://api.thousandeyes.com/v7/usage"}}
+    })
+}
+
+/// One `breakdowns` entry of the test units listing.
+pub fn test_units_item(n: usize) -> Value {
+    json!({
+        "aid": "1234",
+        "accountGroupName": "Operations",
+        "enterpriseUnitsUsed": 10 * n as i64,
+        "enterpriseUnitsProjected": 15 * n as i64,
+        "cloudUnitsUsed": 1_000 * n as i64,
+        "cloudUnitsProjected": 1_500 * n as i64,
+        "testId": format!("{}", 100_000 + n),
+        "testName": format!("test {n}"),
+        "testType": "Agent to Server",
+        "isInstantTest": n % 7 == 0
+    })
+}
+
+/// One `breakdowns` entry of the enterprise agent units listing.
+pub fn agent_units_item(n: usize) -> Value {
+    json!({
+        "aid": "1234",
+        "accountGroupName": "Operations",
+        "agentId": format!("{}", 8_000 + n),
+        "agentName": format!("agent-{n}"),
+        "enterpriseUnitsUsed": 100 * n as i64,
+        "enterpriseUnitsProjected": 140 * n as i64
+    })
+}
+
+/// A listing page body: `items`, and a next link to `next_href` when given.
+pub fn page_body(items: Vec<Value>, next_href: Option<&str>) -> Value {
+    let mut links = json!({"self": {"href": "https://api.thousandeyes.com/v7/usage/units/tests"}});
+    if let Some(href) = next_href {
+        links["next"] = json!({ "href": href });
+    }
+    json!({ "breakdowns": items, "_links": links })
+}
