@@ -176,6 +176,23 @@ impl Client {
         F: FnOnce(Configuration) -> Fut,
         Fut: Future<Output = Result<T, GeneratedError<E>>>,
     {
+        self.call_with_fallback(operation, policy, query_overrides, f, |_, _| None).await
+    }
+
+    /// [`call`](Self::call), with a last chance for a 2xx answer that does not decode:
+    /// `fallback` gets the raw body and the decode error, and may read what it can.
+    pub(crate) async fn call_with_fallback<T, E, F, Fut>(
+        &self,
+        operation: &'static str,
+        policy: Option<RetryPolicy>,
+        query_overrides: Vec<(&'static str, String)>,
+        f: F,
+        fallback: impl FnOnce(&[u8], &Error) -> Option<T>,
+    ) -> Result<Reply<T>, Error>
+    where
+        F: FnOnce(Configuration) -> Fut,
+        Fut: Future<Output = Result<T, GeneratedError<E>>>,
+    {
         let record = Arc::new(Mutex::new(Record::default()));
         let exchange = Exchange {
             operation,
@@ -211,7 +228,13 @@ impl Client {
         }
         match result {
             Ok(value) => Ok(Reply { value, rate_limit }),
-            Err(e) => Err(decode_failure(operation, &answer, e)),
+            Err(e) => {
+                let error = decode_failure(operation, &answer, e);
+                match fallback(&answer.body, &error) {
+                    Some(value) => Ok(Reply { value, rate_limit }),
+                    None => Err(error),
+                }
+            }
         }
     }
 }

@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 use chrono::{DateTime, Utc};
 use futures::Stream;
 use thousandeyes_usage_generated::apis::usage_api;
-use thousandeyes_usage_generated::models::PaginationLinks;
+use thousandeyes_usage_generated::models::{EnterpriseAgentsUsage, PaginationLinks, TestsUsage};
 
 use super::{resolve_aid, CheckedPeriod, Period};
 use crate::client::Reply;
@@ -332,9 +332,16 @@ impl UnitsKind for Tests {
             };
             let reply = this
                 .client
-                .call(Self::OPERATION, this.policy.clone(), this.period.wire.clone(), |cfg| async move {
-                    usage_api::get_tests_units_usage(&cfg, params).await
-                })
+                .call_with_fallback(
+                    Self::OPERATION,
+                    this.policy.clone(),
+                    this.period.wire.clone(),
+                    |cfg| async move { usage_api::get_tests_units_usage(&cfg, params).await },
+                    |body, error| {
+                        without_links(body, error)
+                            .map(|breakdowns| TestsUsage { breakdowns: Some(breakdowns), _links: None })
+                    },
+                )
                 .await?;
             Ok(page_from(&this.client, reply, |v| (v.breakdowns, v._links), number))
         })
@@ -355,9 +362,18 @@ impl UnitsKind for EnterpriseAgents {
             };
             let reply = this
                 .client
-                .call(Self::OPERATION, this.policy.clone(), this.period.wire.clone(), |cfg| async move {
-                    usage_api::get_enterprise_agents_units_usage(&cfg, params).await
-                })
+                .call_with_fallback(
+                    Self::OPERATION,
+                    this.policy.clone(),
+                    this.period.wire.clone(),
+                    |cfg| async move { usage_api::get_enterprise_agents_units_usage(&cfg, params).await },
+                    |body, error| {
+                        without_links(body, error).map(|breakdowns| EnterpriseAgentsUsage {
+                            breakdowns: Some(breakdowns),
+                            _links: None,
+                        })
+                    },
+                )
                 .await?;
             Ok(page_from(&this.client, reply, |v| (v.breakdowns, v._links), number))
         })
@@ -373,4 +389,20 @@ fn page_from<V, T>(
     let (items, links) = parts(reply.value);
     let next_href = links.and_then(|l| l.next).map(|n| n.href);
     Page::new(items.unwrap_or_default(), next_href, client.base(), reply.rate_limit, number)
+}
+
+/// A page whose only fault is in `_links` (a `next` without its `href`, say): its items are kept
+/// and the listing ends there, as it does for a page without a next link.
+fn without_links<T: serde::de::DeserializeOwned>(body: &[u8], error: &Error) -> Option<Vec<T>> {
+    let Error::Decode { path, .. } = error else { return None };
+    if !path.starts_with("_links") {
+        return None;
+    }
+    let mut page: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let items = match page.get_mut("breakdowns").map(serde_json::Value::take) {
+        None | Some(serde_json::Value::Null) => Vec::new(),
+        Some(items) => serde_json::from_value(items).ok()?,
+    };
+    tracing::warn!(%path, "malformed pagination links; the listing ends at this page");
+    Some(items)
 }

@@ -1,0 +1,341 @@
+//! Listings over `_links.next`: the exact sequence of requests, cursor decoding, empty pages,
+//! loops, foreign next links, errors mid-listing, cancellation, and prefetch.
+
+use std::time::Duration;
+
+use chrono::{TimeZone, Utc};
+use futures::{StreamExt, TryStreamExt};
+use httpmock::prelude::*;
+use httpmock::Mock;
+use serde_json::Value;
+use thousandeyes_usage::{Client, Error};
+use thousandeyes_usage_tests::support::{self, RecordingSleeper, HAL_JSON, PROBLEM_JSON};
+
+const TESTS_PATH: &str = "/v7/usage/units/tests";
+
+fn items(range: std::ops::Range<usize>) -> Vec<Value> {
+    range.map(support::test_units_item).collect()
+}
+
+fn next(server: &MockServer, cursor: &str) -> String {
+    server.url(format!("{TESTS_PATH}?aid=1234&cursor={cursor}"))
+}
+
+/// A page answered for the request with `cursor` (`None`: the first page, which has none).
+async fn page<'a>(server: &'a MockServer, cursor: Option<&str>, body: Value) -> Mock<'a> {
+    let cursor = cursor.map(str::to_string);
+    server
+        .mock_async(|when, then| {
+            let when = when.method(GET).path(TESTS_PATH).query_param("aid", "1234");
+            match &cursor {
+                Some(c) => when.query_param("cursor", c.as_str()),
+                None => when.query_param_missing("cursor"),
+            };
+            then.status(200).header("content-type", HAL_JSON).json_body(body);
+        })
+        .await
+}
+
+fn client(server: &MockServer) -> Client {
+    support::client(server, &RecordingSleeper::new())
+}
+
+fn names(items: &[thousandeyes_usage::models::TestUnits]) -> Vec<String> {
+    items.iter().map(|t| t.test_name.clone().unwrap_or_default()).collect()
+}
+
+#[tokio::test]
+async fn walks_every_page_repeating_the_filters_and_changing_only_the_cursor() {
+    let server = MockServer::start_async().await;
+    let start = Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0).unwrap();
+    let with_filters = |cursor: Option<&'static str>| {
+        let server = &server;
+        async move {
+            server
+                .mock_async(|when, then| {
+                    let when = when
+                        .method(GET)
+                        .path(TESTS_PATH)
+                        .query_param("aid", "1234")
+                        .query_param("startDate", "2024-05-01T00:00:00Z")
+                        .query_param_count(".*", ".*", if cursor.is_some() { 3 } else { 2 });
+                    match cursor {
+                        Some(c) => when.query_param("cursor", c),
+                        None => when.query_param_missing("cursor"),
+                    };
+                    let body = match cursor {
+                        None => support::page_body(items(0..3), Some(&next(server, "c2"))),
+                        Some("c2") => support::page_body(items(3..5), Some(&next(server, "c3"))),
+                        Some(_) => support::page_body(items(5..6), None),
+                    };
+                    then.status(200).header("content-type", HAL_JSON).json_body(body);
+                })
+                .await
+        }
+    };
+    let p1 = with_filters(None).await;
+    let p2 = with_filters(Some("c2")).await;
+    let p3 = with_filters(Some("c3")).await;
+
+    let pages: Vec<_> =
+        client(&server).test_units().aid("1234").start(start).pages().try_collect().await.expect("pages");
+
+    assert_eq!(pages.iter().map(|p| p.items().len()).collect::<Vec<_>>(), vec![3, 2, 1]);
+    assert_eq!(pages.iter().map(|p| p.number()).collect::<Vec<_>>(), vec![1, 2, 3]);
+    assert_eq!(pages[0].next_cursor(), Some("c2"));
+    assert!(!pages[2].has_next());
+    p1.assert_calls_async(1).await;
+    p2.assert_calls_async(1).await;
+    p3.assert_calls_async(1).await;
+}
+
+#[tokio::test]
+async fn items_stream_yields_every_item_in_order() {
+    let server = MockServer::start_async().await;
+    page(&server, None, support::page_body(items(0..4), Some(&next(&server, "b")))).await;
+    page(&server, Some("b"), support::page_body(items(4..9), None)).await;
+    let all: Vec<_> = client(&server).test_units().aid("1234").items().try_collect().await.expect("items");
+    assert_eq!(names(&all), (0..9).map(|n| format!("test {n}")).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn cursors_are_url_decoded_before_they_are_sent_again() {
+    let server = MockServer::start_async().await;
+    page(&server, None, support::page_body(items(0..1), Some(&next(&server, "eyJwIjoyfQ%3D%3D%2Fx%2By"))))
+        .await;
+    let second = page(&server, Some("eyJwIjoyfQ==/x+y"), support::page_body(items(1..2), None)).await;
+    let all: Vec<_> = client(&server).test_units().aid("1234").items().try_collect().await.expect("items");
+    assert_eq!(all.len(), 2);
+    second.assert_calls_async(1).await;
+}
+
+#[tokio::test]
+async fn an_empty_page_with_a_next_link_does_not_end_the_listing() {
+    let server = MockServer::start_async().await;
+    page(&server, None, support::page_body(items(0..2), Some(&next(&server, "e1")))).await;
+    page(&server, Some("e1"), support::page_body(vec![], Some(&next(&server, "e2")))).await;
+    page(&server, Some("e2"), support::page_body(vec![], Some(&next(&server, "e3")))).await;
+    page(&server, Some("e3"), support::page_body(items(2..3), None)).await;
+    let all: Vec<_> = client(&server).test_units().aid("1234").items().try_collect().await.expect("items");
+    assert_eq!(names(&all), vec!["test 0", "test 1", "test 2"]);
+}
+
+#[tokio::test]
+async fn a_repeated_cursor_is_an_error_naming_it_and_the_page_count_then_the_end() {
+    let server = MockServer::start_async().await;
+    page(&server, None, support::page_body(items(0..1), Some(&next(&server, "A")))).await;
+    let a = page(&server, Some("A"), support::page_body(items(1..2), Some(&next(&server, "B")))).await;
+    let b = page(&server, Some("B"), support::page_body(items(2..3), Some(&next(&server, "A")))).await;
+    let mut pages = client(&server).test_units().aid("1234").prefetch(false).pages();
+    let mut received = 0;
+    let error = loop {
+        match pages.next().await.expect("the stream must not end before the error") {
+            Ok(_) => received += 1,
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(received, 3, "every page received before the loop is yielded");
+    match &error {
+        Error::Pagination { cursor, pages, .. } => assert_eq!((cursor.as_str(), *pages), ("A", 3)),
+        other => panic!("expected a pagination error, got {other:?}"),
+    }
+    assert!(error.to_string().contains("\"A\"") && error.to_string().contains("3 pages"), "{error}");
+    assert!(pages.next().await.is_none(), "the stream ends after the error");
+    a.assert_calls_async(1).await;
+    b.assert_calls_async(1).await;
+}
+
+#[tokio::test]
+async fn a_next_link_without_a_cursor_or_href_ends_the_listing_normally() {
+    let server = MockServer::start_async().await;
+    let no_cursor = format!("{}?aid=1234&page=2", server.url(TESTS_PATH));
+    page(&server, None, support::page_body(items(0..2), Some(&no_cursor))).await;
+    let all: Vec<_> = client(&server).test_units().aid("1234").items().try_collect().await.expect("items");
+    assert_eq!(all.len(), 2);
+
+    let server = MockServer::start_async().await;
+    let mut body = support::page_body(items(0..1), None);
+    body["_links"]["next"] = serde_json::json!({"title": "no href"});
+    page(&server, None, body).await;
+    let all: Vec<_> = client(&server).test_units().aid("1234").items().try_collect().await.expect("items");
+    // A next link without its `href` ends the listing; the page's own items are kept.
+    assert_eq!(all.len(), 1);
+}
+
+#[tokio::test]
+async fn a_next_link_to_another_host_never_gets_a_request_or_the_token() {
+    let server = MockServer::start_async().await;
+    let elsewhere = MockServer::start_async().await;
+    let trap = elsewhere
+        .mock_async(|when, then| {
+            when.any_request();
+            then.status(200).header("content-type", HAL_JSON).json_body(support::page_body(vec![], None));
+        })
+        .await;
+    let foreign = format!("{}?cursor=z9", elsewhere.url(TESTS_PATH));
+    page(&server, None, support::page_body(items(0..1), Some(&foreign))).await;
+    let followed = page(&server, Some("z9"), support::page_body(items(1..2), None)).await;
+    let all: Vec<_> = client(&server).test_units().aid("1234").items().try_collect().await.expect("items");
+    assert_eq!(all.len(), 2);
+    assert_eq!(trap.calls_async().await, 0, "a request went to the other host");
+    followed.assert_calls_async(1).await;
+}
+
+#[tokio::test]
+async fn an_error_on_page_three_comes_after_pages_one_and_two_and_ends_the_stream() {
+    let server = MockServer::start_async().await;
+    page(&server, None, support::page_body(items(0..2), Some(&next(&server, "p2")))).await;
+    page(&server, Some("p2"), support::page_body(items(2..4), Some(&next(&server, "p3")))).await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(TESTS_PATH).query_param("cursor", "p3");
+            then.status(403)
+                .header("content-type", PROBLEM_JSON)
+                .body(r#"{"title":"Forbidden","status":403}"#);
+        })
+        .await;
+    for prefetch in [true, false] {
+        let mut pages = client(&server).test_units().aid("1234").prefetch(prefetch).pages();
+        assert_eq!(pages.next().await.expect("page 1").expect("ok").number(), 1);
+        assert_eq!(pages.next().await.expect("page 2").expect("ok").number(), 2);
+        let err = pages.next().await.expect("an error").expect_err("page 3 fails");
+        assert_eq!(err.status(), Some(403));
+        assert!(pages.next().await.is_none(), "the stream ends after the error");
+    }
+}
+
+#[tokio::test]
+async fn nothing_is_sent_until_the_stream_is_polled() {
+    let server = MockServer::start_async().await;
+    let first = page(&server, None, support::page_body(items(0..1), None)).await;
+    let stream = client(&server).test_units().aid("1234").items();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(first.calls_async().await, 0);
+    let all: Vec<_> = stream.try_collect().await.expect("items");
+    assert_eq!(all.len(), 1);
+    first.assert_calls_async(1).await;
+}
+
+#[tokio::test]
+async fn dropping_mid_listing_sends_nothing_more() {
+    let server = MockServer::start_async().await;
+    page(&server, None, support::page_body(items(0..1), Some(&next(&server, "d2")))).await;
+    let second = server
+        .mock_async(|when, then| {
+            when.method(GET).path(TESTS_PATH).query_param("cursor", "d2");
+            then.status(200)
+                .delay(Duration::from_millis(300))
+                .header("content-type", HAL_JSON)
+                .json_body(support::page_body(items(1..2), Some(&next(&server, "d3"))));
+        })
+        .await;
+    let third = page(&server, Some("d3"), support::page_body(items(2..3), None)).await;
+    let mut pages = client(&server).test_units().aid("1234").pages();
+    pages.next().await.expect("page 1").expect("ok");
+    drop(pages); // page 2 may be in flight (prefetch); it is cancelled, and page 3 is never asked for
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert!(second.calls_async().await <= 1);
+    assert_eq!(third.calls_async().await, 0);
+}
+
+#[tokio::test]
+async fn max_pages_ends_the_listing_early_on_purpose() {
+    let server = MockServer::start_async().await;
+    page(&server, None, support::page_body(items(0..1), Some(&next(&server, "m2")))).await;
+    page(&server, Some("m2"), support::page_body(items(1..2), Some(&next(&server, "m3")))).await;
+    let third = page(&server, Some("m3"), support::page_body(items(2..3), None)).await;
+    let pages: Vec<_> =
+        client(&server).test_units().aid("1234").max_pages(2).pages().try_collect().await.expect("pages");
+    assert_eq!(pages.len(), 2);
+    assert!(pages[1].has_next(), "the bound, not the server, ended it");
+    assert_eq!(third.calls_async().await, 0);
+}
+
+#[tokio::test]
+async fn prefetch_on_and_off_give_identical_items() {
+    let server = MockServer::start_async().await;
+    page(&server, None, support::page_body(items(0..5), Some(&next(&server, "q2")))).await;
+    page(&server, Some("q2"), support::page_body(vec![], Some(&next(&server, "q3")))).await;
+    page(&server, Some("q3"), support::page_body(items(5..12), Some(&next(&server, "q4")))).await;
+    page(&server, Some("q4"), support::page_body(items(12..13), None)).await;
+    let on: Vec<_> =
+        client(&server).test_units().aid("1234").prefetch(true).items().try_collect().await.expect("on");
+    let off: Vec<_> =
+        client(&server).test_units().aid("1234").prefetch(false).items().try_collect().await.expect("off");
+    assert_eq!(on, off);
+    assert_eq!(on.len(), 13);
+}
+
+/// With prefetch, the next page is requested while the caller still holds the current one;
+/// without it, not before the caller asks. Observed through the server's request count, so no
+/// wall-clock threshold is involved.
+#[tokio::test]
+async fn prefetch_requests_the_next_page_while_the_caller_works_on_the_current_one() {
+    for prefetch in [true, false] {
+        let server = MockServer::start_async().await;
+        page(&server, None, support::page_body(items(0..2), Some(&next(&server, "w2")))).await;
+        let second = page(&server, Some("w2"), support::page_body(items(2..4), None)).await;
+        let mut pages = client(&server).test_units().aid("1234").prefetch(prefetch).pages();
+        let first = pages.next().await.expect("page 1").expect("ok");
+        // "Working" on page 1 without polling the stream: wait (bounded) for page 2's request.
+        let mut seen = 0;
+        for _ in 0..40 {
+            seen = second.calls_async().await;
+            if seen > 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        assert_eq!(
+            seen,
+            usize::from(prefetch),
+            "prefetch {prefetch}: page 2 requested while page 1 was held"
+        );
+        assert_eq!(first.items().len(), 2);
+        let rest: Vec<_> = pages.try_collect().await.expect("rest");
+        assert_eq!(rest.len(), 1);
+        second.assert_calls_async(1).await;
+    }
+}
+
+#[tokio::test]
+async fn the_enterprise_agent_listing_paginates_the_same_way() {
+    let server = MockServer::start_async().await;
+    let path = "/v7/usage/units/enterprise-agents";
+    let next_href = server.url(format!("{path}?cursor=ag2"));
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(path).query_param_missing("cursor").query_param_missing("aid");
+            then.status(200).header("content-type", HAL_JSON).json_body(support::page_body(
+                (0..3).map(support::agent_units_item).collect(),
+                Some(&next_href),
+            ));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(path).query_param("cursor", "ag2");
+            then.status(200)
+                .header("content-type", HAL_JSON)
+                .json_body(support::page_body((3..5).map(support::agent_units_item).collect(), None));
+        })
+        .await;
+    let agents = client(&server).agent_units().collect_all().await.expect("agents");
+    assert_eq!(
+        agents.iter().filter_map(|a| a.enterprise_units_used).sum::<i64>(),
+        (0..5_i64).map(|n| 100 * n).sum::<i64>()
+    );
+}
+
+#[tokio::test]
+async fn streams_are_send_and_work_inside_spawned_tasks() {
+    let server = MockServer::start_async().await;
+    page(&server, None, support::page_body(items(0..3), Some(&next(&server, "s2")))).await;
+    page(&server, Some("s2"), support::page_body(items(3..4), None)).await;
+    let stream = client(&server).test_units().aid("1234").items();
+    let count = tokio::spawn(async move { stream.try_collect::<Vec<_>>().await.map(|v| v.len()) })
+        .await
+        .expect("task")
+        .expect("items");
+    assert_eq!(count, 4);
+}
