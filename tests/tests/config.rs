@@ -27,7 +27,9 @@ fn from_env_requires_te_token_and_names_it() {
 
 #[test]
 fn from_env_names_each_malformed_variable() {
-    let with = |name: &'static str, value: &'static str| Client::builder_from_vars([("TE_TOKEN", "t0k"), (name, value)]);
+    let with = |name: &'static str, value: &'static str| {
+        Client::builder_from_vars([("TE_TOKEN", "t0k"), (name, value)])
+    };
     assert_eq!(config_error_setting(with("TE_AID", "acme")), "TE_AID");
     assert_eq!(config_error_setting(with("TE_TIMEOUT", "abc")), "TE_TIMEOUT");
     assert_eq!(config_error_setting(with("TE_TIMEOUT", "0")), "TE_TIMEOUT");
@@ -41,7 +43,10 @@ async fn from_env_configures_endpoint_aid_and_timeout() {
     let server = MockServer::start_async().await;
     let mock = server
         .mock_async(|when, then| {
-            when.method(GET).path("/v7/usage").query_param("aid", "4321").header("authorization", "Bearer env-token");
+            when.method(GET)
+                .path("/v7/usage")
+                .query_param("aid", "4321")
+                .header("authorization", "Bearer env-token");
             then.status(200).header("content-type", HAL_JSON).body(r#"{"usage":{"cloudUnitsUsed":5}}"#);
         })
         .await;

@@ -28,8 +28,10 @@ async fn usage_error(status: u16, content_type: &str, body: &str, headers: &[(&s
             }
         })
         .await;
-    let client =
-        support::builder(&server, &RecordingSleeper::new()).retry_policy(RetryPolicy::disabled()).build().expect("client");
+    let client = support::builder(&server, &RecordingSleeper::new())
+        .retry_policy(RetryPolicy::disabled())
+        .build()
+        .expect("client");
     let err = client.usage().send().await.expect_err("an error");
     mock.assert_async().await;
     assert!(!format!("{err:?}{err}").contains(TOKEN), "the token leaked into {err:?}");
@@ -196,8 +198,10 @@ async fn a_huge_body_is_refused_at_the_configured_limit() {
             then.status(200).header("content-type", HAL_JSON).body(big.clone());
         })
         .await;
-    let client =
-        support::builder(&server, &RecordingSleeper::new()).max_body_bytes(64 * 1024).build().expect("client");
+    let client = support::builder(&server, &RecordingSleeper::new())
+        .max_body_bytes(64 * 1024)
+        .build()
+        .expect("client");
     let err = client.usage().send().await.expect_err("too large");
     assert!(matches!(err, Error::BodyTooLarge { limit: 65_536, .. }), "{err:?}");
 }
@@ -225,16 +229,48 @@ async fn bad_input_is_refused_before_any_request_naming_the_field() {
             "start",
             client.test_units().start(now - Days::days(1)).end(now - Days::days(2)).send().await.map(drop),
         ),
-        ("start equal to end", "start", client.agent_units().start(now - Days::days(1)).end(now - Days::days(1)).send().await.map(drop)),
-        ("start in the future", "start", client.agent_units().start(now + Days::days(3)).send().await.map(drop)),
+        (
+            "start equal to end",
+            "start",
+            client.agent_units().start(now - Days::days(1)).end(now - Days::days(1)).send().await.map(drop),
+        ),
+        (
+            "start in the future",
+            "start",
+            client.agent_units().start(now + Days::days(3)).send().await.map(drop),
+        ),
         ("no organization quota", "quota", client.assign_organization_quotas().send().await.map(drop)),
-        ("quota above int64", "units", client.assign_organization_quotas().quota("1001", u64::MAX).send().await.map(drop)),
-        ("bad organization id", "org_id", client.assign_organization_quotas().quota("acme", 1).send().await.map(drop)),
-        ("no organization to unassign", "organization", client.unassign_organization_quotas().send().await.map(drop)),
+        (
+            "quota above int64",
+            "units",
+            client.assign_organization_quotas().quota("1001", u64::MAX).send().await.map(drop),
+        ),
+        (
+            "bad organization id",
+            "org_id",
+            client.assign_organization_quotas().quota("acme", 1).send().await.map(drop),
+        ),
+        (
+            "no organization to unassign",
+            "organization",
+            client.unassign_organization_quotas().send().await.map(drop),
+        ),
         ("no account group quota", "quota", client.assign_account_group_quotas().send().await.map(drop)),
-        ("bad account group", "aid", client.assign_account_group_quotas().quota("1001", "x", 5).send().await.map(drop)),
-        ("no account group to unassign", "account_group", client.unassign_account_group_quotas().send().await.map(drop)),
-        ("blank org to unassign", "org_id", client.unassign_account_group_quotas().account_group(" ", "1234").send().await.map(drop)),
+        (
+            "bad account group",
+            "aid",
+            client.assign_account_group_quotas().quota("1001", "x", 5).send().await.map(drop),
+        ),
+        (
+            "no account group to unassign",
+            "account_group",
+            client.unassign_account_group_quotas().send().await.map(drop),
+        ),
+        (
+            "blank org to unassign",
+            "org_id",
+            client.unassign_account_group_quotas().account_group(" ", "1234").send().await.map(drop),
+        ),
     ];
     for (case, field, result) in cases {
         match result {

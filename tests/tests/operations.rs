@@ -39,7 +39,10 @@ async fn usage_sends_aid_and_expand_as_one_comma_separated_parameter_and_decodes
 
     mock.assert_async().await;
     let quota = usage.quota.as_ref().expect("quota");
-    assert_eq!(quota.month_start.map(|t| t.timestamp()), Some(Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0).unwrap().timestamp()));
+    assert_eq!(
+        quota.month_start.map(|t| t.timestamp()),
+        Some(Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0).unwrap().timestamp())
+    );
     assert_eq!(quota.cloud_units_included, Some(5_000_000_000));
     assert_eq!(quota.device_agents_included, Some(20));
     assert_eq!(quota.endpoint_agents_embedded_included, Some(10));
@@ -56,7 +59,10 @@ async fn usage_sends_aid_and_expand_as_one_comma_separated_parameter_and_decodes
     let agents = usage.enterprise_agent_units.as_ref().expect("agent units");
     assert_eq!(agents[0].agent_id.as_deref(), Some("8001"));
     assert_eq!(usage.endpoint_agents.as_ref().expect("ea")[0].endpoint_agents_used, Some(130));
-    assert_eq!(usage.endpoint_agents_embedded.as_ref().expect("eae")[0].endpoint_agents_embedded_used, Some(7));
+    assert_eq!(
+        usage.endpoint_agents_embedded.as_ref().expect("eae")[0].endpoint_agents_embedded_used,
+        Some(7)
+    );
     assert_eq!(usage.enterprise_agents.as_ref().expect("ent")[0].enterprise_agents_used, Some(11));
     let allocations = usage.allocations.as_ref().expect("allocations");
     assert_eq!(allocations.used, Some(500));
@@ -69,13 +75,17 @@ async fn usage_without_options_sends_no_query_and_uses_the_default_aid_when_set(
     let plain = server
         .mock_async(|when, then| {
             when.method(GET).path("/v7/usage").is_true(|req| query(req).is_empty());
-            then.status(200).header("content-type", HAL_JSON).json_body(json!({"usage": {"cloudUnitsUsed": 1}}));
+            then.status(200)
+                .header("content-type", HAL_JSON)
+                .json_body(json!({"usage": {"cloudUnitsUsed": 1}}));
         })
         .await;
     let with_default = server
         .mock_async(|when, then| {
             when.method(GET).path("/v7/usage").is_true(|req| query(req) == "aid=777");
-            then.status(200).header("content-type", HAL_JSON).json_body(json!({"usage": {"cloudUnitsUsed": 2}}));
+            then.status(200)
+                .header("content-type", HAL_JSON)
+                .json_body(json!({"usage": {"cloudUnitsUsed": 2}}));
         })
         .await;
     let sleeper = RecordingSleeper::new();
@@ -105,7 +115,8 @@ async fn test_units_sends_times_as_rfc3339_utc_with_z_and_decodes_a_page() {
             when.method(GET)
                 .path("/v7/usage/units/tests")
                 .is_true(|req| {
-                    query(req) == "aid=1234&startDate=2024-05-01T00%3A00%3A00Z&endDate=2024-05-02T12%3A30%3A00Z"
+                    query(req)
+                        == "aid=1234&startDate=2024-05-01T00%3A00%3A00Z&endDate=2024-05-02T12%3A30%3A00Z"
                 })
                 .header("authorization", format!("Bearer {TOKEN}"))
                 .header("accept", ACCEPT);
@@ -114,7 +125,10 @@ async fn test_units_sends_times_as_rfc3339_utc_with_z_and_decodes_a_page() {
                 .header("x-organization-rate-limit-limit", "240")
                 .header("x-organization-rate-limit-remaining", "239")
                 .header("x-organization-rate-limit-reset", "1714521600")
-                .json_body(support::page_body(vec![support::test_units_item(1), support::test_units_item(7)], None));
+                .json_body(support::page_body(
+                    vec![support::test_units_item(1), support::test_units_item(7)],
+                    None,
+                ));
         })
         .await;
     let client = support::client(&server, &RecordingSleeper::new());
@@ -156,10 +170,15 @@ async fn agent_units_takes_no_aid_and_decodes_a_page() {
                 .json_body(support::page_body(vec![support::agent_units_item(3)], None));
         })
         .await;
-    let client = support::builder(&server, &RecordingSleeper::new()).default_aid("1234").build().expect("client");
+    let client =
+        support::builder(&server, &RecordingSleeper::new()).default_aid("1234").build().expect("client");
 
-    let page =
-        client.agent_units().start(Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0).unwrap()).send().await.expect("page");
+    let page = client
+        .agent_units()
+        .start(Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0).unwrap())
+        .send()
+        .await
+        .expect("page");
 
     mock.assert_async().await;
     let item = &page.items()[0];
