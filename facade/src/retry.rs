@@ -320,6 +320,15 @@ struct PaceState {
     hold_until: Option<Instant>,
 }
 
+impl PaceState {
+    fn extend_hold(&mut self, wait: Duration) {
+        let until = Instant::now() + wait;
+        if self.hold_until.is_none_or(|t| t < until) {
+            self.hold_until = Some(until);
+        }
+    }
+}
+
 impl Pacer {
     /// How long a new attempt must wait now, if at all.
     pub(crate) fn hold(&self) -> Option<Duration> {
@@ -340,11 +349,13 @@ impl Pacer {
             state.latest = figures;
         }
         if let Some(hold) = hold {
-            let until = Instant::now() + hold;
-            if state.hold_until.is_none_or(|t| t < until) {
-                state.hold_until = Some(until);
-            }
+            state.extend_hold(hold);
         }
+    }
+
+    /// Holds every request of the client for `wait` from now (unless already held longer).
+    pub(crate) fn hold_for(&self, wait: Duration) {
+        self.state.lock().unwrap_or_else(|p| p.into_inner()).extend_hold(wait);
     }
 
     /// The latest figures any answer reported.

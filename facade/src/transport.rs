@@ -7,7 +7,7 @@
 //! and raw body, which the generated functions drop, for the facade to decide success or error.
 
 use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, StatusCode};
@@ -98,7 +98,8 @@ impl Exchange {
         let timeout = self.inner.request_timeout;
         let limit = self.inner.max_body_bytes;
         let exchange = async {
-            let mut resp = next.run(req, extensions).await.map_err(|e| transport_error(operation, e))?;
+            let mut resp =
+                next.run(req, extensions).await.map_err(|e| transport_error(operation, timeout, e))?;
             let status = resp.status();
             let headers = std::mem::take(resp.headers_mut());
             if resp.content_length().is_some_and(|n| n > limit as u64) {
@@ -117,7 +118,13 @@ impl Exchange {
                         body.extend_from_slice(&chunk);
                     }
                     Ok(None) => break,
-                    Err(e) => return Err(transport_error(operation, reqwest_middleware::Error::Reqwest(e))),
+                    Err(e) => {
+                        return Err(transport_error(
+                            operation,
+                            timeout,
+                            reqwest_middleware::Error::Reqwest(e),
+                        ))
+                    }
                 }
             }
             Ok(Answer { status, headers, body: Bytes::from(body) })
@@ -129,10 +136,14 @@ impl Exchange {
     }
 }
 
-fn transport_error(operation: &'static str, e: reqwest_middleware::Error) -> (Outcome, Error) {
+fn transport_error(
+    operation: &'static str,
+    timeout: Duration,
+    e: reqwest_middleware::Error,
+) -> (Outcome, Error) {
     match e {
         reqwest_middleware::Error::Reqwest(e) if e.is_timeout() => {
-            (Outcome::Timeout, Error::Timeout { operation, after: std::time::Duration::ZERO })
+            (Outcome::Timeout, Error::Timeout { operation, after: timeout })
         }
         reqwest_middleware::Error::Reqwest(e) => {
             (Outcome::Transport, Error::Transport { operation, source: Box::new(e.without_url()) })
@@ -158,17 +169,25 @@ impl Middleware for Exchange {
         let mut rate_limited = 0u32;
         let mut transient = 0u32;
         let mut attempts = 0u32;
+        // The wait this request owes before its next attempt (a retry's delay), if any.
+        let mut owed: Option<(Duration, &'static str)> = None;
         loop {
-            if let Some(hold) = self.inner.pacer.hold() {
-                let hold = hold.min(self.policy.longest_wait());
+            // One wait: the longer of what this request owes and the client-wide hold.
+            let hold =
+                self.inner.pacer.hold().map(|h| (h.min(self.policy.longest_wait()), "rate limit window"));
+            let wait = match (owed.take(), hold) {
+                (Some(a), Some(b)) => Some(if a.0 >= b.0 { a } else { b }),
+                (a, b) => a.or(b),
+            };
+            if let Some((wait, reason)) = wait {
                 tracing::info!(
                     operation,
                     attempt = attempts + 1,
-                    wait_ms = hold.as_millis() as u64,
-                    reason = "rate limit window",
-                    "pacing: waiting before sending"
+                    wait_ms = wait.as_millis() as u64,
+                    reason,
+                    "waiting before sending"
                 );
-                self.inner.sleeper.sleep(hold).await;
+                self.inner.sleeper.sleep(wait).await;
             }
             let Some(this_try) = req.try_clone() else {
                 return Err(self.fail(Error::Transport {
@@ -222,9 +241,7 @@ impl Middleware for Exchange {
                     } else {
                         if wait.is_none() {
                             // Without a reset time, hold every request of this client for the backoff.
-                            let mut h = HeaderMap::new();
-                            h.insert(http::header::RETRY_AFTER, HeaderValue::from(wanted.as_secs().max(1)));
-                            self.inner.pacer.observe(&h, 429, Some(wanted), now);
+                            self.inner.pacer.hold_for(wanted);
                         }
                         Some((wanted, "rate limited (429)"))
                     }
@@ -248,7 +265,7 @@ impl Middleware for Exchange {
                         reason,
                         "retrying"
                     );
-                    self.inner.sleeper.sleep(delay).await;
+                    owed = Some((delay, reason));
                 }
                 (None, Ok(answer)) => {
                     let mut builder = http::Response::builder().status(answer.status);
