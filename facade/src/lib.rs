@@ -49,3 +49,8 @@ pub use operations::Expand;
 pub use pagination::Page;
 pub use rate_limit::RateLimit;
 pub use retry::{RetryPolicy, Sleeper, TokioSleeper};
+
+/// The README's examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
