@@ -35,6 +35,8 @@ mod error;
 pub mod models;
 pub mod operations;
 pub mod pagination;
+#[cfg(test)]
+mod proptests;
 mod rate_limit;
 pub mod retry;
 mod transport;
