@@ -124,7 +124,7 @@ pub fn test_units_item(n: usize) -> Value {
         "testId": format!("{}", 100_000 + n),
         "testName": format!("test {n}"),
         "testType": "Agent to Server",
-        "isInstantTest": n % 7 == 0
+        "isInstantTest": n.is_multiple_of(7)
     })
 }
 
