@@ -1,1 +1,1188 @@
-//! The usage report (being written).
+//! The usage report that `cargo run --example usage_report` prints: what the organization used
+//! and will use, against what its contract includes and its quotas, the tests and enterprise
+//! agents that use the most, and totals that add up.
+//!
+//! The report knows only a [`Client`] and a [`Period`]: it does not know (or care) whether the
+//! client talks to the live API or to the [demo server](crate::demo).
+//!
+//! * [`build_report`] fetches `GET /usage` (with the enterprise agent breakdowns), `GET /quotas`
+//!   and every page of both units listings, and builds a [`Report`].
+//! * [`render_table`], [`render_json`] and [`render_csv`] turn it into text.
+//! * [`CountingSleeper`] counts the client's waits, which is how the report learns how often
+//!   the client retried (the client keeps no such counter itself).
+//!
+//! ```no_run
+//! use thousandeyes_usage_tests::report::{build_report, render_table, ReportOptions};
+//!
+//! # async fn run(client: thousandeyes_usage::Client) -> Result<(), thousandeyes_usage::Error> {
+//! let report = build_report(&client, &ReportOptions::default(), None, &mut |_| {}).await?;
+//! print!("{}", render_table(&report));
+//! # Ok(()) }
+//! ```
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, FixedOffset, Utc};
+use futures::{Stream, TryStreamExt};
+use serde::Serialize;
+use thousandeyes_usage::models::{AgentUnits, Quota, TestUnits, Usage};
+use thousandeyes_usage::{Client, Error, Expand, Page, Sleeper, TokioSleeper};
+
+/// How many tests the table shows when not told otherwise.
+pub const DEFAULT_TOP: usize = 10;
+
+// ---------------------------------------------------------------------------------------------
+// Inputs.
+// ---------------------------------------------------------------------------------------------
+
+/// The time range the units listings cover.
+///
+/// `GET /usage` takes no range: its figures always cover the current billing period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Period {
+    /// The current billing period: no `startDate`/`endDate` is sent, the API's default.
+    #[default]
+    CurrentBillingPeriod,
+    /// From `start` to `end` (to now when `end` is `None`).
+    Range {
+        /// Start of the range.
+        start: DateTime<FixedOffset>,
+        /// End of the range; the API defaults to now.
+        end: Option<DateTime<FixedOffset>>,
+    },
+}
+
+impl Period {
+    /// The period named by `--start` and `--end` values (RFC 3339): none for the current billing
+    /// period; an end needs a start, and the start must come before the end. The message of an
+    /// error names the argument at fault.
+    ///
+    /// ```
+    /// use thousandeyes_usage_tests::report::Period;
+    /// assert_eq!(Period::from_args(None, None), Ok(Period::CurrentBillingPeriod));
+    /// assert!(Period::from_args(Some("2024-05-01T00:00:00Z"), None).is_ok());
+    /// assert!(Period::from_args(None, Some("2024-05-01T00:00:00Z")).is_err());
+    /// assert!(Period::from_args(Some("yesterday"), None).is_err());
+    /// ```
+    pub fn from_args(start: Option<&str>, end: Option<&str>) -> Result<Period, String> {
+        let parse = |name: &str, value: &str| {
+            DateTime::parse_from_rfc3339(value.trim()).map_err(|e| {
+                format!(
+                    "{name} {value:?} is not an RFC 3339 date-time ({e}); for example 2024-05-01T00:00:00Z"
+                )
+            })
+        };
+        match (start, end) {
+            (None, None) => Ok(Period::CurrentBillingPeriod),
+            (None, Some(_)) => Err("--end needs --start".into()),
+            (Some(start), end) => {
+                let start = parse("--start", start)?;
+                let end = end.map(|e| parse("--end", e)).transpose()?;
+                if let Some(end) = end {
+                    if start >= end {
+                        return Err(format!(
+                            "--start {} must be before --end {}",
+                            start.to_rfc3339(),
+                            end.to_rfc3339()
+                        ));
+                    }
+                }
+                Ok(Period::Range { start, end })
+            }
+        }
+    }
+}
+
+/// What to report on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReportOptions {
+    /// The range of the units listings.
+    pub period: Period,
+    /// How many tests the table shows (the report keeps them all, ranked).
+    pub top: usize,
+}
+
+impl Default for ReportOptions {
+    fn default() -> Self {
+        ReportOptions { period: Period::CurrentBillingPeriod, top: DEFAULT_TOP }
+    }
+}
+
+/// A units listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Listing {
+    /// `GET /usage/units/tests`.
+    TestUnits,
+    /// `GET /usage/units/enterprise-agents`.
+    AgentUnits,
+}
+
+impl Listing {
+    /// A short human-readable name.
+    pub fn label(self) -> &'static str {
+        match self {
+            Listing::TestUnits => "test units",
+            Listing::AgentUnits => "enterprise agent units",
+        }
+    }
+}
+
+/// Where a listing has got to; given to the progress callback after every page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// The listing being walked.
+    pub listing: Listing,
+    /// Pages received so far.
+    pub pages: usize,
+    /// Items received so far.
+    pub items: usize,
+}
+
+/// A [`Sleeper`] that counts the waits the client asks for, then waits with the one it wraps
+/// (by default [`TokioSleeper`], so it really waits).
+///
+/// The client waits before each retry (after a 429, or a transient failure of a GET) and when
+/// it holds a request back because the rate-limit window is used up; the `Sleeper` is not told
+/// which. Clones share their counters.
+///
+/// ```
+/// use std::sync::Arc;
+/// use thousandeyes_usage_tests::report::CountingSleeper;
+///
+/// let waits = CountingSleeper::new();
+/// let client = thousandeyes_usage::Client::builder()
+///     .token("t0ken")
+///     .sleeper(Arc::new(waits.clone()))
+///     .build()?;
+/// assert_eq!(waits.waits(), 0);
+/// # let _ = client; Ok::<(), thousandeyes_usage::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct CountingSleeper {
+    inner: Arc<dyn Sleeper>,
+    waits: Arc<AtomicU64>,
+    waited_nanos: Arc<AtomicU64>,
+}
+
+impl Default for CountingSleeper {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl CountingSleeper {
+    /// A counter that waits with tokio's timer.
+    pub fn new() -> Self {
+        Self::wrapping(Arc::new(TokioSleeper))
+    }
+
+    /// A counter that waits with `inner`.
+    pub fn wrapping(inner: Arc<dyn Sleeper>) -> Self {
+        CountingSleeper { inner, waits: Arc::default(), waited_nanos: Arc::default() }
+    }
+
+    /// Waits asked for so far.
+    pub fn waits(&self) -> u64 {
+        self.waits.load(Ordering::SeqCst)
+    }
+
+    /// Time asked to wait so far, in all.
+    pub fn waited(&self) -> Duration {
+        Duration::from_nanos(self.waited_nanos.load(Ordering::SeqCst))
+    }
+}
+
+impl Sleeper for CountingSleeper {
+    fn sleep(&self, duration: Duration) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+        self.waits.fetch_add(1, Ordering::SeqCst);
+        let nanos = u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX);
+        let _ = self
+            .waited_nanos
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| Some(n.saturating_add(nanos)));
+        self.inner.sleep(duration)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The report.
+// ---------------------------------------------------------------------------------------------
+
+/// The period a report covers.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PeriodInfo {
+    /// `current_billing_period` or `range`.
+    pub kind: &'static str,
+    /// Start of the requested range (none for the current billing period).
+    pub start: Option<DateTime<FixedOffset>>,
+    /// End of the requested range (none: now, or the current billing period).
+    pub end: Option<DateTime<FixedOffset>>,
+    /// Start of the billing period, as `GET /usage` reports it.
+    pub billing_period_start: Option<DateTime<FixedOffset>>,
+    /// End of the billing period, as `GET /usage` reports it.
+    pub billing_period_end: Option<DateTime<FixedOffset>>,
+}
+
+/// Units of one kind in the billing period, against what the contract includes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UnitSummary {
+    /// Used so far.
+    pub used: Option<i64>,
+    /// Expected by the end of the period.
+    pub projected: Option<i64>,
+    /// Expected in the next period.
+    pub next_billing_period: Option<i64>,
+    /// Included in the contract each month; the API reports none for enterprise units.
+    pub included: Option<i64>,
+    /// `used` as a percentage of `included`; none when either is unknown or nothing is included.
+    pub used_percent: Option<f64>,
+    /// `projected` as a percentage of `included`, likewise.
+    pub projected_percent: Option<f64>,
+}
+
+/// The unit quota of one organization (`GET /quotas`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OrganizationQuotaLine {
+    /// The organization.
+    pub org_id: Option<String>,
+    /// The quota, in units.
+    pub quota: i64,
+    /// Account groups of the organization with a quota of their own.
+    pub account_group_quotas: usize,
+    /// Cloud plus enterprise units used in the billing period (`GET /usage`); only when the
+    /// quotas list exactly one organization, since `GET /usage` does not say which it covers.
+    pub used: Option<i64>,
+    /// `used` as a percentage of `quota`.
+    pub used_percent: Option<f64>,
+}
+
+/// Units used by the tests of one account group.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AccountGroupLine {
+    /// The account group's id.
+    pub aid: Option<String>,
+    /// The account group's name.
+    pub name: Option<String>,
+    /// Tests it owns.
+    pub tests: usize,
+    /// Cloud units its tests used.
+    pub cloud_units_used: i64,
+    /// Enterprise units its tests used.
+    pub enterprise_units_used: i64,
+    /// Cloud plus enterprise units.
+    pub units_used: i64,
+    /// Its unit quota (`GET /quotas`), if it has one.
+    pub quota: Option<i64>,
+    /// `units_used` as a percentage of `quota`.
+    pub quota_percent: Option<f64>,
+    /// Enterprise agents it used in the billing period (`GET /usage`, `expand=enterprise-agent`).
+    pub enterprise_agents: Option<i64>,
+}
+
+/// One test of the units listing, ranked by units used.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TestLine {
+    /// Rank by `units_used`, from 1.
+    pub rank: usize,
+    /// The test's id.
+    pub test_id: Option<String>,
+    /// The test's name.
+    pub name: Option<String>,
+    /// The display name of its type.
+    pub test_type: Option<String>,
+    /// The owning account group's id.
+    pub aid: Option<String>,
+    /// The owning account group's name.
+    pub account_group: Option<String>,
+    /// True for an instant test.
+    pub instant: Option<bool>,
+    /// Cloud units used.
+    pub cloud_units_used: Option<i64>,
+    /// Cloud units expected by the end of the period.
+    pub cloud_units_projected: Option<i64>,
+    /// Enterprise units used.
+    pub enterprise_units_used: Option<i64>,
+    /// Enterprise units expected by the end of the period.
+    pub enterprise_units_projected: Option<i64>,
+    /// Cloud plus enterprise units used (absent counts as zero).
+    pub units_used: i64,
+}
+
+/// What one account group's tests used on an agent.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AgentShare {
+    /// The account group's id.
+    pub aid: Option<String>,
+    /// The account group's name.
+    pub account_group: Option<String>,
+    /// Enterprise units its tests used on the agent.
+    pub enterprise_units_used: Option<i64>,
+}
+
+/// Enterprise units of one agent: the listing's per-account-group entries added up.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AgentLine {
+    /// The agent's id (absent when the API does not know it).
+    pub agent_id: Option<String>,
+    /// The agent's name.
+    pub agent_name: Option<String>,
+    /// The account group `GET /usage` books the agent's units to (its primary one).
+    pub primary_account_group: Option<String>,
+    /// The account groups whose tests ran on it.
+    pub shares: Vec<AgentShare>,
+    /// Enterprise units used on it, all account groups.
+    pub enterprise_units_used: i64,
+    /// Enterprise units expected by the end of the period; none when no entry said.
+    pub enterprise_units_projected: Option<i64>,
+}
+
+/// Totals over the listings: they add up the lines of the report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Totals {
+    /// Tests in the test units listing.
+    pub tests: usize,
+    /// Of those, instant tests.
+    pub instant_tests: usize,
+    /// Cloud units, summed over the tests.
+    pub cloud_units_used: i64,
+    /// Enterprise units, summed over the tests.
+    pub enterprise_units_used: i64,
+    /// Cloud plus enterprise units, summed over the tests.
+    pub units_used: i64,
+    /// Distinct agents in the enterprise agent units listing.
+    pub agents: usize,
+    /// Entries of that listing (one per agent and account group).
+    pub agent_entries: usize,
+    /// Enterprise units, summed over the agent listing.
+    pub agent_enterprise_units_used: i64,
+    /// Account groups owning tests.
+    pub account_groups: usize,
+}
+
+/// What fetching the report took.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FetchStats {
+    /// Listing pages received, both listings.
+    pub pages_fetched: usize,
+    /// Pages of the test units listing.
+    pub test_pages: usize,
+    /// Pages of the enterprise agent units listing.
+    pub agent_pages: usize,
+    /// Other calls (`GET /usage`, `GET /quotas`).
+    pub other_requests: usize,
+    /// Waits the client made before sending a request again: one per retry (after a 429 or a
+    /// transient failure), plus any hold for a used-up rate-limit window. Counted by a
+    /// [`CountingSleeper`]; none when the report was not given one.
+    pub retries: Option<u64>,
+    /// How long those waits were, in all, in milliseconds.
+    pub waited_ms: Option<u64>,
+    /// Time spent building the report, in milliseconds.
+    pub elapsed_ms: u64,
+}
+
+/// The usage report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    /// When the report was made.
+    pub generated_at: DateTime<Utc>,
+    /// The API's base URL.
+    pub source: String,
+    /// The period covered.
+    pub period: PeriodInfo,
+    /// Cloud units in the billing period.
+    pub cloud: UnitSummary,
+    /// Enterprise units in the billing period.
+    pub enterprise: UnitSummary,
+    /// Organization quotas.
+    pub organization_quotas: Vec<OrganizationQuotaLine>,
+    /// Units by account group, most first.
+    pub account_groups: Vec<AccountGroupLine>,
+    /// How many tests the table shows.
+    pub top_n: usize,
+    /// Every test, most units first.
+    pub tests: Vec<TestLine>,
+    /// Every enterprise agent, most units first.
+    pub agents: Vec<AgentLine>,
+    /// Totals over the listings.
+    pub totals: Totals,
+    /// What fetching took.
+    pub stats: FetchStats,
+    /// Things the reader should know (a part the API would not give, say).
+    pub notes: Vec<String>,
+}
+
+impl Report {
+    /// The first [`top_n`](Self::top_n) tests.
+    pub fn top_tests(&self) -> &[TestLine] {
+        &self.tests[..self.top_n.min(self.tests.len())]
+    }
+}
+
+/// `part` as a percentage of `whole`; none when either is unknown or `whole` is not positive.
+///
+/// ```
+/// use thousandeyes_usage_tests::report::percent_of;
+/// assert_eq!(percent_of(Some(50), Some(200)), Some(25.0));
+/// assert_eq!(percent_of(Some(50), Some(0)), None);
+/// assert_eq!(percent_of(Some(50), None), None);
+/// ```
+pub fn percent_of(part: Option<i64>, whole: Option<i64>) -> Option<f64> {
+    let (part, whole) = (part?, whole?);
+    if whole <= 0 {
+        return None;
+    }
+    let raw = part as f64 * 100.0 / whole as f64;
+    Some((raw * 100.0).round() / 100.0)
+}
+
+/// Fetches everything the report needs and builds it. `waits`, when given, must be the sleeper
+/// the client was built with; `progress` is called after every listing page.
+///
+/// The calls are made one after another, so that at most one request is in flight: the report
+/// stays well inside the organization's rate limit, and every wait `waits` counts belongs to
+/// this report (if the client is not used elsewhere meanwhile).
+pub async fn build_report(
+    client: &Client,
+    options: &ReportOptions,
+    waits: Option<&CountingSleeper>,
+    progress: &mut (dyn FnMut(&Progress) + Send),
+) -> Result<Report, Error> {
+    let started = Instant::now();
+    let waits_before = waits.map(|w| (w.waits(), w.waited()));
+    let mut notes = Vec::new();
+
+    let usage =
+        client.usage().expand([Expand::EnterpriseAgents, Expand::EnterpriseAgentUnits]).send().await?;
+    let quotas = match client.quotas().send().await {
+        Ok(quotas) => quotas,
+        // A user may view usage without being allowed to see quotas: report without them.
+        Err(Error::Api(api)) if matches!(api.status(), 403 | 404) => {
+            notes.push(format!("quotas not shown: {api}"));
+            Vec::new()
+        }
+        Err(e) => return Err(e),
+    };
+
+    let mut tests_request = client.test_units();
+    let mut agents_request = client.agent_units();
+    if let Period::Range { start, end } = options.period {
+        tests_request = tests_request.start(start);
+        agents_request = agents_request.start(start);
+        if let Some(end) = end {
+            tests_request = tests_request.end(end);
+            agents_request = agents_request.end(end);
+        }
+    }
+    let (tests, test_pages) = walk(tests_request.pages(), Listing::TestUnits, progress).await?;
+    let (agent_units, agent_pages) = walk(agents_request.pages(), Listing::AgentUnits, progress).await?;
+
+    let (retries, waited_ms) = match (waits, waits_before) {
+        (Some(w), Some((count, waited))) => {
+            (Some(w.waits().saturating_sub(count)), Some(millis(w.waited().saturating_sub(waited))))
+        }
+        _ => (None, None),
+    };
+    let stats = FetchStats {
+        pages_fetched: test_pages + agent_pages,
+        test_pages,
+        agent_pages,
+        other_requests: 2,
+        retries,
+        waited_ms,
+        elapsed_ms: millis(started.elapsed()),
+    };
+    Ok(assemble(client.base_url(), options, &usage, &quotas, tests, agent_units, stats, notes))
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Walks a listing to its end: its items, and how many pages carried them.
+async fn walk<T>(
+    mut pages: impl Stream<Item = Result<Page<T>, Error>> + Unpin,
+    listing: Listing,
+    progress: &mut (dyn FnMut(&Progress) + Send),
+) -> Result<(Vec<T>, usize), Error> {
+    let mut items = Vec::new();
+    let mut count = 0;
+    while let Some(page) = pages.try_next().await? {
+        count += 1;
+        items.extend(page.into_items());
+        progress(&Progress { listing, pages: count, items: items.len() });
+    }
+    Ok((items, count))
+}
+
+/// Builds the report from what the API answered.
+#[allow(clippy::too_many_arguments)]
+fn assemble(
+    source: &str,
+    options: &ReportOptions,
+    usage: &Usage,
+    quotas: &[Quota],
+    tests: Vec<TestUnits>,
+    agent_units: Vec<AgentUnits>,
+    stats: FetchStats,
+    notes: Vec<String>,
+) -> Report {
+    let quota = usage.quota.as_ref();
+    let period = match options.period {
+        Period::CurrentBillingPeriod => PeriodInfo {
+            kind: "current_billing_period",
+            start: None,
+            end: None,
+            billing_period_start: quota.and_then(|q| q.month_start),
+            billing_period_end: quota.and_then(|q| q.month_end),
+        },
+        Period::Range { start, end } => PeriodInfo {
+            kind: "range",
+            start: Some(start),
+            end,
+            billing_period_start: quota.and_then(|q| q.month_start),
+            billing_period_end: quota.and_then(|q| q.month_end),
+        },
+    };
+    let summary =
+        |used: Option<i64>, projected: Option<i64>, next: Option<i64>, included: Option<i64>| UnitSummary {
+            used,
+            projected,
+            next_billing_period: next,
+            included,
+            used_percent: percent_of(used, included),
+            projected_percent: percent_of(projected, included),
+        };
+    let cloud = summary(
+        usage.cloud_units_used,
+        usage.cloud_units_projected,
+        usage.cloud_units_next_billing_period,
+        quota.and_then(|q| q.cloud_units_included),
+    );
+    // The API states no enterprise unit allowance: they are billed as used.
+    let enterprise = summary(
+        usage.enterprise_units_used,
+        usage.enterprise_units_projected,
+        usage.enterprise_units_next_billing_period,
+        None,
+    );
+
+    let org_used = match (usage.cloud_units_used, usage.enterprise_units_used) {
+        (None, None) => None,
+        (c, e) => Some(c.unwrap_or(0).saturating_add(e.unwrap_or(0))),
+    };
+    let organization_quotas = quotas
+        .iter()
+        .filter_map(|q| {
+            let org = q.organization_quota.as_ref()?;
+            let used = if quotas.len() == 1 { org_used } else { None };
+            Some(OrganizationQuotaLine {
+                org_id: org.org_id.clone(),
+                quota: org.value,
+                account_group_quotas: q.account_group_quotas.as_ref().map_or(0, Vec::len),
+                used,
+                used_percent: percent_of(used, Some(org.value)),
+            })
+        })
+        .collect();
+
+    let mut ranked: Vec<TestLine> = tests
+        .into_iter()
+        .map(|t| TestLine {
+            rank: 0,
+            units_used: t.cloud_units_used.unwrap_or(0).saturating_add(t.enterprise_units_used.unwrap_or(0)),
+            test_id: t.test_id,
+            name: t.test_name,
+            test_type: t.test_type,
+            aid: t.aid,
+            account_group: t.account_group_name,
+            instant: t.is_instant_test,
+            cloud_units_used: t.cloud_units_used,
+            cloud_units_projected: t.cloud_units_projected,
+            enterprise_units_used: t.enterprise_units_used,
+            enterprise_units_projected: t.enterprise_units_projected,
+        })
+        .collect();
+    ranked.sort_by(|a, b| {
+        b.units_used
+            .cmp(&a.units_used)
+            .then_with(|| b.cloud_units_used.cmp(&a.cloud_units_used))
+            .then_with(|| a.name.cmp(&b.name))
+            .then_with(|| a.test_id.cmp(&b.test_id))
+    });
+    for (i, t) in ranked.iter_mut().enumerate() {
+        t.rank = i + 1;
+    }
+
+    let account_groups = by_account_group(&ranked, quotas, usage);
+    let agent_entries = agent_units.len();
+    let agent_enterprise_units_used =
+        agent_units.iter().fold(0i64, |sum, a| sum.saturating_add(a.enterprise_units_used.unwrap_or(0)));
+    let agents = by_agent(agent_units, usage);
+
+    let sum = |f: fn(&TestLine) -> Option<i64>| {
+        ranked.iter().fold(0i64, |s, t| s.saturating_add(f(t).unwrap_or(0)))
+    };
+    let totals = Totals {
+        tests: ranked.len(),
+        instant_tests: ranked.iter().filter(|t| t.instant == Some(true)).count(),
+        cloud_units_used: sum(|t| t.cloud_units_used),
+        enterprise_units_used: sum(|t| t.enterprise_units_used),
+        units_used: ranked.iter().fold(0i64, |s, t| s.saturating_add(t.units_used)),
+        agents: agents.len(),
+        agent_entries,
+        agent_enterprise_units_used,
+        account_groups: account_groups.len(),
+    };
+
+    Report {
+        generated_at: Utc::now(),
+        source: source.to_string(),
+        period,
+        cloud,
+        enterprise,
+        organization_quotas,
+        account_groups,
+        top_n: options.top,
+        tests: ranked,
+        agents,
+        totals,
+        stats,
+        notes,
+    }
+}
+
+fn by_account_group(tests: &[TestLine], quotas: &[Quota], usage: &Usage) -> Vec<AccountGroupLine> {
+    let mut groups: BTreeMap<Option<String>, AccountGroupLine> = BTreeMap::new();
+    for t in tests {
+        let line = groups.entry(t.aid.clone()).or_insert_with(|| AccountGroupLine {
+            aid: t.aid.clone(),
+            name: None,
+            tests: 0,
+            cloud_units_used: 0,
+            enterprise_units_used: 0,
+            units_used: 0,
+            quota: None,
+            quota_percent: None,
+            enterprise_agents: None,
+        });
+        if line.name.is_none() {
+            line.name.clone_from(&t.account_group);
+        }
+        line.tests += 1;
+        line.cloud_units_used = line.cloud_units_used.saturating_add(t.cloud_units_used.unwrap_or(0));
+        line.enterprise_units_used =
+            line.enterprise_units_used.saturating_add(t.enterprise_units_used.unwrap_or(0));
+        line.units_used = line.units_used.saturating_add(t.units_used);
+    }
+    let mut lines: Vec<AccountGroupLine> = groups
+        .into_values()
+        .map(|mut line| {
+            if let Some(aid) = line.aid.as_deref() {
+                line.quota = quotas
+                    .iter()
+                    .flat_map(|q| q.account_group_quotas.iter().flatten())
+                    .find(|g| g.aid.as_deref() == Some(aid))
+                    .and_then(|g| g.value);
+                line.enterprise_agents = usage
+                    .enterprise_agents
+                    .iter()
+                    .flatten()
+                    .find(|g| g.aid.as_deref() == Some(aid))
+                    .and_then(|g| g.enterprise_agents_used);
+            }
+            line.quota_percent = percent_of(Some(line.units_used), line.quota);
+            line
+        })
+        .collect();
+    lines.sort_by(|a, b| b.units_used.cmp(&a.units_used).then_with(|| a.aid.cmp(&b.aid)));
+    lines
+}
+
+fn by_agent(entries: Vec<AgentUnits>, usage: &Usage) -> Vec<AgentLine> {
+    // An agent is known by its id, else by its name.
+    let mut agents: BTreeMap<(Option<String>, Option<String>), AgentLine> = BTreeMap::new();
+    for e in entries {
+        let key = match &e.agent_id {
+            Some(id) => (Some(id.clone()), None),
+            None => (None, e.agent_name.clone()),
+        };
+        let line = agents.entry(key).or_insert_with(|| AgentLine {
+            agent_id: e.agent_id.clone(),
+            agent_name: None,
+            primary_account_group: None,
+            shares: Vec::new(),
+            enterprise_units_used: 0,
+            enterprise_units_projected: None,
+        });
+        if line.agent_name.is_none() {
+            line.agent_name.clone_from(&e.agent_name);
+        }
+        line.enterprise_units_used =
+            line.enterprise_units_used.saturating_add(e.enterprise_units_used.unwrap_or(0));
+        if let Some(p) = e.enterprise_units_projected {
+            line.enterprise_units_projected =
+                Some(line.enterprise_units_projected.unwrap_or(0).saturating_add(p));
+        }
+        line.shares.push(AgentShare {
+            aid: e.aid,
+            account_group: e.account_group_name,
+            enterprise_units_used: e.enterprise_units_used,
+        });
+    }
+    let mut lines: Vec<AgentLine> = agents
+        .into_values()
+        .map(|mut line| {
+            line.primary_account_group = usage
+                .enterprise_agent_units
+                .iter()
+                .flatten()
+                .find(|u| match (&line.agent_id, &u.agent_id) {
+                    (Some(a), Some(b)) => a == b,
+                    (None, None) => line.agent_name.is_some() && line.agent_name == u.agent_name,
+                    _ => false,
+                })
+                .and_then(|u| u.account_group_name.clone().or_else(|| u.aid.clone()));
+            line.shares.sort_by_key(|s| std::cmp::Reverse(s.enterprise_units_used));
+            line
+        })
+        .collect();
+    lines.sort_by(|a, b| {
+        b.enterprise_units_used
+            .cmp(&a.enterprise_units_used)
+            .then_with(|| a.agent_name.cmp(&b.agent_name))
+            .then_with(|| a.agent_id.cmp(&b.agent_id))
+    });
+    lines
+}
+
+// ---------------------------------------------------------------------------------------------
+// Renderers.
+// ---------------------------------------------------------------------------------------------
+
+/// `n` with thousands separators: `12,345,678`.
+///
+/// ```
+/// assert_eq!(thousandeyes_usage_tests::report::format_units(-1234567), "-1,234,567");
+/// ```
+pub fn format_units(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if n < 0 {
+        out.push('-');
+    }
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn units(n: Option<i64>) -> String {
+    n.map_or_else(|| "n/a".into(), format_units)
+}
+
+fn percent(p: Option<f64>) -> String {
+    p.map_or_else(|| "n/a".into(), |p| format!("{p:.1} %"))
+}
+
+/// Server text made safe for a terminal: control and bidirectional-override characters become
+/// `?`, and the text is cut to `max` characters (`…` marking the cut).
+///
+/// ```
+/// use thousandeyes_usage_tests::report::terminal_safe;
+/// assert_eq!(terminal_safe("a\u{1b}[2Jb", 80), "a?[2Jb");
+/// assert_eq!(terminal_safe("abcdef", 4), "abc…");
+/// ```
+pub fn terminal_safe(text: &str, max: usize) -> String {
+    let clean = text.chars().map(|c| {
+        if c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}') {
+            '?'
+        } else {
+            c
+        }
+    });
+    if text.chars().count() <= max {
+        clean.collect()
+    } else {
+        let mut cut: String = clean.take(max.saturating_sub(1)).collect();
+        cut.push('…');
+        cut
+    }
+}
+
+fn text(s: Option<&str>, max: usize) -> String {
+    s.map_or_else(|| "-".into(), |s| terminal_safe(s, max))
+}
+
+fn time(t: Option<DateTime<FixedOffset>>) -> String {
+    t.map_or_else(|| "?".into(), |t| t.with_timezone(&Utc).format("%Y-%m-%d %H:%M:%S UTC").to_string())
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Align {
+    Left,
+    Right,
+}
+
+/// A table of aligned columns.
+struct Table {
+    columns: Vec<(&'static str, Align)>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    fn new(columns: &[(&'static str, Align)]) -> Self {
+        Table { columns: columns.to_vec(), rows: Vec::new() }
+    }
+
+    fn row(&mut self, cells: Vec<String>) {
+        self.rows.push(cells);
+    }
+
+    fn render(&self, out: &mut String) {
+        let width = |s: &str| s.chars().count();
+        let widths: Vec<usize> = self
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, (name, _))| {
+                self.rows
+                    .iter()
+                    .filter_map(|r| r.get(i))
+                    .map(|c| width(c))
+                    .max()
+                    .unwrap_or(0)
+                    .max(width(name))
+            })
+            .collect();
+        let line = |cells: Vec<&str>, out: &mut String| {
+            let mut s = String::new();
+            for (i, cell) in cells.iter().enumerate() {
+                let (w, align) = (widths[i], self.columns[i].1);
+                let pad = " ".repeat(w.saturating_sub(width(cell)));
+                s.push_str("  ");
+                match align {
+                    Align::Left => {
+                        s.push_str(cell);
+                        s.push_str(&pad);
+                    }
+                    Align::Right => {
+                        s.push_str(&pad);
+                        s.push_str(cell);
+                    }
+                }
+            }
+            out.push_str(s.trim_end());
+            out.push('\n');
+        };
+        line(self.columns.iter().map(|(name, _)| *name).collect(), out);
+        line(
+            widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().iter().map(String::as_str).collect(),
+            out,
+        );
+        for row in &self.rows {
+            line((0..self.columns.len()).map(|i| row.get(i).map_or("", String::as_str)).collect(), out);
+        }
+    }
+}
+
+/// The report as a human-readable text of aligned tables.
+pub fn render_table(report: &Report) -> String {
+    use Align::{Left, Right};
+    let mut out = String::new();
+    let p = &report.period;
+    let billing = format!("{} to {}", time(p.billing_period_start), time(p.billing_period_end));
+    let range = match (p.start, p.end) {
+        (Some(s), Some(e)) => format!("{} to {}", time(Some(s)), time(Some(e))),
+        (Some(s), None) => format!("{} to now", time(Some(s))),
+        _ => format!("current billing period, {billing}"),
+    };
+    let _ = writeln!(out, "ThousandEyes usage report");
+    let _ = writeln!(out, "  Source     {}", terminal_safe(&report.source, 200));
+    let _ = writeln!(out, "  Period     {range}");
+    if p.start.is_some() {
+        let _ = writeln!(
+            out,
+            "             (units by test and agent; the billing period figures cover {billing})"
+        );
+    }
+    let _ = writeln!(out, "  Generated  {}", report.generated_at.format("%Y-%m-%d %H:%M:%S UTC"));
+
+    let _ = writeln!(out, "\nUnits in the billing period");
+    let mut t = Table::new(&[
+        ("Kind", Left),
+        ("Used", Right),
+        ("Projected", Right),
+        ("Next period", Right),
+        ("Included", Right),
+        ("Used %", Right),
+        ("Projected %", Right),
+    ]);
+    for (kind, s) in [("Cloud", &report.cloud), ("Enterprise", &report.enterprise)] {
+        t.row(vec![
+            kind.into(),
+            units(s.used),
+            units(s.projected),
+            units(s.next_billing_period),
+            units(s.included),
+            percent(s.used_percent),
+            percent(s.projected_percent),
+        ]);
+    }
+    t.render(&mut out);
+
+    if !report.organization_quotas.is_empty() {
+        let _ = writeln!(out, "\nOrganization quotas");
+        let mut t = Table::new(&[
+            ("Organization", Left),
+            ("Quota", Right),
+            ("Used (cloud + enterprise)", Right),
+            ("Used %", Right),
+            ("Account group quotas", Right),
+        ]);
+        for q in &report.organization_quotas {
+            t.row(vec![
+                text(q.org_id.as_deref(), 20),
+                format_units(q.quota),
+                units(q.used),
+                percent(q.used_percent),
+                q.account_group_quotas.to_string(),
+            ]);
+        }
+        t.render(&mut out);
+    }
+
+    let _ = writeln!(out, "\nUnits by account group (owner of the tests)");
+    let mut t = Table::new(&[
+        ("Account group", Left),
+        ("AID", Left),
+        ("Tests", Right),
+        ("Cloud", Right),
+        ("Enterprise", Right),
+        ("Total", Right),
+        ("Quota", Right),
+        ("% of quota", Right),
+        ("Enterprise agents", Right),
+    ]);
+    for g in &report.account_groups {
+        t.row(vec![
+            text(g.name.as_deref(), 32),
+            text(g.aid.as_deref(), 20),
+            g.tests.to_string(),
+            format_units(g.cloud_units_used),
+            format_units(g.enterprise_units_used),
+            format_units(g.units_used),
+            units(g.quota),
+            percent(g.quota_percent),
+            g.enterprise_agents.map_or_else(|| "-".into(), |n| n.to_string()),
+        ]);
+    }
+    t.render(&mut out);
+
+    let top = report.top_tests();
+    let _ = writeln!(out, "\nTop {} of {} tests by units used", top.len(), report.tests.len());
+    let mut t = Table::new(&[
+        ("#", Right),
+        ("Test", Left),
+        ("Type", Left),
+        ("Account group", Left),
+        ("Cloud", Right),
+        ("Enterprise", Right),
+        ("Total", Right),
+    ]);
+    for test in top {
+        let mut name = text(test.name.as_deref(), 44);
+        if test.instant == Some(true) {
+            name.push_str(" (instant)");
+        }
+        t.row(vec![
+            test.rank.to_string(),
+            name,
+            text(test.test_type.as_deref(), 20),
+            text(test.account_group.as_deref().or(test.aid.as_deref()), 24),
+            units(test.cloud_units_used),
+            units(test.enterprise_units_used),
+            format_units(test.units_used),
+        ]);
+    }
+    t.render(&mut out);
+
+    let _ = writeln!(
+        out,
+        "\nEnterprise agent units by agent ({} agents, {} agent/account group entries)",
+        report.agents.len(),
+        report.totals.agent_entries
+    );
+    let mut t = Table::new(&[
+        ("Agent", Left),
+        ("ID", Left),
+        ("Primary account group", Left),
+        ("Used by", Left),
+        ("Units", Right),
+        ("Projected", Right),
+    ]);
+    for a in &report.agents {
+        let used_by: Vec<String> =
+            a.shares.iter().map(|s| text(s.account_group.as_deref().or(s.aid.as_deref()), 24)).collect();
+        t.row(vec![
+            text(a.agent_name.as_deref(), 32),
+            text(a.agent_id.as_deref(), 20),
+            text(a.primary_account_group.as_deref(), 24),
+            terminal_safe(&used_by.join(", "), 48),
+            format_units(a.enterprise_units_used),
+            units(a.enterprise_units_projected),
+        ]);
+    }
+    t.render(&mut out);
+
+    let totals = &report.totals;
+    let check = |listed: i64, reported: Option<i64>| match (p.kind, reported) {
+        ("current_billing_period", Some(r)) if r == listed => " (matches GET /usage)".to_string(),
+        ("current_billing_period", Some(r)) => {
+            format!(" (GET /usage reports {}, a difference of {})", format_units(r), format_units(r - listed))
+        }
+        _ => String::new(),
+    };
+    let _ = writeln!(out, "\nTotals");
+    let _ = writeln!(
+        out,
+        "  Tests              {} ({} instant) in {} account groups",
+        totals.tests, totals.instant_tests, totals.account_groups
+    );
+    let _ = writeln!(
+        out,
+        "  Cloud units        {}{}",
+        format_units(totals.cloud_units_used),
+        check(totals.cloud_units_used, report.cloud.used)
+    );
+    let _ = writeln!(
+        out,
+        "  Enterprise units   {} by test, {} by agent{}",
+        format_units(totals.enterprise_units_used),
+        format_units(totals.agent_enterprise_units_used),
+        check(totals.enterprise_units_used, report.enterprise.used)
+    );
+    let _ = writeln!(out, "  All units          {}", format_units(totals.units_used));
+    let _ = writeln!(out, "  Enterprise agents  {} ({} entries)", totals.agents, totals.agent_entries);
+    for note in &report.notes {
+        let _ = writeln!(out, "\nNote: {}", terminal_safe(note, 400));
+    }
+    out
+}
+
+/// The report as one JSON document.
+pub fn render_json(report: &Report) -> Result<String, serde_json::Error> {
+    let mut s = serde_json::to_string_pretty(report)?;
+    s.push('\n');
+    Ok(s)
+}
+
+/// The header line of [`render_csv`].
+pub const CSV_HEADER: &str = "rank,test_id,test_name,test_type,aid,account_group,instant_test,\
+    cloud_units_used,cloud_units_projected,enterprise_units_used,enterprise_units_projected,units_used";
+
+/// A text field of a CSV row: quoted when needed (RFC 4180), and with a leading `'` when it
+/// would otherwise start like a spreadsheet formula.
+fn csv_text(s: Option<&str>) -> String {
+    let Some(s) = s else { return String::new() };
+    let mut s = s.to_string();
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        s.insert(0, '\'');
+    }
+    if s.contains([',', '"', '\n', '\r']) || s.starts_with(' ') || s.ends_with(' ') {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+fn csv_number(n: Option<i64>) -> String {
+    n.map(|n| n.to_string()).unwrap_or_default()
+}
+
+/// Every test of the report as CSV: [`CSV_HEADER`], then one row per test, most units first.
+pub fn render_csv(report: &Report) -> String {
+    let mut out = String::from(CSV_HEADER);
+    out.push('\n');
+    for t in &report.tests {
+        let row = [
+            t.rank.to_string(),
+            csv_text(t.test_id.as_deref()),
+            csv_text(t.name.as_deref()),
+            csv_text(t.test_type.as_deref()),
+            csv_text(t.aid.as_deref()),
+            csv_text(t.account_group.as_deref()),
+            t.instant.map(|b| b.to_string()).unwrap_or_default(),
+            csv_number(t.cloud_units_used),
+            csv_number(t.cloud_units_projected),
+            csv_number(t.enterprise_units_used),
+            csv_number(t.enterprise_units_projected),
+            t.units_used.to_string(),
+        ];
+        out.push_str(&row.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+/// One line on what fetching took, for stderr.
+pub fn render_stats(report: &Report) -> String {
+    let s = &report.stats;
+    let retries = match (s.retries, s.waited_ms) {
+        (Some(n), Some(ms)) => format!("retries: {n} (waited {:.1} s)", ms as f64 / 1000.0),
+        (Some(n), None) => format!("retries: {n}"),
+        _ => "retries: n/a".to_string(),
+    };
+    format!(
+        "Fetched {} pages ({}: {}, {}: {}) and {} other requests; {retries}; elapsed {:.2} s",
+        s.pages_fetched,
+        Listing::TestUnits.label(),
+        s.test_pages,
+        Listing::AgentUnits.label(),
+        s.agent_pages,
+        s.other_requests,
+        s.elapsed_ms as f64 / 1000.0
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_and_defused() {
+        assert_eq!(csv_text(Some("plain")), "plain");
+        assert_eq!(csv_text(Some("a, b")), "\"a, b\"");
+        assert_eq!(csv_text(Some("say \"hi\"")), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_text(Some("=HYPERLINK(1)")), "'=HYPERLINK(1)");
+        assert_eq!(csv_text(None), "");
+    }
+
+    #[test]
+    fn periods_from_arguments() {
+        assert!(Period::from_args(Some("2024-05-02T00:00:00Z"), Some("2024-05-01T00:00:00Z")).is_err());
+        let p = Period::from_args(Some("2024-05-01T00:00:00+02:00"), Some("2024-05-02T00:00:00Z"));
+        assert!(matches!(p, Ok(Period::Range { end: Some(_), .. })), "{p:?}");
+    }
+
+    #[test]
+    fn tables_align_columns() {
+        let mut t = Table::new(&[("Name", Align::Left), ("Units", Align::Right)]);
+        t.row(vec!["a".into(), "1,000".into()]);
+        t.row(vec!["longer".into(), "7".into()]);
+        let mut out = String::new();
+        t.render(&mut out);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[0], "  Name    Units");
+        assert_eq!(lines[2], "  a       1,000");
+        assert_eq!(lines[3], "  longer      7");
+    }
+}
