@@ -12,7 +12,7 @@ use url::Url;
 use crate::config::{ClientBuilder, Secret};
 use crate::error::{excerpt, ApiError, Error, FieldError};
 use crate::rate_limit::RateLimit;
-use crate::retry::{server_wait, Pacer, RetryPolicy, Sleeper};
+use crate::retry::{retry_after, server_wait, Pacer, RetryPolicy, Sleeper};
 use crate::transport::{Answer, Exchange, Record};
 
 /// How much of a body error messages quote.
@@ -337,10 +337,12 @@ pub(crate) fn api_error(operation: &'static str, answer: &Answer) -> ApiError {
         request_id: REQUEST_ID_HEADERS
             .iter()
             .find_map(|h| answer.headers.get(*h).and_then(|v| v.to_str().ok()).map(str::to_string)),
-        retry_after: if status == 429 || status == 503 {
-            server_wait(&answer.headers, std::time::SystemTime::now())
-        } else {
-            None
+        // The reset headers come with every answer; only a 429 is about them. A 503 may say
+        // when to come back with Retry-After.
+        retry_after: match status {
+            429 => server_wait(&answer.headers, std::time::SystemTime::now()),
+            503 => retry_after(&answer.headers, std::time::SystemTime::now()),
+            _ => None,
         },
         rate_limit: RateLimit::from_headers(&answer.headers),
         excerpt: excerpt(&answer.body, EXCERPT_BYTES),

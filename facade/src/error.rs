@@ -29,6 +29,7 @@ use crate::rate_limit::RateLimit;
 #[non_exhaustive]
 pub enum Error {
     /// A value given to a builder is invalid; nothing was sent.
+    #[non_exhaustive]
     InvalidInput {
         /// The parameter or field, as named in the builder (`aid`, `start`, ...).
         field: &'static str,
@@ -38,6 +39,7 @@ pub enum Error {
         reason: String,
     },
     /// The client could not be configured (a builder setting or a `TE_*` variable).
+    #[non_exhaustive]
     Config {
         /// The setting or environment variable at fault.
         setting: String,
@@ -47,6 +49,7 @@ pub enum Error {
     /// The API answered with an error status (4xx or 5xx, or an unexpected 3xx).
     Api(Box<ApiError>),
     /// No answer arrived within the configured timeout.
+    #[non_exhaustive]
     Timeout {
         /// The operation, by its OpenAPI operationId.
         operation: &'static str,
@@ -55,6 +58,7 @@ pub enum Error {
     },
     /// The request could not be sent or the answer could not be read (connection refused,
     /// reset, TLS failure, truncated body, ...).
+    #[non_exhaustive]
     Transport {
         /// The operation, by its OpenAPI operationId.
         operation: &'static str,
@@ -62,6 +66,7 @@ pub enum Error {
         source: Box<dyn std::error::Error + Send + Sync + 'static>,
     },
     /// A successful answer whose JSON body does not have the documented shape.
+    #[non_exhaustive]
     Decode {
         /// The operation, by its OpenAPI operationId.
         operation: &'static str,
@@ -74,6 +79,7 @@ pub enum Error {
     },
     /// A successful answer that is not JSON (an HTML page from a proxy, say) or has no body where
     /// one is required.
+    #[non_exhaustive]
     UnexpectedBody {
         /// The operation, by its OpenAPI operationId.
         operation: &'static str,
@@ -85,6 +91,7 @@ pub enum Error {
         excerpt: String,
     },
     /// The answer's body is larger than the configured limit; reading stopped there.
+    #[non_exhaustive]
     BodyTooLarge {
         /// The operation, by its OpenAPI operationId.
         operation: &'static str,
@@ -92,6 +99,7 @@ pub enum Error {
         limit: usize,
     },
     /// A paginated listing went wrong in a way the server is to blame for (a cursor that repeats).
+    #[non_exhaustive]
     Pagination {
         /// The operation, by its OpenAPI operationId.
         operation: &'static str,
@@ -200,7 +208,10 @@ impl fmt::Display for Error {
             Error::Timeout { operation, after } => {
                 write!(f, "{operation}: timed out after {:.1} s", after.as_secs_f64())
             }
-            Error::Transport { operation, source } => write!(f, "{operation}: transport error: {source}"),
+            // The cause is this error's source(), not repeated here.
+            Error::Transport { operation, .. } => {
+                write!(f, "{operation}: the request failed before an answer was read (see the cause)")
+            }
             Error::Decode { operation, path, message, excerpt } => write!(
                 f,
                 "{operation}: the answer does not decode at `{path}`: {message} (body starts {excerpt:?})"
@@ -268,6 +279,30 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// The error for a request the client did not send because the organization's rate-limit
+    /// window, as an earlier 429 announced it, stays closed for longer than the policy waits.
+    pub(crate) fn held(operation: &'static str, wait: Duration, rate_limit: RateLimit) -> Self {
+        ApiError {
+            operation,
+            status: 429,
+            problem_type: None,
+            title: Some("Too Many Requests".into()),
+            detail: Some(
+                "not sent: the organization's rate-limit window stays closed for longer than \
+                 the retry policy's max_wait"
+                    .into(),
+            ),
+            instance: None,
+            errors: Vec::new(),
+            oauth_error: None,
+            oauth_error_description: None,
+            request_id: None,
+            retry_after: Some(wait),
+            rate_limit,
+            excerpt: String::new(),
+        }
+    }
+
     /// The operation that failed, by its OpenAPI operationId (`getUsage`, ...).
     ///
     /// ```

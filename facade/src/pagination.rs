@@ -175,6 +175,9 @@ pub(crate) fn pages<S: PageSource>(
                 return;
             }
         };
+        if options.max_pages == Some(0) {
+            return;
+        }
         let mut seen: HashSet<String> = first_cursor.iter().cloned().collect();
         // The first page starts when the stream is first polled: nothing is sent before.
         let mut pending: Option<PageFuture<S::Item>> = Some(source.fetch(first_cursor, 1));

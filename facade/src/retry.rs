@@ -235,18 +235,21 @@ pub(crate) fn classify(method: &http::Method, outcome: Outcome) -> Verdict {
 /// Epoch resets are measured against the `Date` header when present, else against `now`.
 pub(crate) fn server_wait(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     let server_now = server_now(headers, now);
-    let retry_after = headers.get(http::header::RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(|v| {
-        let v = v.trim();
-        match v.parse::<u64>() {
-            Ok(secs) if secs > 0 => Some(Duration::from_secs(secs)),
-            Ok(_) => None,
-            Err(_) => parse_http_date(v).and_then(|t| wait_until(t, server_now)),
-        }
-    });
     let resets = [rate_limit::RESET, rate_limit::INSTANT_TEST_RESET]
         .into_iter()
         .filter_map(|name| epoch_wait(headers, name, server_now));
-    retry_after.into_iter().chain(resets).max()
+    retry_after(headers, now).into_iter().chain(resets).max()
+}
+
+/// The wait named by `Retry-After` alone (delta-seconds, or an HTTP date measured against the
+/// `Date` header), if it is in the future.
+pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    let v = headers.get(http::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    match v.parse::<u64>() {
+        Ok(secs) if secs > 0 => Some(Duration::from_secs(secs)),
+        Ok(_) => None,
+        Err(_) => parse_http_date(v).and_then(|t| wait_until(t, server_now(headers, now))),
+    }
 }
 
 /// The server's idea of now: its `Date` header, else the local clock.
@@ -318,44 +321,68 @@ pub(crate) struct Pacer {
 struct PaceState {
     latest: RateLimit,
     hold_until: Option<Instant>,
+    /// Whether the hold comes from a 429 (kept until it passes) rather than from an answer
+    /// saying the window was used up (released by a later answer with calls remaining).
+    hold_from_429: bool,
 }
 
+/// The longest hold recorded: a reset further away than this is not believed.
+const MAX_HOLD: Duration = Duration::from_secs(3_600);
+
 impl PaceState {
-    fn extend_hold(&mut self, wait: Duration) {
-        let until = Instant::now() + wait;
+    fn extend_hold(&mut self, wait: Duration, from_429: bool) {
+        let Some(until) = Instant::now().checked_add(wait.min(MAX_HOLD)) else { return };
         if self.hold_until.is_none_or(|t| t < until) {
             self.hold_until = Some(until);
+            self.hold_from_429 = from_429;
         }
     }
 }
 
 impl Pacer {
-    /// How long a new attempt must wait now, if at all.
-    pub(crate) fn hold(&self) -> Option<Duration> {
+    /// Until when new attempts must wait, if that is in the future.
+    pub(crate) fn hold_until(&self) -> Option<Instant> {
         let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        state.hold_until.and_then(|t| t.checked_duration_since(Instant::now())).filter(|d| !d.is_zero())
+        state.hold_until.filter(|t| *t > Instant::now())
     }
 
-    /// Records an answer: its figures, and a hold when it was a 429 (for `wait`) or said that
-    /// nothing remains of the window.
-    pub(crate) fn observe(&self, headers: &HeaderMap, status: u16, wait: Option<Duration>, now: SystemTime) {
+    /// Records an answer: its figures, and a hold when it was a 429 (for `wait`), or said that
+    /// nothing remains of the window (until its reset, when that is within `max_wait`). An
+    /// answer with calls remaining releases a hold of the latter kind.
+    pub(crate) fn observe(
+        &self,
+        headers: &HeaderMap,
+        status: u16,
+        wait: Option<Duration>,
+        now: SystemTime,
+        max_wait: Duration,
+    ) {
         let figures = RateLimit::from_headers(headers);
-        let mut hold = if status == 429 { wait } else { None };
-        if figures.remaining == Some(0) && status != 429 {
-            hold = epoch_wait(headers, rate_limit::RESET, server_now(headers, now));
-        }
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         if !figures.is_empty() {
             state.latest = figures;
         }
-        if let Some(hold) = hold {
-            state.extend_hold(hold);
+        if status == 429 {
+            if let Some(wait) = wait {
+                state.extend_hold(wait, true);
+            }
+        } else if figures.remaining == Some(0) {
+            match epoch_wait(headers, rate_limit::RESET, server_now(headers, now)) {
+                Some(wait) if wait <= max_wait => state.extend_hold(wait, false),
+                Some(wait) => tracing::warn!(
+                    wait_s = wait.as_secs(),
+                    "rate-limit window used up, but its reset is implausibly far away; not pacing on it"
+                ),
+                None => {}
+            }
+        } else if figures.remaining.is_some_and(|r| r > 0) && !state.hold_from_429 {
+            state.hold_until = None;
         }
     }
 
     /// Holds every request of the client for `wait` from now (unless already held longer).
     pub(crate) fn hold_for(&self, wait: Duration) {
-        self.state.lock().unwrap_or_else(|p| p.into_inner()).extend_hold(wait);
+        self.state.lock().unwrap_or_else(|p| p.into_inner()).extend_hold(wait, true);
     }
 
     /// The latest figures any answer reported.
@@ -468,9 +495,36 @@ mod tests {
         let now = SystemTime::now();
         let reset = now.duration_since(SystemTime::UNIX_EPOCH).expect("clock").as_secs() + 30;
         let h = headers(&[(rate_limit::REMAINING, "0".into()), (rate_limit::RESET, reset.to_string())]);
-        pacer.observe(&h, 200, None, now);
-        let hold = pacer.hold().expect("a hold");
+        pacer.observe(&h, 200, None, now, Duration::from_secs(60));
+        let hold = pacer.hold_until().expect("a hold").duration_since(Instant::now());
         assert!(hold > Duration::from_secs(28) && hold <= Duration::from_secs(31), "{hold:?}");
         assert_eq!(pacer.latest().remaining, Some(0));
+        // An answer with calls remaining releases it.
+        pacer.observe(
+            &headers(&[(rate_limit::REMAINING, "5".into())]),
+            200,
+            None,
+            now,
+            Duration::from_secs(60),
+        );
+        assert_eq!(pacer.hold_until(), None);
+    }
+
+    #[test]
+    fn absurd_waits_neither_panic_nor_hold_forever() {
+        let pacer = Pacer::default();
+        let now = SystemTime::now();
+        let h = headers(&[("retry-after", u64::MAX.to_string())]);
+        let wait = server_wait(&h, now).expect("a wait");
+        pacer.observe(&h, 429, Some(wait), now, Duration::from_secs(60));
+        let held = pacer.hold_until().expect("held").duration_since(Instant::now());
+        assert!(held <= MAX_HOLD, "{held:?}");
+        let _ = RetryPolicy::default().with_jitter(Duration::MAX);
+        // A used-up window whose reset is far beyond max_wait is not paced on.
+        let other = Pacer::default();
+        let far = now.duration_since(SystemTime::UNIX_EPOCH).expect("clock").as_millis().to_string();
+        let h = headers(&[(rate_limit::REMAINING, "0".into()), (rate_limit::RESET, far)]);
+        other.observe(&h, 200, None, now, Duration::from_secs(60));
+        assert_eq!(other.hold_until(), None);
     }
 }

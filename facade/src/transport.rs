@@ -7,7 +7,7 @@
 //! and raw body, which the generated functions drop, for the facade to decide success or error.
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, StatusCode};
@@ -15,7 +15,7 @@ use reqwest::{Request, Response};
 use reqwest_middleware::{Middleware, Next};
 
 use crate::client::Inner;
-use crate::error::Error;
+use crate::error::{ApiError, Error};
 use crate::retry::{classify, server_wait, Outcome, RetryPolicy, Verdict};
 
 /// The `Accept` header of every request: success bodies are HAL, errors problem details.
@@ -34,7 +34,6 @@ pub(crate) struct Answer {
 pub(crate) struct Record {
     pub(crate) answer: Option<Answer>,
     pub(crate) error: Option<Error>,
-    pub(crate) attempts: u32,
 }
 
 /// One call's middleware: its settings, and where it leaves its [`Record`].
@@ -86,8 +85,54 @@ impl Exchange {
         req.url_mut().query_pairs_mut().clear().extend_pairs(pairs);
     }
 
+    /// Waits before an attempt: the longer of what the request owes (a retry's delay) and the
+    /// client-wide hold, with jitter on the hold; again if another task extended the hold
+    /// meanwhile. A hold longer than the policy's `max_wait` fails at once, without sending.
+    async fn wait_turn(
+        &self,
+        mut owed: Option<(Duration, &'static str)>,
+        attempt: u32,
+    ) -> reqwest_middleware::Result<()> {
+        let operation = self.operation;
+        let mut waited_for: Option<Instant> = None;
+        loop {
+            let deadline = self.inner.pacer.hold_until().filter(|d| waited_for.is_none_or(|w| *d > w));
+            let hold = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            if let Some(hold) = hold.filter(|h| *h > self.policy.longest_wait()) {
+                tracing::warn!(
+                    operation,
+                    attempt,
+                    wait_ms = hold.as_millis() as u64,
+                    reason = "rate limit window beyond max_wait",
+                    "rate limited: not sending"
+                );
+                return Err(self.fail(Error::Api(Box::new(ApiError::held(
+                    operation,
+                    hold,
+                    self.inner.pacer.latest(),
+                )))));
+            }
+            let hold = hold.map(|h| (self.policy.with_jitter(h), "rate limit window"));
+            let wait = match (owed.take(), hold) {
+                (Some(a), Some(b)) => Some(if a.0 >= b.0 { a } else { b }),
+                (a, b) => a.or(b),
+            };
+            let Some((wait, reason)) = wait else { return Ok(()) };
+            tracing::info!(
+                operation,
+                attempt,
+                wait_ms = wait.as_millis() as u64,
+                reason,
+                "waiting before sending"
+            );
+            self.inner.sleeper.sleep(wait).await;
+            waited_for = deadline.or(waited_for);
+        }
+    }
+
     /// One attempt: send, then read the whole body within the size limit, all within the
-    /// request timeout.
+    /// request timeout. An error answer's body is cut at the limit rather than refused, so
+    /// that its status and headers still count.
     async fn attempt(
         &self,
         req: Request,
@@ -102,18 +147,20 @@ impl Exchange {
                 next.run(req, extensions).await.map_err(|e| transport_error(operation, timeout, e))?;
             let status = resp.status();
             let headers = std::mem::take(resp.headers_mut());
-            if resp.content_length().is_some_and(|n| n > limit as u64) {
-                return Err((Outcome::Status(status.as_u16()), Error::BodyTooLarge { operation, limit }));
+            let too_large = || (Outcome::Status(status.as_u16()), Error::BodyTooLarge { operation, limit });
+            if status.is_success() && resp.content_length().is_some_and(|n| n > limit as u64) {
+                return Err(too_large());
             }
             let mut body = Vec::new();
             loop {
                 match resp.chunk().await {
                     Ok(Some(chunk)) => {
                         if body.len() + chunk.len() > limit {
-                            return Err((
-                                Outcome::Status(status.as_u16()),
-                                Error::BodyTooLarge { operation, limit },
-                            ));
+                            if status.is_success() {
+                                return Err(too_large());
+                            }
+                            body.extend_from_slice(&chunk[..limit - body.len()]);
+                            break;
                         }
                         body.extend_from_slice(&chunk);
                     }
@@ -172,23 +219,7 @@ impl Middleware for Exchange {
         // The wait this request owes before its next attempt (a retry's delay), if any.
         let mut owed: Option<(Duration, &'static str)> = None;
         loop {
-            // One wait: the longer of what this request owes and the client-wide hold.
-            let hold =
-                self.inner.pacer.hold().map(|h| (h.min(self.policy.longest_wait()), "rate limit window"));
-            let wait = match (owed.take(), hold) {
-                (Some(a), Some(b)) => Some(if a.0 >= b.0 { a } else { b }),
-                (a, b) => a.or(b),
-            };
-            if let Some((wait, reason)) = wait {
-                tracing::info!(
-                    operation,
-                    attempt = attempts + 1,
-                    wait_ms = wait.as_millis() as u64,
-                    reason,
-                    "waiting before sending"
-                );
-                self.inner.sleeper.sleep(wait).await;
-            }
+            self.wait_turn(owed.take(), attempts + 1).await?;
             let Some(this_try) = req.try_clone() else {
                 return Err(self.fail(Error::Transport {
                     operation,
@@ -196,14 +227,13 @@ impl Middleware for Exchange {
                 }));
             };
             attempts += 1;
-            self.record.lock().unwrap_or_else(|p| p.into_inner()).attempts = attempts;
             let result = self.attempt(this_try, extensions, next.clone()).await;
             let now = SystemTime::now();
             let (outcome, wait, status) = match &result {
                 Ok(answer) => {
                     let status = answer.status.as_u16();
                     let wait = if status == 429 { server_wait(&answer.headers, now) } else { None };
-                    self.inner.pacer.observe(&answer.headers, status, wait, now);
+                    self.inner.pacer.observe(&answer.headers, status, wait, now, self.policy.longest_wait());
                     (Outcome::Status(status), wait, Some(status))
                 }
                 Err((outcome, _)) => (*outcome, None, None),

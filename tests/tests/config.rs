@@ -9,7 +9,7 @@ use thousandeyes_usage_tests::support::{self, RecordingSleeper, HAL_JSON, TOKEN}
 
 fn config_error_setting(result: Result<impl std::fmt::Debug, Error>) -> String {
     match result {
-        Err(Error::Config { setting, reason }) => {
+        Err(Error::Config { setting, reason, .. }) => {
             assert!(!reason.is_empty());
             setting
         }
@@ -106,11 +106,16 @@ async fn a_custom_user_agent_and_an_injected_http_client_are_used() {
     let server = MockServer::start_async().await;
     let mock = server
         .mock_async(|when, then| {
-            when.method(GET).path("/v7/quotas").header("user-agent", "billing-job/2.1");
+            when.method(GET)
+                .path("/v7/quotas")
+                .header("user-agent", "billing-job/2.1")
+                .header("x-injected-client", "yes");
             then.status(200).header("content-type", HAL_JSON).body(r#"{"quotas":[]}"#);
         })
         .await;
-    let http = reqwest::Client::builder().build().expect("reqwest client");
+    let mut defaults = reqwest::header::HeaderMap::new();
+    defaults.insert("x-injected-client", reqwest::header::HeaderValue::from_static("yes"));
+    let http = reqwest::Client::builder().default_headers(defaults).build().expect("reqwest client");
     let client = support::builder(&server, &RecordingSleeper::new())
         .user_agent("billing-job/2.1")
         .http_client(http)

@@ -217,25 +217,53 @@ async fn nothing_is_sent_until_the_stream_is_polled() {
 }
 
 #[tokio::test]
-async fn dropping_mid_listing_sends_nothing_more() {
+async fn dropping_mid_listing_cancels_the_prefetch_and_sends_nothing_more() {
     let server = MockServer::start_async().await;
     page(&server, None, support::page_body(items(0..1), Some(&next(&server, "d2")))).await;
+    // Page 2 answers 429 (retry after 1 s) and then succeeds: a prefetch that outlived the
+    // stream would come back for it.
     let second = server
         .mock_async(|when, then| {
             when.method(GET).path(TESTS_PATH).query_param("cursor", "d2");
-            then.status(200)
-                .delay(Duration::from_millis(300))
-                .header("content-type", HAL_JSON)
-                .json_body(support::page_body(items(1..2), Some(&next(&server, "d3"))));
+            then.status(429).header("retry-after", "1");
         })
         .await;
-    let third = page(&server, Some("d3"), support::page_body(items(2..3), None)).await;
-    let mut pages = client(&server).test_units().aid("1234").pages();
+    let client =
+        Client::builder().token(support::TOKEN).base_url(support::base_url(&server)).build().expect("client");
+    let mut pages = client.test_units().aid("1234").prefetch(true).pages();
     pages.next().await.expect("page 1").expect("ok");
-    drop(pages); // page 2 may be in flight (prefetch); it is cancelled, and page 3 is never asked for
-    tokio::time::sleep(Duration::from_millis(600)).await;
-    assert!(second.calls_async().await <= 1);
-    assert_eq!(third.calls_async().await, 0);
+    for _ in 0..40 {
+        if second.calls_async().await > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(second.calls_async().await, 1, "page 2 was prefetched and rate limited");
+    drop(pages); // the prefetch task is waiting out its 429; dropping the stream aborts it
+    tokio::time::sleep(Duration::from_millis(1_600)).await;
+    assert_eq!(second.calls_async().await, 1, "the aborted prefetch retried after the drop");
+}
+
+#[tokio::test]
+async fn max_pages_zero_sends_nothing() {
+    let server = MockServer::start_async().await;
+    let first = page(&server, None, support::page_body(items(0..1), None)).await;
+    let pages: Vec<_> =
+        client(&server).test_units().aid("1234").max_pages(0).pages().try_collect().await.expect("pages");
+    assert!(pages.is_empty());
+    assert_eq!(first.calls_async().await, 0);
+}
+
+#[tokio::test]
+async fn a_malformed_self_link_does_not_stop_a_listing_that_has_a_next() {
+    let server = MockServer::start_async().await;
+    let mut body = support::page_body(items(0..1), Some(&next(&server, "two")));
+    body["_links"]["self"] = serde_json::json!({"title": "self without href"});
+    page(&server, None, body).await;
+    let second = page(&server, Some("two"), support::page_body(items(1..2), None)).await;
+    let all: Vec<_> = client(&server).test_units().aid("1234").items().try_collect().await.expect("items");
+    assert_eq!(all.len(), 2, "no silent truncation");
+    second.assert_calls_async(1).await;
 }
 
 #[tokio::test]

@@ -171,6 +171,102 @@ async fn a_reset_beyond_the_cap_returns_the_error_at_once_with_the_servers_wait(
 }
 
 #[tokio::test]
+async fn after_a_reset_beyond_the_cap_other_calls_fail_fast_without_sending() {
+    let server = MockServer::start_async().await;
+    let calls = scripted(
+        &server,
+        vec![too_many(&[
+            ("date", http_date(SystemTime::now())),
+            ("x-organization-rate-limit-reset", (epoch_now() + 600).to_string()),
+        ])],
+    );
+    let sleeper = RecordingSleeper::new();
+    let client = exact_client(&server, &sleeper);
+    assert!(client.usage().send().await.expect_err("429").is_rate_limited());
+    let err = client.clone().usage().send().await.expect_err("held");
+    assert!(err.is_rate_limited(), "{err:?}");
+    assert!(err.retry_after().expect("retry after") > Duration::from_secs(590));
+    assert_eq!(calls.load(Ordering::SeqCst), 1, "the held call was not sent");
+    assert!(sleeper.waits().is_empty(), "nobody slept: {:?}", sleeper.waits());
+}
+
+#[tokio::test]
+async fn a_429_seen_by_one_clone_holds_back_the_others_until_the_reset() {
+    let server = MockServer::start_async().await;
+    let calls = scripted(
+        &server,
+        vec![too_many(&[
+            ("date", http_date(SystemTime::now())),
+            ("x-organization-rate-limit-reset", (epoch_now() + 20).to_string()),
+        ])],
+    );
+    let sleeper = RecordingSleeper::new();
+    let client = exact_client(&server, &sleeper);
+    client.usage().send().await.expect("retried after the reset");
+    assert_eq!(sleeper.waits().len(), 1);
+    // A clone that never saw the 429 waits for the same reset before it sends.
+    let other = client.clone();
+    other.usage().send().await.expect("ok");
+    let waits = sleeper.waits();
+    assert_eq!(waits.len(), 2, "{waits:?}");
+    assert!(waits[1] >= Duration::from_secs(18) && waits[1] <= Duration::from_secs(21), "{waits:?}");
+    assert_eq!(calls.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test]
+async fn an_oversized_error_body_still_counts_as_the_error_it_is() {
+    let big = "x".repeat(200_000);
+    let server = MockServer::start_async().await;
+    let calls = scripted(
+        &server,
+        vec![HttpMockResponse::builder()
+            .status(429)
+            .header("retry-after", "7")
+            .header("content-type", "text/html")
+            .body(big.clone())
+            .build()],
+    );
+    let sleeper = RecordingSleeper::new();
+    let client = support::builder(&server, &sleeper)
+        .retry_policy(RetryPolicy::default().jitter(false))
+        .max_body_bytes(64 * 1024)
+        .build()
+        .expect("client");
+    assert_eq!(client.usage().send().await.expect("ok").cloud_units_used, Some(42));
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+    assert_eq!(secs(&sleeper.waits()), vec![7], "the 429's Retry-After was honoured");
+
+    let server = MockServer::start_async().await;
+    scripted(
+        &server,
+        vec![HttpMockResponse::builder().status(404).header("content-type", "text/html").body(big).build()],
+    );
+    let client = support::builder(&server, &sleeper).max_body_bytes(64 * 1024).build().expect("client");
+    let err = client.usage().send().await.expect_err("404");
+    assert_eq!(err.status(), Some(404), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_503_reports_only_its_own_retry_after() {
+    let reset = (epoch_now() + 44).to_string();
+    let server = MockServer::start_async().await;
+    scripted(
+        &server,
+        vec![HttpMockResponse::builder()
+            .status(503)
+            .header("x-organization-rate-limit-reset", reset.as_str())
+            .build()],
+    );
+    let client = support::builder(&server, &RecordingSleeper::new())
+        .retry_policy(RetryPolicy::disabled())
+        .build()
+        .expect("client");
+    let err = client.usage().send().await.expect_err("503");
+    assert_eq!(err.status(), Some(503));
+    assert_eq!(err.retry_after(), None, "the window reset is not a 503's retry time");
+}
+
+#[tokio::test]
 async fn a_year_3000_reset_is_beyond_the_cap_too() {
     let (result, calls, _) =
         run(vec![too_many(&[("x-organization-rate-limit-reset", "32503680000".into())])]).await;
@@ -364,6 +460,32 @@ async fn remaining_zero_holds_the_next_request_until_the_reset() {
     assert_eq!(waits.len(), 1, "{waits:?}");
     assert!(waits[0] >= Duration::from_secs(27) && waits[0] <= Duration::from_secs(31), "{waits:?}");
     assert_eq!(client.rate_limit().remaining, Some(0));
+}
+
+#[tokio::test]
+async fn an_answer_with_calls_remaining_releases_a_used_up_window() {
+    let server = MockServer::start_async().await;
+    let reset = (epoch_now() + 30).to_string();
+    let used_up = HttpMockResponse::builder()
+        .status(200)
+        .header("content-type", HAL_JSON)
+        .header("x-organization-rate-limit-remaining", "0")
+        .header("x-organization-rate-limit-reset", reset.as_str())
+        .body(OK_BODY)
+        .build();
+    let fresh = HttpMockResponse::builder()
+        .status(200)
+        .header("content-type", HAL_JSON)
+        .header("x-organization-rate-limit-remaining", "239")
+        .body(OK_BODY)
+        .build();
+    scripted(&server, vec![used_up, fresh]);
+    let sleeper = RecordingSleeper::new();
+    let client = exact_client(&server, &sleeper);
+    client.usage().send().await.expect("1");
+    client.usage().send().await.expect("2: held, then answered with calls remaining");
+    client.usage().send().await.expect("3: not held");
+    assert_eq!(sleeper.waits().len(), 1, "{:?}", sleeper.waits());
 }
 
 /// Twenty tasks share one client; the server answers the first request 429 with a reset two

@@ -4,9 +4,38 @@
 //! Every builder checks its input when it is sent, before any request: a bad value is an
 //! [`Error::InvalidInput`] naming the field and the value.
 
+/// Adds the per-request `retry_policy` setter to builders that keep it in a `policy` field.
+macro_rules! retry_policy_setter {
+    ($(impl[$($generics:tt)*] $builder:ty => $make:literal;)+) => {$(
+        impl<$($generics)*> $builder {
+            #[doc = concat!(
+                "A retry policy for this request only, instead of the client's ",
+                "(a POST is retried only on 429, whatever the policy).\n\n```\n",
+                "# fn f(client: thousandeyes_usage::Client) {\n",
+                "let request = client.", $make, ".retry_policy(thousandeyes_usage::RetryPolicy::disabled());\n",
+                "# let _ = request; }\n```"
+            )]
+            pub fn retry_policy(mut self, policy: crate::retry::RetryPolicy) -> Self {
+                self.policy = Some(policy);
+                self
+            }
+        }
+    )+};
+}
+
 mod quotas;
 mod units;
 mod usage;
+
+retry_policy_setter! {
+    impl[] GetUsage => "usage()";
+    impl[K: UnitsKind] UnitsRequest<K> => "test_units()";
+    impl[] GetQuotas => "quotas()";
+    impl[] AssignOrganizationQuotas => "assign_organization_quotas()";
+    impl[] UnassignOrganizationQuotas => "unassign_organization_quotas()";
+    impl[] AssignAccountGroupQuotas => "assign_account_group_quotas()";
+    impl[] UnassignAccountGroupQuotas => "unassign_account_group_quotas()";
+}
 
 use std::fmt;
 use std::str::FromStr;
@@ -21,7 +50,7 @@ pub use quotas::{
     AssignAccountGroupQuotas, AssignOrganizationQuotas, GetQuotas, UnassignAccountGroupQuotas,
     UnassignOrganizationQuotas,
 };
-pub use units::{AgentUnitsRequest, TestUnitsRequest, UnitsKind, UnitsRequest};
+pub use units::{AgentUnitsRequest, EnterpriseAgents, TestUnitsRequest, Tests, UnitsKind, UnitsRequest};
 pub use usage::GetUsage;
 
 /// A breakdown that [`Client::usage`](crate::Client::usage) can include.

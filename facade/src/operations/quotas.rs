@@ -30,24 +30,12 @@ fn check_units(field: &'static str, units: u64) -> Result<i64, Error> {
 #[must_use = "a request does nothing until it is sent"]
 pub struct GetQuotas {
     client: Client,
-    policy: Option<RetryPolicy>,
+    pub(super) policy: Option<RetryPolicy>,
 }
 
 impl GetQuotas {
     pub(crate) fn new(client: Client) -> Self {
         GetQuotas { client, policy: None }
-    }
-
-    /// A retry policy for this request only.
-    ///
-    /// ```
-    /// # fn f(client: thousandeyes_usage::Client) {
-    /// let request = client.quotas().retry_policy(thousandeyes_usage::RetryPolicy::disabled());
-    /// # let _ = request; }
-    /// ```
-    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
-        self.policy = Some(policy);
-        self
     }
 
     /// Sends the request: one entry per organization the user can see.
@@ -86,7 +74,7 @@ impl GetQuotas {
 pub struct AssignOrganizationQuotas {
     client: Client,
     quotas: Vec<(String, u64)>,
-    policy: Option<RetryPolicy>,
+    pub(super) policy: Option<RetryPolicy>,
 }
 
 impl AssignOrganizationQuotas {
@@ -103,18 +91,6 @@ impl AssignOrganizationQuotas {
     /// ```
     pub fn quota(mut self, org_id: impl Into<String>, units: u64) -> Self {
         self.quotas.push((org_id.into(), units));
-        self
-    }
-
-    /// A retry policy for this request only (a POST is retried only on 429).
-    ///
-    /// ```
-    /// # fn f(client: thousandeyes_usage::Client) {
-    /// let request = client.assign_organization_quotas().retry_policy(thousandeyes_usage::RetryPolicy::disabled());
-    /// # let _ = request; }
-    /// ```
-    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
-        self.policy = Some(policy);
         self
     }
 
@@ -169,7 +145,7 @@ impl AssignOrganizationQuotas {
 pub struct UnassignOrganizationQuotas {
     client: Client,
     organizations: Vec<String>,
-    policy: Option<RetryPolicy>,
+    pub(super) policy: Option<RetryPolicy>,
 }
 
 impl UnassignOrganizationQuotas {
@@ -186,18 +162,6 @@ impl UnassignOrganizationQuotas {
     /// ```
     pub fn organization(mut self, org_id: impl Into<String>) -> Self {
         self.organizations.push(org_id.into());
-        self
-    }
-
-    /// A retry policy for this request only (a POST is retried only on 429).
-    ///
-    /// ```
-    /// # fn f(client: thousandeyes_usage::Client) {
-    /// let request = client.unassign_organization_quotas().retry_policy(thousandeyes_usage::RetryPolicy::disabled());
-    /// # let _ = request; }
-    /// ```
-    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
-        self.policy = Some(policy);
         self
     }
 
@@ -233,6 +197,13 @@ impl UnassignOrganizationQuotas {
     }
 }
 
+/// An account group of an organization: both ids checked.
+fn check_group(org: &str, aid: &str) -> Result<(String, String), Error> {
+    let org = check_org_id("org_id", org)?;
+    let aid = check_aid(aid).map_err(|reason| Error::invalid("aid", aid, reason))?;
+    Ok((org, aid))
+}
+
 /// Groups `(org, item)` pairs by organization, keeping first-seen order.
 fn by_organization<T>(pairs: impl IntoIterator<Item = (String, T)>) -> Vec<(String, Vec<T>)> {
     let mut groups: Vec<(String, Vec<T>)> = Vec::new();
@@ -264,7 +235,7 @@ fn by_organization<T>(pairs: impl IntoIterator<Item = (String, T)>) -> Vec<(Stri
 pub struct AssignAccountGroupQuotas {
     client: Client,
     quotas: Vec<(String, String, u64)>,
-    policy: Option<RetryPolicy>,
+    pub(super) policy: Option<RetryPolicy>,
 }
 
 impl AssignAccountGroupQuotas {
@@ -281,18 +252,6 @@ impl AssignAccountGroupQuotas {
     /// ```
     pub fn quota(mut self, org_id: impl Into<String>, aid: impl Into<String>, units: u64) -> Self {
         self.quotas.push((org_id.into(), aid.into(), units));
-        self
-    }
-
-    /// A retry policy for this request only (a POST is retried only on 429).
-    ///
-    /// ```
-    /// # fn f(client: thousandeyes_usage::Client) {
-    /// let request = client.assign_account_group_quotas().retry_policy(thousandeyes_usage::RetryPolicy::disabled());
-    /// # let _ = request; }
-    /// ```
-    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
-        self.policy = Some(policy);
         self
     }
 
@@ -358,7 +317,7 @@ impl AssignAccountGroupQuotas {
 pub struct UnassignAccountGroupQuotas {
     client: Client,
     groups: Vec<(String, String)>,
-    policy: Option<RetryPolicy>,
+    pub(super) policy: Option<RetryPolicy>,
 }
 
 impl UnassignAccountGroupQuotas {
@@ -378,18 +337,6 @@ impl UnassignAccountGroupQuotas {
         self
     }
 
-    /// A retry policy for this request only (a POST is retried only on 429).
-    ///
-    /// ```
-    /// # fn f(client: thousandeyes_usage::Client) {
-    /// let request = client.unassign_account_group_quotas().retry_policy(thousandeyes_usage::RetryPolicy::disabled());
-    /// # let _ = request; }
-    /// ```
-    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
-        self.policy = Some(policy);
-        self
-    }
-
     /// Sends the request.
     ///
     /// ```no_run
@@ -405,15 +352,8 @@ impl UnassignAccountGroupQuotas {
                 "no account group was given; add one with account_group()",
             ));
         }
-        let checked = self
-            .groups
-            .iter()
-            .map(|(org, aid)| {
-                let org = check_org_id("org_id", org)?;
-                let aid = check_aid(aid).map_err(|reason| Error::invalid("aid", aid, reason))?;
-                Ok((org, aid))
-            })
-            .collect::<Result<Vec<_>, Error>>()?;
+        let checked =
+            self.groups.iter().map(|(org, aid)| check_group(org, aid)).collect::<Result<Vec<_>, Error>>()?;
         let organizations = by_organization(checked)
             .into_iter()
             .map(|(org, groups)| wire::OrganizationQuotaUnassignment {

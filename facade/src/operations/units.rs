@@ -1,45 +1,133 @@
 //! The two paginated listings: `GET /usage/units/tests` and `GET /usage/units/enterprise-agents`.
 
+use std::future::Future;
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use futures::Stream;
+use thousandeyes_usage_generated::apis::configuration::Configuration;
 use thousandeyes_usage_generated::apis::usage_api;
-use thousandeyes_usage_generated::models::{EnterpriseAgentsUsage, PaginationLinks, TestsUsage};
+use thousandeyes_usage_generated::apis::Error as GeneratedError;
+use thousandeyes_usage_generated::models::{EnterpriseAgentsUsage, Link, PaginationLinks, TestsUsage};
 
 use super::{resolve_aid, CheckedPeriod, Period};
-use crate::client::Reply;
 use crate::error::Error;
 use crate::models::{AgentUnits, TestUnits};
 use crate::pagination::{self, Page, PageFuture, PageSource};
 use crate::retry::RetryPolicy;
 use crate::Client;
 
-/// What tells the two listings apart: the item type, the operation, and how one page is fetched.
-/// Implemented by [`TestUnitsRequest`]'s and [`AgentUnitsRequest`]'s kinds only.
-pub trait UnitsKind: sealed::Sealed + Sized + Send + Sync + 'static {
-    /// One entry of a page (`breakdowns[]`).
-    type Item: Send + 'static;
-    /// The OpenAPI operationId.
-    const OPERATION: &'static str;
-    /// Fetches one page with the fetcher's filters.
-    #[doc(hidden)]
-    fn fetch(fetcher: &Fetcher<Self>, cursor: Option<String>, number: usize) -> PageFuture<Self::Item>;
-}
+/// What tells the two listings apart: the item type, the operation, and the generated call.
+/// Implemented by [`Tests`] and [`EnterpriseAgents`] only.
+pub trait UnitsKind: sealed::Sealed {}
 
 mod sealed {
-    pub trait Sealed {}
+    use std::future::Future;
+    use std::sync::Arc;
+
+    use thousandeyes_usage_generated::apis::configuration::Configuration;
+    use thousandeyes_usage_generated::apis::Error as GeneratedError;
+
+    use super::{Envelope, Filters};
+
+    /// How a kind calls its generated operation.
+    pub trait Sealed: Sized + Clone + Send + Sync + 'static {
+        /// One entry of a page (`breakdowns[]`).
+        type Item: Send + 'static;
+        /// The OpenAPI operationId.
+        const OPERATION: &'static str;
+        type Envelope: Envelope<Item = Self::Item> + Send + 'static;
+        type Error: Send + 'static;
+        fn call(
+            cfg: Configuration,
+            filters: Arc<Filters>,
+            cursor: Option<String>,
+        ) -> impl Future<Output = Result<Self::Envelope, GeneratedError<Self::Error>>> + Send + 'static;
+    }
 }
 
-/// The kind of [`TestUnitsRequest`].
+/// The kind of [`TestUnitsRequest`]: units by test.
 #[derive(Debug, Clone, Copy)]
 pub enum Tests {}
-/// The kind of [`AgentUnitsRequest`].
+/// The kind of [`AgentUnitsRequest`]: enterprise agent units by agent and account group.
 #[derive(Debug, Clone, Copy)]
 pub enum EnterpriseAgents {}
 
-impl sealed::Sealed for Tests {}
-impl sealed::Sealed for EnterpriseAgents {}
+impl UnitsKind for Tests {}
+impl UnitsKind for EnterpriseAgents {}
+
+impl sealed::Sealed for Tests {
+    type Item = TestUnits;
+    const OPERATION: &'static str = "getTestsUnitsUsage";
+    type Envelope = TestsUsage;
+    type Error = usage_api::GetTestsUnitsUsageError;
+
+    fn call(
+        cfg: Configuration,
+        filters: Arc<Filters>,
+        cursor: Option<String>,
+    ) -> impl Future<Output = Result<TestsUsage, GeneratedError<Self::Error>>> + Send + 'static {
+        let params = usage_api::GetTestsUnitsUsageParams {
+            aid: filters.aid.clone(),
+            start_date: filters.period.start,
+            end_date: filters.period.end,
+            cursor,
+        };
+        async move { usage_api::get_tests_units_usage(&cfg, params).await }
+    }
+}
+
+impl sealed::Sealed for EnterpriseAgents {
+    type Item = AgentUnits;
+    const OPERATION: &'static str = "getEnterpriseAgentsUnitsUsage";
+    type Envelope = EnterpriseAgentsUsage;
+    type Error = usage_api::GetEnterpriseAgentsUnitsUsageError;
+
+    fn call(
+        cfg: Configuration,
+        filters: Arc<Filters>,
+        cursor: Option<String>,
+    ) -> impl Future<Output = Result<EnterpriseAgentsUsage, GeneratedError<Self::Error>>> + Send + 'static
+    {
+        let params = usage_api::GetEnterpriseAgentsUnitsUsageParams {
+            start_date: filters.period.start,
+            end_date: filters.period.end,
+            cursor,
+        };
+        async move { usage_api::get_enterprise_agents_units_usage(&cfg, params).await }
+    }
+}
+
+/// A listing page as the API sends it: `breakdowns` and `_links`.
+pub trait Envelope: Sized {
+    /// One entry of `breakdowns`.
+    type Item: serde::de::DeserializeOwned;
+    /// Its items and links.
+    fn into_parts(self) -> (Option<Vec<Self::Item>>, Option<PaginationLinks>);
+    /// A page from its items and links.
+    fn from_parts(items: Vec<Self::Item>, links: Option<PaginationLinks>) -> Self;
+}
+
+impl Envelope for TestsUsage {
+    type Item = TestUnits;
+    fn into_parts(self) -> (Option<Vec<TestUnits>>, Option<PaginationLinks>) {
+        (self.breakdowns, self._links)
+    }
+    fn from_parts(items: Vec<TestUnits>, links: Option<PaginationLinks>) -> Self {
+        TestsUsage { breakdowns: Some(items), _links: links }
+    }
+}
+
+impl Envelope for EnterpriseAgentsUsage {
+    type Item = AgentUnits;
+    fn into_parts(self) -> (Option<Vec<AgentUnits>>, Option<PaginationLinks>) {
+        (self.breakdowns, self._links)
+    }
+    fn from_parts(items: Vec<AgentUnits>, links: Option<PaginationLinks>) -> Self {
+        EnterpriseAgentsUsage { breakdowns: Some(items), _links: links }
+    }
+}
 
 /// Builder for cloud and enterprise units by test (`GET /usage/units/tests`, operationId
 /// `getTestsUnitsUsage`). Made by [`Client::test_units`].
@@ -77,6 +165,7 @@ pub type AgentUnitsRequest = UnitsRequest<EnterpriseAgents>;
 ///
 /// `.send()` fetches one page; `.pages()` and `.items()` walk the whole listing lazily,
 /// following `_links.next`.
+#[derive(Clone)]
 #[must_use = "a request does nothing until it is sent or streamed"]
 pub struct UnitsRequest<K: UnitsKind> {
     client: Client,
@@ -84,22 +173,8 @@ pub struct UnitsRequest<K: UnitsKind> {
     period: Period,
     cursor: Option<String>,
     options: pagination::Options,
-    policy: Option<RetryPolicy>,
+    pub(super) policy: Option<RetryPolicy>,
     kind: PhantomData<fn() -> K>,
-}
-
-impl<K: UnitsKind> Clone for UnitsRequest<K> {
-    fn clone(&self) -> Self {
-        UnitsRequest {
-            client: self.client.clone(),
-            aid: self.aid.clone(),
-            period: self.period.clone(),
-            cursor: self.cursor.clone(),
-            options: self.options,
-            policy: self.policy.clone(),
-            kind: PhantomData,
-        }
-    }
 }
 
 impl<K: UnitsKind> std::fmt::Debug for UnitsRequest<K> {
@@ -204,25 +279,12 @@ impl<K: UnitsKind> UnitsRequest<K> {
         self
     }
 
-    /// A retry policy for this request (every page of a listing) only.
-    ///
-    /// ```
-    /// # fn f(client: thousandeyes_usage::Client) {
-    /// let request = client.test_units().retry_policy(thousandeyes_usage::RetryPolicy::disabled());
-    /// # let _ = request; }
-    /// ```
-    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
-        self.policy = Some(policy);
-        self
-    }
-
     fn fetcher(&self) -> Result<Fetcher<K>, Error> {
         let period = self.period.check(Utc::now())?;
         let aid = resolve_aid(self.aid.as_deref(), self.client.default_aid())?;
         Ok(Fetcher {
             client: self.client.clone(),
-            aid,
-            period: std::sync::Arc::new(period),
+            filters: Arc::new(Filters { aid, period }),
             policy: self.policy.clone(),
             kind: PhantomData,
         })
@@ -287,113 +349,49 @@ impl<K: UnitsKind> UnitsRequest<K> {
     }
 }
 
-/// Fetches pages of one listing with fixed, checked filters.
-#[doc(hidden)]
-pub struct Fetcher<K: UnitsKind> {
-    client: Client,
+/// The checked filters of a listing, the same for every page.
+pub struct Filters {
     aid: Option<String>,
-    period: std::sync::Arc<CheckedPeriod>,
-    policy: Option<RetryPolicy>,
-    kind: PhantomData<fn() -> K>,
+    period: CheckedPeriod,
 }
 
-impl<K: UnitsKind> Clone for Fetcher<K> {
-    fn clone(&self) -> Self {
-        Fetcher {
-            client: self.client.clone(),
-            aid: self.aid.clone(),
-            period: self.period.clone(),
-            policy: self.policy.clone(),
-            kind: PhantomData,
-        }
-    }
+/// Fetches pages of one listing with fixed, checked filters.
+#[derive(Clone)]
+pub(crate) struct Fetcher<K> {
+    client: Client,
+    filters: Arc<Filters>,
+    pub(super) policy: Option<RetryPolicy>,
+    kind: PhantomData<fn() -> K>,
 }
 
 impl<K: UnitsKind> PageSource for Fetcher<K> {
     type Item = K::Item;
 
     fn fetch(&self, cursor: Option<String>, number: usize) -> PageFuture<K::Item> {
-        K::fetch(self, cursor, number)
-    }
-}
-
-impl UnitsKind for Tests {
-    type Item = TestUnits;
-    const OPERATION: &'static str = "getTestsUnitsUsage";
-
-    fn fetch(fetcher: &Fetcher<Self>, cursor: Option<String>, number: usize) -> PageFuture<TestUnits> {
-        let this = fetcher.clone();
+        let this = self.clone();
         Box::pin(async move {
-            let params = usage_api::GetTestsUnitsUsageParams {
-                aid: this.aid.clone(),
-                start_date: this.period.start,
-                end_date: this.period.end,
-                cursor,
-            };
+            let filters = Arc::clone(&this.filters);
             let reply = this
                 .client
                 .call_with_fallback(
-                    Self::OPERATION,
+                    K::OPERATION,
                     this.policy.clone(),
-                    this.period.wire.clone(),
-                    |cfg| async move { usage_api::get_tests_units_usage(&cfg, params).await },
-                    |body, error| {
-                        without_links(body, error)
-                            .map(|breakdowns| TestsUsage { breakdowns: Some(breakdowns), _links: None })
-                    },
+                    this.filters.period.wire.clone(),
+                    move |cfg| K::call(cfg, filters, cursor),
+                    lenient_page::<K::Envelope>,
                 )
                 .await?;
-            Ok(page_from(&this.client, reply, |v| (v.breakdowns, v._links), number))
+            let (items, links) = reply.value.into_parts();
+            let next_href = links.and_then(|l| l.next).map(|n| n.href);
+            Ok(Page::new(items.unwrap_or_default(), next_href, this.client.base(), reply.rate_limit, number))
         })
     }
 }
 
-impl UnitsKind for EnterpriseAgents {
-    type Item = AgentUnits;
-    const OPERATION: &'static str = "getEnterpriseAgentsUnitsUsage";
-
-    fn fetch(fetcher: &Fetcher<Self>, cursor: Option<String>, number: usize) -> PageFuture<AgentUnits> {
-        let this = fetcher.clone();
-        Box::pin(async move {
-            let params = usage_api::GetEnterpriseAgentsUnitsUsageParams {
-                start_date: this.period.start,
-                end_date: this.period.end,
-                cursor,
-            };
-            let reply = this
-                .client
-                .call_with_fallback(
-                    Self::OPERATION,
-                    this.policy.clone(),
-                    this.period.wire.clone(),
-                    |cfg| async move { usage_api::get_enterprise_agents_units_usage(&cfg, params).await },
-                    |body, error| {
-                        without_links(body, error).map(|breakdowns| EnterpriseAgentsUsage {
-                            breakdowns: Some(breakdowns),
-                            _links: None,
-                        })
-                    },
-                )
-                .await?;
-            Ok(page_from(&this.client, reply, |v| (v.breakdowns, v._links), number))
-        })
-    }
-}
-
-fn page_from<V, T>(
-    client: &Client,
-    reply: Reply<V>,
-    parts: impl FnOnce(V) -> (Option<Vec<T>>, Option<PaginationLinks>),
-    number: usize,
-) -> Page<T> {
-    let (items, links) = parts(reply.value);
-    let next_href = links.and_then(|l| l.next).map(|n| n.href);
-    Page::new(items.unwrap_or_default(), next_href, client.base(), reply.rate_limit, number)
-}
-
-/// A page whose only fault is in `_links` (a `next` without its `href`, say): its items are kept
-/// and the listing ends there, as it does for a page without a next link.
-fn without_links<T: serde::de::DeserializeOwned>(body: &[u8], error: &Error) -> Option<Vec<T>> {
+/// A page whose only fault is in `_links` (a `self` link without its `href`, or a `next` link
+/// without one): its items are kept, and so is a well-formed `next.href`, which the listing
+/// follows; without one the listing ends at this page.
+fn lenient_page<V: Envelope>(body: &[u8], error: &Error) -> Option<V> {
     let Error::Decode { path, .. } = error else { return None };
     if !path.starts_with("_links") {
         return None;
@@ -403,6 +401,8 @@ fn without_links<T: serde::de::DeserializeOwned>(body: &[u8], error: &Error) -> 
         None | Some(serde_json::Value::Null) => Vec::new(),
         Some(items) => serde_json::from_value(items).ok()?,
     };
-    tracing::warn!(%path, "malformed pagination links; the listing ends at this page");
-    Some(items)
+    let next = page.pointer("/_links/next/href").and_then(|h| h.as_str()).map(|h| Link::new(h.to_string()));
+    tracing::warn!(%path, follows_next = next.is_some(), "malformed pagination links; read what could be read");
+    let links = next.map(|next| PaginationLinks { next: Some(next), ..PaginationLinks::default() });
+    Some(V::from_parts(items, links))
 }

@@ -33,7 +33,7 @@ pub struct GetUsage {
     client: Client,
     aid: Option<String>,
     expand: Vec<Expand>,
-    policy: Option<RetryPolicy>,
+    pub(super) policy: Option<RetryPolicy>,
 }
 
 impl GetUsage {
@@ -67,18 +67,6 @@ impl GetUsage {
                 self.expand.push(e);
             }
         }
-        self
-    }
-
-    /// A retry policy for this request only.
-    ///
-    /// ```
-    /// # fn f(client: thousandeyes_usage::Client) {
-    /// let request = client.usage().retry_policy(thousandeyes_usage::RetryPolicy::disabled());
-    /// # let _ = request; }
-    /// ```
-    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
-        self.policy = Some(policy);
         self
     }
 
