@@ -1,6 +1,5 @@
-//! Retry and pacing: which failures are retried ([`classify`]), how long to wait before the next
-//! attempt ([`RetryPolicy`]), and the rate-limit state shared by every clone of a client
-//! ([`Pacer`]).
+//! Retry and pacing: which failures are retried, how long to wait before the next attempt
+//! ([`RetryPolicy`]), and the rate-limit state shared by every clone of a client.
 //!
 //! * A 429 is retried for every method (the server did not process the request) after the wait
 //!   the server names: the later of `Retry-After` (seconds or HTTP date),
