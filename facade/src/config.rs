@@ -12,22 +12,55 @@ use crate::error::Error;
 use crate::retry::{Pacer, RetryPolicy, Sleeper, TokioSleeper};
 
 /// The API's address when none is configured.
+///
+/// ```
+/// assert_eq!(thousandeyes_usage::DEFAULT_BASE_URL, "https://api.thousandeyes.com/v7");
+/// ```
 pub const DEFAULT_BASE_URL: &str = "https://api.thousandeyes.com/v7";
 /// How long connecting may take, by default.
+///
+/// ```
+/// assert_eq!(thousandeyes_usage::DEFAULT_CONNECT_TIMEOUT.as_secs(), 10);
+/// ```
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long one attempt of a request (sending it and reading the whole answer) may take, by
 /// default.
+///
+/// ```
+/// assert_eq!(thousandeyes_usage::DEFAULT_REQUEST_TIMEOUT.as_secs(), 60);
+/// ```
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 /// The largest answer body the client reads, by default (32 MiB).
+///
+/// ```
+/// assert_eq!(thousandeyes_usage::DEFAULT_MAX_BODY_BYTES, 32 << 20);
+/// ```
 pub const DEFAULT_MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 
 /// Environment variable with the bearer token (required by [`Client::from_env`]).
+///
+/// ```
+/// let configured = std::env::var(thousandeyes_usage::ENV_TOKEN).is_ok();
+/// # let _ = configured;
+/// ```
 pub const ENV_TOKEN: &str = "TE_TOKEN";
 /// Environment variable with the default account group id.
+///
+/// ```
+/// assert_eq!(thousandeyes_usage::ENV_AID, "TE_AID");
+/// ```
 pub const ENV_AID: &str = "TE_AID";
 /// Environment variable with the API's base URL.
+///
+/// ```
+/// assert_eq!(thousandeyes_usage::ENV_API_ENDPOINT, "TE_API_ENDPOINT");
+/// ```
 pub const ENV_API_ENDPOINT: &str = "TE_API_ENDPOINT";
 /// Environment variable with the request timeout, in seconds.
+///
+/// ```
+/// assert_eq!(thousandeyes_usage::ENV_TIMEOUT, "TE_TIMEOUT");
+/// ```
 pub const ENV_TIMEOUT: &str = "TE_TIMEOUT";
 
 /// The bearer token. Its `Debug` never shows it.

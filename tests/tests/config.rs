@@ -18,6 +18,13 @@ fn config_error_setting(result: Result<impl std::fmt::Debug, Error>) -> String {
 }
 
 #[test]
+fn the_client_is_clone_send_sync_and_one_pointer_wide() {
+    fn shareable<T: Clone + Send + Sync + 'static>() {}
+    shareable::<Client>();
+    assert_eq!(std::mem::size_of::<Client>(), std::mem::size_of::<usize>(), "a clone is one Arc");
+}
+
+#[test]
 fn from_env_requires_te_token_and_names_it() {
     let no_vars: [(&str, &str); 0] = [];
     assert_eq!(config_error_setting(Client::builder_from_vars(no_vars)), "TE_TOKEN");

@@ -20,6 +20,16 @@ use crate::Client;
 
 /// What tells the two listings apart: the item type, the operation, and the generated call.
 /// Implemented by [`Tests`] and [`EnterpriseAgents`] only.
+///
+/// ```
+/// use thousandeyes_usage::operations::{UnitsKind, UnitsRequest};
+///
+/// // Works for either listing.
+/// fn first_ten<K: UnitsKind>(request: UnitsRequest<K>) -> UnitsRequest<K> {
+///     request.max_pages(10)
+/// }
+/// # let _ = first_ten::<thousandeyes_usage::operations::Tests>;
+/// ```
 pub trait UnitsKind: sealed::Sealed {}
 
 mod sealed {
@@ -48,9 +58,23 @@ mod sealed {
 }
 
 /// The kind of [`TestUnitsRequest`]: units by test.
+///
+/// ```
+/// use thousandeyes_usage::operations::{Tests, UnitsRequest};
+/// # fn f(client: thousandeyes_usage::Client) {
+/// let request: UnitsRequest<Tests> = client.test_units();
+/// # let _ = request; }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub enum Tests {}
 /// The kind of [`AgentUnitsRequest`]: enterprise agent units by agent and account group.
+///
+/// ```
+/// use thousandeyes_usage::operations::{EnterpriseAgents, UnitsRequest};
+/// # fn f(client: thousandeyes_usage::Client) {
+/// let request: UnitsRequest<EnterpriseAgents> = client.agent_units();
+/// # let _ = request; }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub enum EnterpriseAgents {}
 
