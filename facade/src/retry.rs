@@ -188,10 +188,9 @@ impl RetryPolicy {
     /// The server's wait plus a small jitter (up to 10 % and at most 1 s) when on.
     pub(crate) fn with_jitter(&self, wait: Duration) -> Duration {
         if self.jitter {
-            wait + (wait / 10)
-                .min(Duration::from_secs(1))
-                .max(Duration::from_millis(50))
-                .mul_f64(random_unit())
+            let jitter =
+                (wait / 10).min(Duration::from_secs(1)).max(Duration::from_millis(50)).mul_f64(random_unit());
+            wait.saturating_add(jitter)
         } else {
             wait
         }
