@@ -12,7 +12,7 @@ use crate::client::api_error;
 use crate::error::excerpt;
 use crate::pagination::Page;
 use crate::rate_limit::RateLimit;
-use crate::retry::server_wait;
+use crate::retry::{server_wait, Pacer, RetryPolicy};
 use crate::transport::Answer;
 
 fn json_value() -> impl Strategy<Value = Value> {
@@ -132,11 +132,22 @@ proptest! {
     }
 
     #[test]
-    fn any_headers_parse_without_panic(headers in headers(), now in 0u64..8_000_000_000) {
+    fn any_headers_parse_and_pace_without_panic(
+        headers in headers(),
+        now in 0u64..8_000_000_000,
+        status in prop_oneof![Just(200u16), Just(429u16), Just(503u16)],
+    ) {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(now);
         let _ = RateLimit::from_headers(&headers);
-        if let Some(wait) = server_wait(&headers, now) {
+        let wait = server_wait(&headers, now);
+        if let Some(wait) = wait {
             prop_assert!(!wait.is_zero());
+            let _ = RetryPolicy::default().with_jitter(wait);
+        }
+        let pacer = Pacer::default();
+        pacer.observe(&headers, status, wait, now, Duration::from_secs(60));
+        if let Some(until) = pacer.hold_until() {
+            prop_assert!(until.duration_since(std::time::Instant::now()) <= Duration::from_secs(3_600));
         }
     }
 
