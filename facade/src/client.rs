@@ -2,6 +2,8 @@
 
 use std::fmt;
 use std::future::Future;
+
+use serde::de::DeserializeOwned;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -173,6 +175,7 @@ impl Client {
         f: F,
     ) -> Result<Reply<T>, Error>
     where
+        T: DeserializeOwned,
         F: FnOnce(Configuration) -> Fut,
         Fut: Future<Output = Result<T, GeneratedError<E>>>,
     {
@@ -190,6 +193,7 @@ impl Client {
         fallback: impl FnOnce(&[u8], &Error) -> Option<T>,
     ) -> Result<Reply<T>, Error>
     where
+        T: DeserializeOwned,
         F: FnOnce(Configuration) -> Fut,
         Fut: Future<Output = Result<T, GeneratedError<E>>>,
     {
@@ -229,7 +233,7 @@ impl Client {
         match result {
             Ok(value) => Ok(Reply { value, rate_limit }),
             Err(e) => {
-                let error = decode_failure(operation, &answer, e);
+                let error = decode_failure::<T, E>(operation, &answer, e);
                 match fallback(&answer.body, &error) {
                     Some(value) => Ok(Reply { value, rate_limit }),
                     None => Err(error),
@@ -244,14 +248,17 @@ fn generated_error_source<E>(e: GeneratedError<E>) -> Box<dyn std::error::Error 
         GeneratedError::Reqwest(e) => Box::new(e.without_url()),
         GeneratedError::ReqwestMiddleware(e) => Box::new(e.without_url()),
         GeneratedError::Serde(e) => Box::new(e),
-        GeneratedError::SerdePathToError(e) => Box::new(e),
         GeneratedError::Io(e) => Box::new(e),
         GeneratedError::ResponseError(r) => format!("HTTP {}", r.status).into(),
     }
 }
 
 /// A 2xx answer the generated code could not turn into the model.
-fn decode_failure<E>(operation: &'static str, answer: &Answer, e: GeneratedError<E>) -> Error {
+fn decode_failure<T: DeserializeOwned, E>(
+    operation: &'static str,
+    answer: &Answer,
+    e: GeneratedError<E>,
+) -> Error {
     let content_type =
         answer.headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
     let is_json =
@@ -266,18 +273,17 @@ fn decode_failure<E>(operation: &'static str, answer: &Answer, e: GeneratedError
         };
     }
     match e {
-        GeneratedError::SerdePathToError(e) => Error::Decode {
-            operation,
-            path: e.path().to_string(),
-            message: e.inner().to_string(),
-            excerpt: excerpt(&answer.body, EXCERPT_BYTES),
-        },
-        GeneratedError::Serde(e) => Error::Decode {
-            operation,
-            path: ".".into(),
-            message: e.to_string(),
-            excerpt: excerpt(&answer.body, EXCERPT_BYTES),
-        },
+        // The generated code decodes without path tracking (it costs on every page); only a
+        // failure pays for decoding again to find where it failed.
+        GeneratedError::Serde(e) => {
+            let (path, message) = match serde_path_to_error::deserialize::<_, T>(
+                &mut serde_json::Deserializer::from_slice(&answer.body),
+            ) {
+                Err(traced) => (traced.path().to_string(), traced.inner().to_string()),
+                Ok(_) => (".".to_string(), e.to_string()),
+            };
+            Error::Decode { operation, path, message, excerpt: excerpt(&answer.body, EXCERPT_BYTES) }
+        }
         other => Error::Transport { operation, source: generated_error_source(other) },
     }
 }

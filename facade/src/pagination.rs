@@ -10,6 +10,7 @@
 
 use std::collections::HashSet;
 use std::future::Future;
+use std::hash::{BuildHasher, RandomState};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -178,7 +179,9 @@ pub(crate) fn pages<S: PageSource>(
         if options.max_pages == Some(0) {
             return;
         }
-        let mut seen: HashSet<String> = first_cursor.iter().cloned().collect();
+        // Cursors followed so far, as 64-bit hashes: memory stays flat over long listings.
+        let hasher = RandomState::new();
+        let mut seen: HashSet<u64> = first_cursor.iter().map(|c| hasher.hash_one(c)).collect();
         // The first page starts when the stream is first polled: nothing is sent before.
         let mut pending: Option<PageFuture<S::Item>> = Some(source.fetch(first_cursor, 1));
         let mut received = 0usize;
@@ -194,7 +197,7 @@ pub(crate) fn pages<S: PageSource>(
             let mut fault = None;
             let bounded = options.max_pages.is_some_and(|max| received >= max);
             if let (Some(next), false) = (page.next_cursor(), bounded) {
-                if seen.insert(next.to_string()) {
+                if seen.insert(hasher.hash_one(next)) {
                     pending = Some(start(&source, next.to_string(), received + 1, options.prefetch, operation));
                 } else {
                     fault = Some(Error::Pagination {

@@ -151,7 +151,8 @@ impl Exchange {
             if status.is_success() && resp.content_length().is_some_and(|n| n > limit as u64) {
                 return Err(too_large());
             }
-            let mut body = Vec::new();
+            let mut body =
+                Vec::with_capacity(resp.content_length().map_or(0, |n| n.min(limit as u64) as usize));
             loop {
                 match resp.chunk().await {
                     Ok(Some(chunk)) => {

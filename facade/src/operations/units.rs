@@ -47,7 +47,7 @@ mod sealed {
         type Item: Send + 'static;
         /// The OpenAPI operationId.
         const OPERATION: &'static str;
-        type Envelope: Envelope<Item = Self::Item> + Send + 'static;
+        type Envelope: Envelope<Item = Self::Item> + serde::de::DeserializeOwned + Send + 'static;
         type Error: Send + 'static;
         fn call(
             cfg: Configuration,

@@ -13,7 +13,6 @@ pub enum Error<T> {
     Reqwest(reqwest::Error),
     ReqwestMiddleware(reqwest_middleware::Error),
     Serde(serde_json::Error),
-    SerdePathToError(serde_path_to_error::Error<serde_json::Error>),
     Io(std::io::Error),
     ResponseError(ResponseContent<T>),
 }
@@ -24,9 +23,6 @@ impl<T> fmt::Display for Error<T> {
             Error::Reqwest(e) => ("reqwest", e.to_string()),
             Error::ReqwestMiddleware(e) => ("reqwest-middleware", e.to_string()),
             Error::Serde(e) => ("serde", e.to_string()),
-            Error::SerdePathToError(e) => {
-                ("serde", format!("{}: {}", e.path().to_string(), e.inner().to_string()))
-            }
             Error::Io(e) => ("IO", e.to_string()),
             Error::ResponseError(e) => ("response", format!("status code {}", e.status)),
         };
@@ -40,7 +36,6 @@ impl<T: fmt::Debug> error::Error for Error<T> {
             Error::Reqwest(e) => e,
             Error::ReqwestMiddleware(e) => e,
             Error::Serde(e) => e,
-            Error::SerdePathToError(e) => e,
             Error::Io(e) => e,
             Error::ResponseError(_) => return None,
         })
@@ -62,12 +57,6 @@ impl<T> From<reqwest_middleware::Error> for Error<T> {
 impl<T> From<serde_json::Error> for Error<T> {
     fn from(e: serde_json::Error) -> Self {
         Error::Serde(e)
-    }
-}
-
-impl<T> From<serde_path_to_error::Error<serde_json::Error>> for Error<T> {
-    fn from(e: serde_path_to_error::Error<serde_json::Error>) -> Self {
-        Error::SerdePathToError(e)
     }
 }
 
