@@ -276,8 +276,10 @@ fn decode_failure<T: DeserializeOwned, E>(
         // The generated code decodes without path tracking (it costs on every page); only a
         // failure pays for decoding again to find where it failed.
         GeneratedError::Serde(e) => {
+            // Read as the generated code reads it (lossily), so that the same bytes fail alike.
+            let text = String::from_utf8_lossy(&answer.body);
             let (path, message) = match serde_path_to_error::deserialize::<_, T>(
-                &mut serde_json::Deserializer::from_slice(&answer.body),
+                &mut serde_json::Deserializer::from_str(&text),
             ) {
                 Err(traced) => (traced.path().to_string(), traced.inner().to_string()),
                 Ok(_) => (".".to_string(), e.to_string()),

@@ -145,7 +145,7 @@ proptest! {
             let _ = RetryPolicy::default().with_jitter(wait);
         }
         let pacer = Pacer::default();
-        pacer.observe(&headers, status, wait, now, Duration::from_secs(60));
+        pacer.observe(&headers, status, wait, now);
         if let Some(until) = pacer.hold_until() {
             prop_assert!(until.duration_since(std::time::Instant::now()) <= Duration::from_secs(3_600));
         }

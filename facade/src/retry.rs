@@ -231,23 +231,27 @@ pub(crate) fn classify(method: &http::Method, outcome: Outcome) -> Verdict {
 /// The wait the server asks for, if any header names one in the future: the latest of
 /// `Retry-After`, `x-organization-rate-limit-reset` and `x-instant-test-rate-limit-reset`.
 /// Epoch resets are measured against the `Date` header when present, else against `now`.
+///
+/// A wait longer than an hour is not believed (a reset in milliseconds, say): it counts as no
+/// usable header.
 pub(crate) fn server_wait(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     let server_now = server_now(headers, now);
     let resets = [rate_limit::RESET, rate_limit::INSTANT_TEST_RESET]
         .into_iter()
         .filter_map(|name| epoch_wait(headers, name, server_now));
-    retry_after(headers, now).into_iter().chain(resets).max()
+    retry_after(headers, now).into_iter().chain(resets).filter(|w| *w <= MAX_HOLD).max()
 }
 
 /// The wait named by `Retry-After` alone (delta-seconds, or an HTTP date measured against the
 /// `Date` header), if it is in the future.
 pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     let v = headers.get(http::header::RETRY_AFTER)?.to_str().ok()?.trim();
-    match v.parse::<u64>() {
+    let wait = match v.parse::<u64>() {
         Ok(secs) if secs > 0 => Some(Duration::from_secs(secs)),
         Ok(_) => None,
         Err(_) => parse_http_date(v).and_then(|t| wait_until(t, server_now(headers, now))),
-    }
+    };
+    wait.filter(|w| *w <= MAX_HOLD)
 }
 
 /// The server's idea of now: its `Date` header, else the local clock.
@@ -318,22 +322,24 @@ pub(crate) struct Pacer {
 #[derive(Debug, Default)]
 struct PaceState {
     latest: RateLimit,
-    hold_until: Option<Instant>,
-    /// Whether the hold comes from a 429 (kept until it passes) rather than from an answer
-    /// saying the window was used up (released by a later answer with calls remaining).
-    hold_from_429: bool,
+    /// Until when a 429 told the client to hold back; kept until it passes.
+    after_429: Option<Instant>,
+    /// Until when an answer said the window was used up, and that window's reset (epoch
+    /// seconds); released early by an answer from a later window that has calls remaining.
+    window_used_up: Option<(Instant, u64)>,
 }
 
-/// The longest hold recorded: a reset further away than this is not believed.
-const MAX_HOLD: Duration = Duration::from_secs(3_600);
+/// The longest wait believed from a server: a reset further away is taken for a wrong header.
+pub(crate) const MAX_HOLD: Duration = Duration::from_secs(3_600);
 
-impl PaceState {
-    fn extend_hold(&mut self, wait: Duration, from_429: bool) {
-        let Some(until) = Instant::now().checked_add(wait.min(MAX_HOLD)) else { return };
-        if self.hold_until.is_none_or(|t| t < until) {
-            self.hold_until = Some(until);
-            self.hold_from_429 = from_429;
-        }
+/// The longest hold taken from an answer that says the window is used up: the window is a
+/// minute, so a reset further away than this is not paced on.
+const MAX_WINDOW_HOLD: Duration = Duration::from_secs(300);
+
+fn later(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
     }
 }
 
@@ -341,46 +347,58 @@ impl Pacer {
     /// Until when new attempts must wait, if that is in the future.
     pub(crate) fn hold_until(&self) -> Option<Instant> {
         let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        state.hold_until.filter(|t| *t > Instant::now())
+        later(state.after_429, state.window_used_up.map(|(t, _)| t)).filter(|t| *t > Instant::now())
     }
 
-    /// Records an answer: its figures, and a hold when it was a 429 (for `wait`), or said that
-    /// nothing remains of the window (until its reset, when that is within `max_wait`). An
-    /// answer with calls remaining releases a hold of the latter kind.
-    pub(crate) fn observe(
-        &self,
-        headers: &HeaderMap,
-        status: u16,
-        wait: Option<Duration>,
-        now: SystemTime,
-        max_wait: Duration,
-    ) {
+    /// Records an answer: its figures, and a hold when it was a 429 (for `wait`) or said that
+    /// nothing remains of the window (until its reset). An answer from a later window with calls
+    /// remaining releases a hold of the latter kind; nothing releases a 429's.
+    pub(crate) fn observe(&self, headers: &HeaderMap, status: u16, wait: Option<Duration>, now: SystemTime) {
         let figures = RateLimit::from_headers(headers);
+        let reset_epoch = rate_limit::header_u64(headers, rate_limit::RESET);
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         if !figures.is_empty() {
             state.latest = figures;
         }
         if status == 429 {
-            if let Some(wait) = wait {
-                state.extend_hold(wait, true);
+            if let Some(until) = wait.and_then(|w| Instant::now().checked_add(w)) {
+                state.after_429 = later(state.after_429, Some(until));
             }
-        } else if figures.remaining == Some(0) {
-            match epoch_wait(headers, rate_limit::RESET, server_now(headers, now)) {
-                Some(wait) if wait <= max_wait => state.extend_hold(wait, false),
-                Some(wait) => tracing::warn!(
-                    wait_s = wait.as_secs(),
-                    "rate-limit window used up, but its reset is implausibly far away; not pacing on it"
-                ),
-                None => {}
+            return;
+        }
+        match (figures.remaining, reset_epoch) {
+            (Some(0), Some(epoch)) => {
+                match epoch_wait(headers, rate_limit::RESET, server_now(headers, now)) {
+                    Some(wait) if wait <= MAX_WINDOW_HOLD => {
+                        if let Some(until) = Instant::now().checked_add(wait) {
+                            let held = state.window_used_up.map(|(t, _)| t);
+                            if held.is_none_or(|t| t < until) {
+                                state.window_used_up = Some((until, epoch));
+                            }
+                        }
+                    }
+                    Some(wait) => tracing::warn!(
+                        wait_s = wait.as_secs(),
+                        "rate-limit window used up, but its reset is implausibly far away; not pacing on it"
+                    ),
+                    None => {}
+                }
             }
-        } else if figures.remaining.is_some_and(|r| r > 0) && !state.hold_from_429 {
-            state.hold_until = None;
+            (Some(remaining), Some(epoch))
+                if remaining > 0 && state.window_used_up.is_some_and(|(_, used_up)| epoch > used_up) =>
+            {
+                state.window_used_up = None;
+            }
+            _ => {}
         }
     }
 
     /// Holds every request of the client for `wait` from now (unless already held longer).
     pub(crate) fn hold_for(&self, wait: Duration) {
-        self.state.lock().unwrap_or_else(|p| p.into_inner()).extend_hold(wait, true);
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(until) = Instant::now().checked_add(wait) {
+            state.after_429 = later(state.after_429, Some(until));
+        }
     }
 
     /// The latest figures any answer reported.
@@ -493,36 +511,41 @@ mod tests {
         let now = SystemTime::now();
         let reset = now.duration_since(SystemTime::UNIX_EPOCH).expect("clock").as_secs() + 30;
         let h = headers(&[(rate_limit::REMAINING, "0".into()), (rate_limit::RESET, reset.to_string())]);
-        pacer.observe(&h, 200, None, now, Duration::from_secs(60));
+        pacer.observe(&h, 200, None, now);
         let hold = pacer.hold_until().expect("a hold").duration_since(Instant::now());
         assert!(hold > Duration::from_secs(28) && hold <= Duration::from_secs(31), "{hold:?}");
         assert_eq!(pacer.latest().remaining, Some(0));
-        // An answer with calls remaining releases it.
-        pacer.observe(
-            &headers(&[(rate_limit::REMAINING, "5".into())]),
-            200,
-            None,
-            now,
-            Duration::from_secs(60),
-        );
+        // A stale answer from the same window does not release it; one from the next window does.
+        let same = headers(&[(rate_limit::REMAINING, "5".into()), (rate_limit::RESET, reset.to_string())]);
+        pacer.observe(&same, 200, None, now);
+        assert!(pacer.hold_until().is_some());
+        let next =
+            headers(&[(rate_limit::REMAINING, "239".into()), (rate_limit::RESET, (reset + 60).to_string())]);
+        pacer.observe(&next, 200, None, now);
         assert_eq!(pacer.hold_until(), None);
+        // A 429's hold is not released by any answer.
+        pacer.observe(&headers(&[]), 429, Some(Duration::from_secs(20)), now);
+        pacer.observe(&next, 200, None, now);
+        assert!(pacer.hold_until().is_some());
     }
 
     #[test]
     fn absurd_waits_neither_panic_nor_hold_forever() {
-        let pacer = Pacer::default();
         let now = SystemTime::now();
+        // Waits beyond an hour are not believed.
         let h = headers(&[("retry-after", u64::MAX.to_string())]);
-        let wait = server_wait(&h, now).expect("a wait");
-        pacer.observe(&h, 429, Some(wait), now, Duration::from_secs(60));
-        let held = pacer.hold_until().expect("held").duration_since(Instant::now());
-        assert!(held <= MAX_HOLD, "{held:?}");
+        assert_eq!(server_wait(&h, now), None);
+        let millis = now.duration_since(SystemTime::UNIX_EPOCH).expect("clock").as_millis().to_string();
+        let h = headers(&[(rate_limit::RESET, millis.clone()), ("retry-after", "5".into())]);
+        assert_eq!(server_wait(&h, now), Some(Duration::from_secs(5)));
         let _ = RetryPolicy::default().with_jitter(Duration::MAX);
-        // A used-up window whose reset is far beyond max_wait is not paced on.
+        let pacer = Pacer::default();
+        pacer.hold_for(Duration::MAX);
+        pacer.observe(&h, 429, Some(Duration::MAX), now);
+        // A used-up window whose reset is far away is not paced on.
         let other = Pacer::default();
-        let far = now.duration_since(SystemTime::UNIX_EPOCH).expect("clock").as_millis().to_string();
-        let h = headers(&[(rate_limit::REMAINING, "0".into()), (rate_limit::RESET, far)]);
-        other.observe(&h, 200, None, now, Duration::from_secs(60));
+        let h = headers(&[(rate_limit::REMAINING, "0".into()), (rate_limit::RESET, millis)]);
+        other.observe(&h, 200, None, now);
         assert_eq!(other.hold_until(), None);
     }
 }

@@ -92,13 +92,18 @@ impl Exchange {
         &self,
         mut owed: Option<(Duration, &'static str)>,
         attempt: u32,
+        held: &mut Duration,
     ) -> reqwest_middleware::Result<()> {
         let operation = self.operation;
+        // All the holds of one call together: as long as its attempts on 429 could wait.
+        let budget = self.policy.longest_wait().saturating_mul(self.policy.attempts_on_rate_limit());
         let mut waited_for: Option<Instant> = None;
         loop {
             let deadline = self.inner.pacer.hold_until().filter(|d| waited_for.is_none_or(|w| *d > w));
             let hold = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-            if let Some(hold) = hold.filter(|h| *h > self.policy.longest_wait()) {
+            if let Some(hold) =
+                hold.filter(|h| *h > self.policy.longest_wait() || held.saturating_add(*h) > budget)
+            {
                 tracing::warn!(
                     operation,
                     attempt,
@@ -118,6 +123,9 @@ impl Exchange {
                 (a, b) => a.or(b),
             };
             let Some((wait, reason)) = wait else { return Ok(()) };
+            if hold.is_some_and(|(h, _)| h == wait) {
+                *held = held.saturating_add(wait);
+            }
             tracing::info!(
                 operation,
                 attempt,
@@ -219,8 +227,9 @@ impl Middleware for Exchange {
         let mut attempts = 0u32;
         // The wait this request owes before its next attempt (a retry's delay), if any.
         let mut owed: Option<(Duration, &'static str)> = None;
+        let mut held = Duration::ZERO;
         loop {
-            self.wait_turn(owed.take(), attempts + 1).await?;
+            self.wait_turn(owed.take(), attempts + 1, &mut held).await?;
             let Some(this_try) = req.try_clone() else {
                 return Err(self.fail(Error::Transport {
                     operation,
@@ -234,7 +243,7 @@ impl Middleware for Exchange {
                 Ok(answer) => {
                     let status = answer.status.as_u16();
                     let wait = if status == 429 { server_wait(&answer.headers, now) } else { None };
-                    self.inner.pacer.observe(&answer.headers, status, wait, now, self.policy.longest_wait());
+                    self.inner.pacer.observe(&answer.headers, status, wait, now);
                     (Outcome::Status(status), wait, Some(status))
                 }
                 Err((outcome, _)) => (*outcome, None, None),

@@ -245,6 +245,22 @@ async fn dropping_mid_listing_cancels_the_prefetch_and_sends_nothing_more() {
 }
 
 #[tokio::test]
+async fn a_next_link_of_the_wrong_shape_is_an_error_not_a_short_listing() {
+    for next in [
+        serde_json::json!({"href": 42}),
+        serde_json::json!("https://x.test/?cursor=a"),
+        serde_json::json!([1]),
+    ] {
+        let server = MockServer::start_async().await;
+        let mut body = support::page_body(items(0..1), None);
+        body["_links"]["next"] = next.clone();
+        page(&server, None, body).await;
+        let result: Result<Vec<_>, _> = client(&server).test_units().aid("1234").items().try_collect().await;
+        assert!(matches!(result, Err(Error::Decode { .. })), "{next}: {result:?}");
+    }
+}
+
+#[tokio::test]
 async fn max_pages_zero_sends_nothing() {
     let server = MockServer::start_async().await;
     let first = page(&server, None, support::page_body(items(0..1), None)).await;

@@ -159,13 +159,13 @@ async fn a_reset_beyond_the_cap_returns_the_error_at_once_with_the_servers_wait(
     let now = SystemTime::now();
     let (result, calls, waits) = run(vec![too_many(&[
         ("date", http_date(now)),
-        ("x-organization-rate-limit-reset", (epoch_now() + 3_600).to_string()),
+        ("x-organization-rate-limit-reset", (epoch_now() + 1_800).to_string()),
     ])])
     .await;
     let err = result.expect_err("rate limited");
     assert!(err.is_rate_limited());
     let wait = err.retry_after().expect("retry after");
-    assert!(wait >= Duration::from_secs(3_590), "{wait:?}");
+    assert!(wait >= Duration::from_secs(1_790), "{wait:?}");
     assert_eq!(calls, 1);
     assert!(waits.is_empty(), "slept {waits:?}");
 }
@@ -267,11 +267,15 @@ async fn a_503_reports_only_its_own_retry_after() {
 }
 
 #[tokio::test]
-async fn a_year_3000_reset_is_beyond_the_cap_too() {
-    let (result, calls, _) =
-        run(vec![too_many(&[("x-organization-rate-limit-reset", "32503680000".into())])]).await;
-    assert!(result.expect_err("rate limited").is_rate_limited());
-    assert_eq!(calls, 1);
+async fn a_reset_in_the_year_3000_or_in_milliseconds_is_not_believed_and_backoff_applies() {
+    let millis = (epoch_now() * 1000 + 30_000).to_string();
+    for reset in ["32503680000".to_string(), millis] {
+        let (result, calls, waits) =
+            run(vec![too_many(&[("x-organization-rate-limit-reset", reset.clone())])]).await;
+        assert_eq!(result.expect("success after backoff"), 42, "{reset}");
+        assert_eq!(calls, 2);
+        assert_eq!(waits, vec![Duration::from_millis(500)], "{reset}");
+    }
 }
 
 #[tokio::test]
@@ -463,7 +467,7 @@ async fn remaining_zero_holds_the_next_request_until_the_reset() {
 }
 
 #[tokio::test]
-async fn an_answer_with_calls_remaining_releases_a_used_up_window() {
+async fn an_answer_from_the_next_window_releases_a_used_up_window() {
     let server = MockServer::start_async().await;
     let reset = (epoch_now() + 30).to_string();
     let used_up = HttpMockResponse::builder()
@@ -473,10 +477,12 @@ async fn an_answer_with_calls_remaining_releases_a_used_up_window() {
         .header("x-organization-rate-limit-reset", reset.as_str())
         .body(OK_BODY)
         .build();
+    let next_window = (epoch_now() + 90).to_string();
     let fresh = HttpMockResponse::builder()
         .status(200)
         .header("content-type", HAL_JSON)
         .header("x-organization-rate-limit-remaining", "239")
+        .header("x-organization-rate-limit-reset", next_window.as_str())
         .body(OK_BODY)
         .build();
     scripted(&server, vec![used_up, fresh]);

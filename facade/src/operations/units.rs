@@ -412,20 +412,35 @@ impl<K: UnitsKind> PageSource for Fetcher<K> {
     }
 }
 
-/// A page whose only fault is in `_links` (a `self` link without its `href`, or a `next` link
-/// without one): its items are kept, and so is a well-formed `next.href`, which the listing
-/// follows; without one the listing ends at this page.
+/// A page whose only fault is in `_links` (a `self` link without its `href`, say): its items
+/// are kept, and so is its `next.href`, which the listing follows. Lenient only where nothing can
+/// be lost: when `next` is absent, null or an object with a string `href` (followed) or with no
+/// `href` at all (the listing ends, as it does without a next link). Any other shape of `_links`
+/// or `next` stays a decode error.
 fn lenient_page<V: Envelope>(body: &[u8], error: &Error) -> Option<V> {
+    use serde_json::Value;
     let Error::Decode { path, .. } = error else { return None };
     if !path.starts_with("_links") {
         return None;
     }
-    let mut page: serde_json::Value = serde_json::from_slice(body).ok()?;
-    let items = match page.get_mut("breakdowns").map(serde_json::Value::take) {
-        None | Some(serde_json::Value::Null) => Vec::new(),
+    let mut page: Value = serde_json::from_str(&String::from_utf8_lossy(body)).ok()?;
+    let next = match page.get("_links") {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(links)) => match links.get("next") {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(next)) => match next.get("href") {
+                None | Some(Value::Null) => None,
+                Some(Value::String(href)) => Some(Link::new(href.clone())),
+                Some(_) => return None,
+            },
+            Some(_) => return None,
+        },
+        Some(_) => return None,
+    };
+    let items = match page.get_mut("breakdowns").map(Value::take) {
+        None | Some(Value::Null) => Vec::new(),
         Some(items) => serde_json::from_value(items).ok()?,
     };
-    let next = page.pointer("/_links/next/href").and_then(|h| h.as_str()).map(|h| Link::new(h.to_string()));
     tracing::warn!(%path, follows_next = next.is_some(), "malformed pagination links; read what could be read");
     let links = next.map(|next| PaginationLinks { next: Some(next), ..PaginationLinks::default() });
     Some(V::from_parts(items, links))
