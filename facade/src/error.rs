@@ -247,6 +247,16 @@ impl std::error::Error for Error {
 }
 
 /// One invalid value reported in a 400 answer.
+///
+/// ```no_run
+/// # async fn f(client: thousandeyes_usage::Client) {
+/// if let Err(err) = client.usage().send().await {
+///     for e in err.as_api().map(|a| a.field_errors()).unwrap_or_default() {
+///         eprintln!("{:?}: {:?} ({:?})", e.field, e.message, e.code);
+///     }
+/// }
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct FieldError {
@@ -260,6 +270,14 @@ pub struct FieldError {
 
 /// An error answer from the API: its status, the RFC 7807 problem details, and what the
 /// response headers said.
+///
+/// ```no_run
+/// # async fn f(client: thousandeyes_usage::Client) {
+/// if let Err(thousandeyes_usage::Error::Api(api)) = client.quotas().send().await {
+///     eprintln!("{} failed: HTTP {} {}", api.operation(), api.status(), api.summary());
+/// }
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct ApiError {

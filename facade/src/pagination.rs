@@ -7,6 +7,20 @@
 //! host a next link names, no request (and so no token) goes anywhere else. A listing ends when
 //! there is no next link, no `href`, or no cursor in it. A cursor that repeats is a server fault:
 //! the stream yields [`Error::Pagination`] and ends instead of looping.
+//!
+//! ```no_run
+//! use futures::TryStreamExt;
+//!
+//! # async fn run(client: thousandeyes_usage::Client) -> Result<(), thousandeyes_usage::Error> {
+//! // Pages, with their rate-limit figures...
+//! let mut pages = client.test_units().pages();
+//! while let Some(page) = pages.try_next().await? {
+//!     println!("page {}: {} items", page.number(), page.items().len());
+//! }
+//! // ...or items, at most ten pages of them.
+//! let agents: Vec<_> = client.agent_units().max_pages(10).items().try_collect().await?;
+//! # let _ = agents; Ok(()) }
+//! ```
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -155,8 +169,7 @@ pub(crate) trait PageSource: Send + Sync + 'static {
 }
 
 /// A boxed future of one page.
-#[doc(hidden)]
-pub type PageFuture<T> = Pin<Box<dyn Future<Output = Result<Page<T>, Error>> + Send>>;
+pub(crate) type PageFuture<T> = Pin<Box<dyn Future<Output = Result<Page<T>, Error>> + Send>>;
 
 type PageStream<T> = Pin<Box<dyn Stream<Item = Result<Page<T>, Error>> + Send>>;
 

@@ -3,6 +3,19 @@
 //!
 //! Every builder checks its input when it is sent, before any request: a bad value is an
 //! [`Error::InvalidInput`] naming the field and the value.
+//!
+//! ```no_run
+//! use thousandeyes_usage::{Error, Expand};
+//!
+//! # async fn run(client: thousandeyes_usage::Client) -> Result<(), Error> {
+//! let usage = client.usage().aid("1234").expand([Expand::Tests]).send().await?;
+//! # let _ = usage;
+//! match client.usage().aid("not-a-number").send().await {
+//!     Err(Error::InvalidInput { field, .. }) => assert_eq!(field, "aid"), // nothing was sent
+//!     other => panic!("{other:?}"),
+//! }
+//! # Ok(()) }
+//! ```
 
 /// Adds the per-request `retry_policy` setter to builders that keep it in a `policy` field.
 macro_rules! retry_policy_setter {

@@ -189,6 +189,16 @@ pub type AgentUnitsRequest = UnitsRequest<EnterpriseAgents>;
 ///
 /// `.send()` fetches one page; `.pages()` and `.items()` walk the whole listing lazily,
 /// following `_links.next`.
+///
+/// ```no_run
+/// # async fn f(client: thousandeyes_usage::Client) -> Result<(), thousandeyes_usage::Error> {
+/// let first = client.test_units().send().await?;
+/// if let Some(cursor) = first.next_cursor() {
+///     let second = client.test_units().cursor(cursor).send().await?;
+///     # let _ = second;
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Clone)]
 #[must_use = "a request does nothing until it is sent or streamed"]
 pub struct UnitsRequest<K: UnitsKind> {
