@@ -4,6 +4,7 @@ use std::fmt;
 use std::future::Future;
 
 use serde::de::DeserializeOwned;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -54,6 +55,7 @@ pub(crate) struct Inner {
     pub(crate) max_body_bytes: usize,
     pub(crate) pacer: Pacer,
     pub(crate) sleeper: Arc<dyn Sleeper>,
+    pub(crate) counters: Counters,
 }
 
 impl fmt::Debug for Client {
@@ -67,6 +69,46 @@ impl fmt::Debug for Client {
             .field("request_timeout", &self.inner.request_timeout)
             .field("max_body_bytes", &self.inner.max_body_bytes)
             .finish()
+    }
+}
+
+/// What a client and all its clones have done so far, for reports and monitoring.
+///
+/// ```
+/// let client = thousandeyes_usage::Client::builder().token("t").build()?;
+/// let stats = client.stats();
+/// assert_eq!((stats.requests_sent, stats.retries, stats.pacing_waits), (0, 0, 0));
+/// # Ok::<(), thousandeyes_usage::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ClientStats {
+    /// Requests sent; every attempt counts.
+    pub requests_sent: u64,
+    /// Attempts after the first of a call: after a 429, or a transient failure of a GET.
+    pub retries: u64,
+    /// Waits before sending because the client was holding back for the rate-limit window
+    /// (after another request's 429, or a used-up window); not retries.
+    pub pacing_waits: u64,
+    /// Time spent waiting, for retries and pacing together.
+    pub waited: Duration,
+}
+
+/// The counters behind [`ClientStats`].
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub(crate) requests_sent: AtomicU64,
+    pub(crate) retries: AtomicU64,
+    pub(crate) pacing_waits: AtomicU64,
+    pub(crate) waited_nanos: AtomicU64,
+}
+
+impl Counters {
+    pub(crate) fn add_wait(&self, wait: Duration) {
+        let nanos = u64::try_from(wait.as_nanos()).unwrap_or(u64::MAX);
+        let _ = self
+            .waited_nanos
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| Some(n.saturating_add(nanos)));
     }
 }
 
@@ -155,6 +197,24 @@ impl Client {
     /// ```
     pub fn rate_limit(&self) -> RateLimit {
         self.inner.pacer.latest()
+    }
+
+    /// What this client and its clones have done so far: requests sent, retries, pacing waits
+    /// and the time spent waiting.
+    ///
+    /// ```
+    /// let client = thousandeyes_usage::Client::builder().token("t").build()?;
+    /// assert_eq!(client.stats().requests_sent, 0);
+    /// # Ok::<(), thousandeyes_usage::Error>(())
+    /// ```
+    pub fn stats(&self) -> ClientStats {
+        let c = &self.inner.counters;
+        ClientStats {
+            requests_sent: c.requests_sent.load(Ordering::Relaxed),
+            retries: c.retries.load(Ordering::Relaxed),
+            pacing_waits: c.pacing_waits.load(Ordering::Relaxed),
+            waited: Duration::from_nanos(c.waited_nanos.load(Ordering::Relaxed)),
+        }
     }
 
     pub(crate) fn default_aid(&self) -> Option<&str> {

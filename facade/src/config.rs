@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use url::Url;
 
-use crate::client::{Client, Inner};
+use crate::client::{Client, Counters, Inner};
 use crate::error::Error;
 use crate::retry::{Pacer, RetryPolicy, Sleeper, TokioSleeper};
 
@@ -346,6 +346,7 @@ impl ClientBuilder {
             max_body_bytes: self.max_body_bytes,
             pacer: Pacer::default(),
             sleeper: self.sleeper.unwrap_or_else(|| Arc::new(TokioSleeper)),
+            counters: Counters::default(),
         }))
     }
 

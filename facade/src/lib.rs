@@ -41,7 +41,7 @@ mod rate_limit;
 pub mod retry;
 mod transport;
 
-pub use client::Client;
+pub use client::{Client, ClientStats};
 pub use config::{
     ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES,
     DEFAULT_REQUEST_TIMEOUT, ENV_AID, ENV_API_ENDPOINT, ENV_TIMEOUT, ENV_TOKEN,

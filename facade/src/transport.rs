@@ -123,9 +123,12 @@ impl Exchange {
                 (a, b) => a.or(b),
             };
             let Some((wait, reason)) = wait else { return Ok(()) };
+            let counters = &self.inner.counters;
             if hold.is_some_and(|(h, _)| h == wait) {
                 *held = held.saturating_add(wait);
+                counters.pacing_waits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
+            counters.add_wait(wait);
             tracing::info!(
                 operation,
                 attempt,
@@ -237,6 +240,10 @@ impl Middleware for Exchange {
                 }));
             };
             attempts += 1;
+            self.inner.counters.requests_sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if attempts > 1 {
+                self.inner.counters.retries.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
             let result = self.attempt(this_try, extensions, next.clone()).await;
             let now = SystemTime::now();
             let (outcome, wait, status) = match &result {

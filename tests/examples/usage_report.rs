@@ -17,13 +17,12 @@
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
-use std::sync::Arc;
 
-use thousandeyes_usage::{Client, Error, Sleeper, ENV_TOKEN};
+use thousandeyes_usage::{Client, Error, ENV_TOKEN};
 use thousandeyes_usage_tests::demo::{DemoServer, DEMO_TOKEN};
 use thousandeyes_usage_tests::report::{
-    build_report, render_csv, render_json, render_stats, render_table, terminal_safe, CountingSleeper,
-    Period, Progress, ReportOptions, DEFAULT_TOP,
+    build_report, render_csv, render_json, render_stats, render_table, terminal_safe, Period, Progress,
+    ReportOptions, DEFAULT_TOP,
 };
 
 const USAGE: &str = "\
@@ -193,8 +192,6 @@ async fn main() -> ExitCode {
         }
     };
 
-    let waits = CountingSleeper::new();
-    let sleeper: Arc<dyn Sleeper> = Arc::new(waits.clone());
     // Kept alive until the end: dropping it stops the demo server.
     let _demo: Option<DemoServer>;
     let client = if std::env::var_os(ENV_TOKEN).is_none() {
@@ -203,12 +200,12 @@ async fn main() -> ExitCode {
             "Demo mode: no {ENV_TOKEN} set; using the embedded demo server at {} with sample data",
             demo.base_url()
         );
-        let client = Client::builder().token(DEMO_TOKEN).base_url(demo.base_url()).sleeper(sleeper).build();
+        let client = Client::builder().token(DEMO_TOKEN).base_url(demo.base_url()).build();
         _demo = Some(demo);
         client
     } else {
         _demo = None;
-        Client::builder_from_env().and_then(|builder| builder.sleeper(sleeper).build())
+        Client::from_env()
     };
     let client = match client {
         Ok(client) => client,
@@ -233,7 +230,7 @@ async fn main() -> ExitCode {
         }
     };
     let options = ReportOptions { period, top: args.top };
-    let result = build_report(&client, &options, Some(&waits), &mut progress).await;
+    let result = build_report(&client, &options, &mut progress).await;
     if progress_shown {
         let _ = write!(std::io::stderr(), "\r\x1b[2K");
     }

@@ -8,31 +8,26 @@
 //! * [`build_report`] fetches `GET /usage` (with the enterprise agent breakdowns), `GET /quotas`
 //!   and every page of both units listings, and builds a [`Report`].
 //! * [`render_table`], [`render_json`] and [`render_csv`] turn it into text.
-//! * [`CountingSleeper`] counts the client's waits, which is how the report learns how often
-//!   the client retried (the client keeps no such counter itself).
+//! * Retries and time spent waiting come from the client's own counters ([`Client::stats`]).
 //!
 //! ```no_run
 //! use thousandeyes_usage_tests::report::{build_report, render_table, ReportOptions};
 //!
 //! # async fn run(client: thousandeyes_usage::Client) -> Result<(), thousandeyes_usage::Error> {
-//! let report = build_report(&client, &ReportOptions::default(), None, &mut |_| {}).await?;
+//! let report = build_report(&client, &ReportOptions::default(), &mut |_| {}).await?;
 //! print!("{}", render_table(&report));
 //! # Ok(()) }
 //! ```
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, FixedOffset, Utc};
 use futures::{Stream, TryStreamExt};
 use serde::Serialize;
 use thousandeyes_usage::models::{AgentUnits, Quota, TestUnits, Usage};
-use thousandeyes_usage::{Client, Error, Expand, Page, Sleeper, TokioSleeper};
+use thousandeyes_usage::{Client, Error, Expand, Page};
 
 /// How many tests the table shows when not told otherwise.
 pub const DEFAULT_TOP: usize = 10;
@@ -143,71 +138,6 @@ pub struct Progress {
     pub pages: usize,
     /// Items received so far.
     pub items: usize,
-}
-
-/// A [`Sleeper`] that counts the waits the client asks for, then waits with the one it wraps
-/// (by default [`TokioSleeper`], so it really waits).
-///
-/// The client waits before each retry (after a 429, or a transient failure of a GET) and when
-/// it holds a request back because the rate-limit window is used up; the `Sleeper` is not told
-/// which. Clones share their counters.
-///
-/// ```
-/// use std::sync::Arc;
-/// use thousandeyes_usage_tests::report::CountingSleeper;
-///
-/// let waits = CountingSleeper::new();
-/// let client = thousandeyes_usage::Client::builder()
-///     .token("t0ken")
-///     .sleeper(Arc::new(waits.clone()))
-///     .build()?;
-/// assert_eq!(waits.waits(), 0);
-/// # let _ = client; Ok::<(), thousandeyes_usage::Error>(())
-/// ```
-#[derive(Debug, Clone)]
-pub struct CountingSleeper {
-    inner: Arc<dyn Sleeper>,
-    waits: Arc<AtomicU64>,
-    waited_nanos: Arc<AtomicU64>,
-}
-
-impl Default for CountingSleeper {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl CountingSleeper {
-    /// A counter that waits with tokio's timer.
-    pub fn new() -> Self {
-        Self::wrapping(Arc::new(TokioSleeper))
-    }
-
-    /// A counter that waits with `inner`.
-    pub fn wrapping(inner: Arc<dyn Sleeper>) -> Self {
-        CountingSleeper { inner, waits: Arc::default(), waited_nanos: Arc::default() }
-    }
-
-    /// Waits asked for so far.
-    pub fn waits(&self) -> u64 {
-        self.waits.load(Ordering::SeqCst)
-    }
-
-    /// Time asked to wait so far, in all.
-    pub fn waited(&self) -> Duration {
-        Duration::from_nanos(self.waited_nanos.load(Ordering::SeqCst))
-    }
-}
-
-impl Sleeper for CountingSleeper {
-    fn sleep(&self, duration: Duration) -> Pin<Box<dyn Future<Output = ()> + Send>> {
-        self.waits.fetch_add(1, Ordering::SeqCst);
-        let nanos = u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX);
-        let _ = self
-            .waited_nanos
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| Some(n.saturating_add(nanos)));
-        self.inner.sleep(duration)
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -376,11 +306,10 @@ pub struct FetchStats {
     pub agent_pages: usize,
     /// Other calls (`GET /usage`, `GET /quotas`).
     pub other_requests: usize,
-    /// Waits the client made before sending a request again: one per retry (after a 429 or a
-    /// transient failure), plus any hold for a used-up rate-limit window. Counted by a
-    /// [`CountingSleeper`]; none when the report was not given one.
+    /// Requests the client sent again (after a 429 or a transient failure), from
+    /// [`Client::stats`].
     pub retries: Option<u64>,
-    /// How long those waits were, in all, in milliseconds.
+    /// How long the client waited, for retries and for the rate-limit window, in milliseconds.
     pub waited_ms: Option<u64>,
     /// Time spent building the report, in milliseconds.
     pub elapsed_ms: u64,
@@ -441,20 +370,19 @@ pub fn percent_of(part: Option<i64>, whole: Option<i64>) -> Option<f64> {
     Some((raw * 100.0).round() / 100.0)
 }
 
-/// Fetches everything the report needs and builds it. `waits`, when given, must be the sleeper
-/// the client was built with; `progress` is called after every listing page.
+/// Fetches everything the report needs and builds it; `progress` is called after every listing
+/// page. Retries and waits are read from the client's [`Client::stats`] before and after.
 ///
 /// The calls are made one after another, so that at most one request is in flight: the report
-/// stays well inside the organization's rate limit, and every wait `waits` counts belongs to
-/// this report (if the client is not used elsewhere meanwhile).
+/// stays well inside the organization's rate limit, and the retries counted are this report's
+/// (if the client is not used elsewhere meanwhile).
 pub async fn build_report(
     client: &Client,
     options: &ReportOptions,
-    waits: Option<&CountingSleeper>,
     progress: &mut (dyn FnMut(&Progress) + Send),
 ) -> Result<Report, Error> {
     let started = Instant::now();
-    let waits_before = waits.map(|w| (w.waits(), w.waited()));
+    let before = client.stats();
     let mut notes = Vec::new();
 
     let usage =
@@ -482,12 +410,9 @@ pub async fn build_report(
     let (tests, test_pages) = walk(tests_request.pages(), Listing::TestUnits, progress).await?;
     let (agent_units, agent_pages) = walk(agents_request.pages(), Listing::AgentUnits, progress).await?;
 
-    let (retries, waited_ms) = match (waits, waits_before) {
-        (Some(w), Some((count, waited))) => {
-            (Some(w.waits().saturating_sub(count)), Some(millis(w.waited().saturating_sub(waited))))
-        }
-        _ => (None, None),
-    };
+    let after = client.stats();
+    let retries = Some(after.retries.saturating_sub(before.retries));
+    let waited_ms = Some(millis(after.waited.saturating_sub(before.waited)));
     let stats = FetchStats {
         pages_fetched: test_pages + agent_pages,
         test_pages,

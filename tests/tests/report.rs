@@ -1,32 +1,23 @@
 //! The usage report against the demo server: its totals are those of the data served, its
 //! renderers agree with it, and the demo's one 429 is retried.
 
-use std::sync::Arc;
-
 use serde_json::Value;
 use thousandeyes_usage::{Client, Error};
 use thousandeyes_usage_tests::demo::{DemoServer, DemoTotals, DEMO_TOKEN};
 use thousandeyes_usage_tests::report::{
-    build_report, percent_of, render_csv, render_json, render_table, CountingSleeper, Period, Progress,
-    Report, ReportOptions, CSV_HEADER,
+    build_report, percent_of, render_csv, render_json, render_table, Period, Progress, Report, ReportOptions,
+    CSV_HEADER,
 };
 
-/// A client of `demo` whose waits (real ones: the demo enforces its rate-limit window) are
-/// counted by `waits`.
-fn demo_client(demo: &DemoServer, waits: &CountingSleeper) -> Client {
-    Client::builder()
-        .token(DEMO_TOKEN)
-        .base_url(demo.base_url())
-        .sleeper(Arc::new(waits.clone()))
-        .build()
-        .expect("demo client")
+/// A client of `demo`; its waits are real (the demo enforces its rate-limit window).
+fn demo_client(demo: &DemoServer) -> Client {
+    Client::builder().token(DEMO_TOKEN).base_url(demo.base_url()).build().expect("demo client")
 }
 
 async fn report_of(demo: &DemoServer, options: ReportOptions) -> (Report, Vec<Progress>) {
-    let waits = CountingSleeper::new();
-    let client = demo_client(demo, &waits);
+    let client = demo_client(demo);
     let mut seen = Vec::new();
-    let report = build_report(&client, &options, Some(&waits), &mut |p| seen.push(*p)).await.expect("report");
+    let report = build_report(&client, &options, &mut |p| seen.push(*p)).await.expect("report");
     (report, seen)
 }
 
@@ -197,32 +188,26 @@ async fn a_range_is_sent_and_checked_by_the_server() {
 #[tokio::test]
 async fn a_wrong_token_is_an_api_error_with_its_details() {
     let demo = DemoServer::start().await;
-    let waits = CountingSleeper::new();
-    let client = Client::builder()
-        .token("not-the-demo-token")
-        .base_url(demo.base_url())
-        .sleeper(Arc::new(waits.clone()))
-        .build()
-        .expect("client");
-    let err =
-        build_report(&client, &ReportOptions::default(), Some(&waits), &mut |_| {}).await.expect_err("401");
+    let client =
+        Client::builder().token("not-the-demo-token").base_url(demo.base_url()).build().expect("client");
+    let err = build_report(&client, &ReportOptions::default(), &mut |_| {}).await.expect_err("401");
     let api = err.as_api().expect("an API error");
     assert_eq!(api.status(), 401);
     assert_eq!(api.oauth_error(), Some("invalid_token"));
     assert!(err.to_string().contains("401"), "{err}");
     assert!(!err.to_string().contains("not-the-demo-token"), "{err}");
-    assert_eq!(waits.waits(), 0, "a 401 is not retried");
+    assert_eq!(client.stats().retries, 0, "a 401 is not retried");
+    assert_eq!(client.stats().requests_sent, 1);
     assert_eq!(demo.requests(), 1);
 }
 
 #[tokio::test]
 async fn a_start_in_the_future_is_refused_before_anything_is_sent_for_it() {
     let demo = DemoServer::start().await;
-    let waits = CountingSleeper::new();
-    let client = demo_client(&demo, &waits);
+    let client = demo_client(&demo);
     let start = (chrono::Utc::now() + chrono::Duration::days(2)).fixed_offset();
     let options = ReportOptions { period: Period::Range { start, end: None }, top: 5 };
-    let err = build_report(&client, &options, Some(&waits), &mut |_| {}).await.expect_err("future start");
+    let err = build_report(&client, &options, &mut |_| {}).await.expect_err("future start");
     assert!(matches!(err, Error::InvalidInput { field: "start", .. }), "{err}");
     assert_eq!(demo.pages_served(), 0);
 }

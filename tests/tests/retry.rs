@@ -204,6 +204,8 @@ async fn a_429_seen_by_one_clone_holds_back_the_others_until_the_reset() {
     let client = exact_client(&server, &sleeper);
     client.usage().send().await.expect("retried after the reset");
     assert_eq!(sleeper.waits().len(), 1);
+    let stats = client.stats();
+    assert_eq!((stats.requests_sent, stats.retries, stats.pacing_waits), (2, 1, 0));
     // A clone that never saw the 429 waits for the same reset before it sends.
     let other = client.clone();
     other.usage().send().await.expect("ok");
@@ -211,6 +213,13 @@ async fn a_429_seen_by_one_clone_holds_back_the_others_until_the_reset() {
     assert_eq!(waits.len(), 2, "{waits:?}");
     assert!(waits[1] >= Duration::from_secs(18) && waits[1] <= Duration::from_secs(21), "{waits:?}");
     assert_eq!(calls.load(Ordering::SeqCst), 3);
+    let stats = client.stats();
+    assert_eq!(
+        (stats.requests_sent, stats.retries, stats.pacing_waits),
+        (3, 1, 1),
+        "clones share the counters"
+    );
+    assert!(stats.waited >= Duration::from_secs(36), "{stats:?}");
 }
 
 #[tokio::test]
