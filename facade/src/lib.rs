@@ -36,6 +36,7 @@ pub mod models;
 pub mod operations;
 pub mod pagination;
 #[cfg(test)]
+#[path = "tests/proptests.rs"]
 mod proptests;
 mod rate_limit;
 pub mod retry;
