@@ -353,55 +353,35 @@ fn decode_failure<T: DeserializeOwned, E>(
 /// An error answer, read from its status, headers and raw body (RFC 7807 problem details,
 /// validation errors, or the OAuth-style body of a 401).
 pub(crate) fn api_error(operation: &'static str, answer: &Answer) -> ApiError {
-    #[derive(serde::Deserialize, Default)]
-    #[serde(default)]
-    struct Body {
-        #[serde(rename = "type")]
-        problem_type: Option<String>,
-        title: Option<String>,
-        detail: Option<String>,
-        instance: Option<String>,
-        errors: Option<Vec<Item>>,
-        error: Option<String>,
-        error_description: Option<String>,
-    }
-    #[derive(serde::Deserialize, Default)]
-    #[serde(default)]
+    #[derive(serde::Deserialize)]
     struct Item {
+        #[serde(default)]
         field: Option<String>,
+        #[serde(default)]
         code: Option<String>,
+        #[serde(default)]
         message: Option<String>,
     }
     // Lenient: each field is read if it has the documented type; a body that is not a JSON
     // object (an HTML page from a proxy) leaves them all empty.
-    let body: Body = serde_json::from_slice::<serde_json::Value>(&answer.body)
-        .ok()
-        .map(|v| Body {
-            problem_type: str_field(&v, "type"),
-            title: str_field(&v, "title"),
-            detail: str_field(&v, "detail"),
-            instance: str_field(&v, "instance"),
-            errors: v.get("errors").and_then(|e| serde_json::from_value(e.clone()).ok()),
-            error: str_field(&v, "error"),
-            error_description: str_field(&v, "error_description"),
-        })
-        .unwrap_or_default();
+    let body = serde_json::from_slice::<serde_json::Value>(&answer.body).unwrap_or_default();
+    let field = |name: &str| body.get(name).and_then(|x| x.as_str()).map(str::to_string);
+    let errors: Vec<Item> =
+        body.get("errors").and_then(|e| serde_json::from_value(e.clone()).ok()).unwrap_or_default();
     let status = answer.status.as_u16();
     ApiError {
         operation,
         status,
-        problem_type: body.problem_type,
-        title: body.title,
-        detail: body.detail,
-        instance: body.instance,
-        errors: body
-            .errors
-            .unwrap_or_default()
+        problem_type: field("type"),
+        title: field("title"),
+        detail: field("detail"),
+        instance: field("instance"),
+        errors: errors
             .into_iter()
             .map(|i| FieldError { field: i.field, code: i.code, message: i.message })
             .collect(),
-        oauth_error: body.error,
-        oauth_error_description: body.error_description,
+        oauth_error: field("error"),
+        oauth_error_description: field("error_description"),
         request_id: REQUEST_ID_HEADERS
             .iter()
             .find_map(|h| answer.headers.get(*h).and_then(|v| v.to_str().ok()).map(str::to_string)),
@@ -415,8 +395,4 @@ pub(crate) fn api_error(operation: &'static str, answer: &Answer) -> ApiError {
         rate_limit: RateLimit::from_headers(&answer.headers),
         excerpt: excerpt(&answer.body, EXCERPT_BYTES),
     }
-}
-
-fn str_field(v: &serde_json::Value, name: &str) -> Option<String> {
-    v.get(name).and_then(|x| x.as_str()).map(str::to_string)
 }
