@@ -1,40 +1,32 @@
 //! [`Client`]: cheap to clone, shared by every task, the entry point to every operation.
 
 use std::fmt;
-use std::future::Future;
+use std::sync::Arc;
 
-use serde::de::DeserializeOwned;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use thousandeyes_usage_generated::apis::Operation;
 
-use thousandeyes_usage_generated::apis::configuration::Configuration;
-use thousandeyes_usage_generated::apis::Error as GeneratedError;
-use url::Url;
-
-use crate::config::{ClientBuilder, Secret};
-use crate::error::{excerpt, ApiError, Error, FieldError};
+use crate::clock::Clock;
+use crate::config::{ClientBuilder, Config};
+use crate::error::Error;
+use crate::pacing::Pacer;
+use crate::pipeline::{Pipeline, Reply};
 use crate::rate_limit::RateLimit;
-use crate::retry::{retry_after, server_wait, Pacer, RetryPolicy, Sleeper};
-use crate::transport::{Answer, Exchange, Record};
-
-/// How much of a body error messages quote.
-const EXCERPT_BYTES: usize = 512;
-
-/// Headers that carry a request or trace id, in order of preference.
-const REQUEST_ID_HEADERS: &[&str] = &["x-request-id", "x-trace-id", "x-b3-traceid", "traceparent"];
+use crate::retry::RetryPolicy;
+use crate::secret::Secret;
+use crate::stats::ClientStats;
+use crate::transport::Answer;
 
 /// A ThousandEyes Usage API client.
 ///
-/// Cloning is cheap (one `Arc`), and clones share the connection pool and the rate-limit state,
-/// so one client can serve many tasks at once.
+/// Cloning is cheap (one `Arc`), and clones share the connection pool, the rate-limit state and
+/// the statistics, so one client can serve many tasks at once.
 ///
 /// ```no_run
-/// use thousandeyes_usage::{Client, Expand};
+/// use thousandeyes_usage::{models::ExpandUsageOptions, Client};
 ///
 /// # async fn run() -> Result<(), thousandeyes_usage::Error> {
 /// let client = Client::from_env()?; // TE_TOKEN, TE_AID, TE_API_ENDPOINT, TE_TIMEOUT
-/// let usage = client.usage().expand([Expand::Tests]).send().await?;
+/// let usage = client.usage().expand([ExpandUsageOptions::Test]).send().await?;
 /// println!("cloud units used: {:?}", usage.cloud_units_used);
 /// # Ok(()) }
 /// ```
@@ -43,79 +35,40 @@ pub struct Client {
     inner: Arc<Inner>,
 }
 
-pub(crate) struct Inner {
-    pub(crate) http: reqwest::Client,
-    pub(crate) base: Url,
-    pub(crate) base_path: String,
-    pub(crate) token: Secret,
-    pub(crate) default_aid: Option<String>,
-    pub(crate) user_agent: String,
-    pub(crate) retry: RetryPolicy,
-    pub(crate) request_timeout: Duration,
-    pub(crate) max_body_bytes: usize,
-    pub(crate) pacer: Pacer,
-    pub(crate) sleeper: Arc<dyn Sleeper>,
-    pub(crate) counters: Counters,
+struct Inner {
+    config: Config,
+    pipeline: Pipeline,
 }
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let config = &self.inner.config;
         f.debug_struct("Client")
-            .field("base_url", &self.inner.base_path)
-            .field("token", &self.inner.token)
-            .field("default_aid", &self.inner.default_aid)
-            .field("user_agent", &self.inner.user_agent)
-            .field("retry", &self.inner.retry)
-            .field("request_timeout", &self.inner.request_timeout)
-            .field("max_body_bytes", &self.inner.max_body_bytes)
+            .field("base_url", &config.base_path)
+            .field("token", &config.token)
+            .field("default_aid", &config.default_aid)
+            .field("user_agent", &config.user_agent)
+            .field("retry", &config.retry)
+            .field("request_timeout", &config.request_timeout)
+            .field("max_body_bytes", &config.max_body_bytes)
+            .field("rate_limit_share", &config.rate_limit_share)
             .finish()
     }
 }
 
-/// What a client and all its clones have done so far, for reports and monitoring.
-///
-/// ```
-/// let client = thousandeyes_usage::Client::builder().token("t").build()?;
-/// let stats = client.stats();
-/// assert_eq!((stats.requests_sent, stats.retries, stats.pacing_waits), (0, 0, 0));
-/// # Ok::<(), thousandeyes_usage::Error>(())
-/// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ClientStats {
-    /// Requests sent; every attempt counts.
-    pub requests_sent: u64,
-    /// Attempts after the first of a call: after a 429, or a transient failure of a GET.
-    pub retries: u64,
-    /// Waits before sending because the client was holding back for the rate-limit window
-    /// (after another request's 429, or a used-up window); not retries.
-    pub pacing_waits: u64,
-    /// Time spent waiting, for retries and pacing together.
-    pub waited: Duration,
-}
-
-/// The counters behind [`ClientStats`].
-#[derive(Debug, Default)]
-pub(crate) struct Counters {
-    pub(crate) requests_sent: AtomicU64,
-    pub(crate) retries: AtomicU64,
-    pub(crate) pacing_waits: AtomicU64,
-    pub(crate) waited_nanos: AtomicU64,
-}
-
-impl Counters {
-    pub(crate) fn add_wait(&self, wait: Duration) {
-        let nanos = u64::try_from(wait.as_nanos()).unwrap_or(u64::MAX);
-        let _ = self
-            .waited_nanos
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| Some(n.saturating_add(nanos)));
+impl ClientBuilder {
+    /// Checks the settings and builds the client. Fails with [`Error::Config`] naming the setting
+    /// (or `TE_*` variable) at fault: no token, a token that cannot be a header value, a
+    /// malformed base URL, plain HTTP to a non-loopback host, a malformed default `aid`, a zero
+    /// timeout or body limit, a budget share outside (0, 1].
+    ///
+    /// ```
+    /// let err = thousandeyes_usage::Client::builder().build().unwrap_err();
+    /// assert!(err.to_string().contains("token"));
+    /// ```
+    pub fn build(self) -> Result<Client, Error> {
+        Client::from_config(self.into_config()?)
     }
-}
-
-/// A decoded answer and the rate-limit figures it carried.
-pub(crate) struct Reply<T> {
-    pub(crate) value: T,
-    pub(crate) rate_limit: RateLimit,
 }
 
 impl Client {
@@ -130,9 +83,10 @@ impl Client {
     }
 
     /// A client configured from the environment, as the ThousandEyes Terraform provider is:
-    /// `TE_TOKEN` (required), `TE_AID` (default account group), `TE_API_ENDPOINT` (base URL) and
-    /// `TE_TIMEOUT` (request timeout in seconds). A missing or malformed variable is an
-    /// [`Error::Config`] naming it.
+    /// `TE_TOKEN` (required), `TE_AID` (default account group), `TE_API_ENDPOINT` (base URL),
+    /// `TE_TIMEOUT` (request timeout in seconds), and `TE_RATE_LIMIT_SHARE` (the share of the
+    /// organization's rate limit to use). A missing or malformed variable is an [`Error::Config`]
+    /// naming it.
     ///
     /// ```no_run
     /// let client = thousandeyes_usage::Client::from_env()?;
@@ -173,8 +127,10 @@ impl Client {
         })
     }
 
-    pub(crate) fn from_inner(inner: Inner) -> Client {
-        Client { inner: Arc::new(inner) }
+    fn from_config(config: Config) -> Result<Client, Error> {
+        let pacer = Pacer::new(Clock::new(), config.rate_limit_share);
+        let pipeline = Pipeline::new(&config, pacer)?;
+        Ok(Client { inner: Arc::new(Inner { config, pipeline }) })
     }
 
     /// The base URL requests go to.
@@ -185,7 +141,7 @@ impl Client {
     /// # Ok::<(), thousandeyes_usage::Error>(())
     /// ```
     pub fn base_url(&self) -> &str {
-        &self.inner.base_path
+        &self.inner.config.base_path
     }
 
     /// The latest rate-limit figures any answer to this client (or its clones) reported.
@@ -196,11 +152,11 @@ impl Client {
     /// # Ok::<(), thousandeyes_usage::Error>(())
     /// ```
     pub fn rate_limit(&self) -> RateLimit {
-        self.inner.pacer.latest()
+        self.inner.pipeline.pacer.latest()
     }
 
-    /// What this client and its clones have done so far: requests sent, retries, pacing waits
-    /// and the time spent waiting.
+    /// What this client and its clones have done so far: requests sent, retries, 429s, and
+    /// every wait by its reason.
     ///
     /// ```
     /// let client = thousandeyes_usage::Client::builder().token("t").build()?;
@@ -208,191 +164,42 @@ impl Client {
     /// # Ok::<(), thousandeyes_usage::Error>(())
     /// ```
     pub fn stats(&self) -> ClientStats {
-        let c = &self.inner.counters;
-        ClientStats {
-            requests_sent: c.requests_sent.load(Ordering::Relaxed),
-            retries: c.retries.load(Ordering::Relaxed),
-            pacing_waits: c.pacing_waits.load(Ordering::Relaxed),
-            waited: Duration::from_nanos(c.waited_nanos.load(Ordering::Relaxed)),
-        }
+        self.inner.pipeline.counters.snapshot()
     }
 
     pub(crate) fn default_aid(&self) -> Option<&str> {
-        self.inner.default_aid.as_deref()
+        self.inner.config.default_aid.as_deref()
     }
 
-    pub(crate) fn base(&self) -> &Url {
-        &self.inner.base
+    pub(crate) fn base(&self) -> &url::Url {
+        &self.inner.config.base
     }
 
-    /// Runs one generated operation through the facade's transport, and decides its result
-    /// from the final answer's status and raw body.
-    pub(crate) async fn call<T, E, F, Fut>(
+    /// Runs operation `O` through the pipeline, decoding a success answer with `decode`.
+    pub(crate) async fn execute<O: Operation, R>(
         &self,
-        operation: &'static str,
-        policy: Option<RetryPolicy>,
-        query_overrides: Vec<(&'static str, String)>,
-        f: F,
-    ) -> Result<Reply<T>, Error>
-    where
-        T: DeserializeOwned,
-        F: FnOnce(Configuration) -> Fut,
-        Fut: Future<Output = Result<T, GeneratedError<E>>>,
-    {
-        self.call_with_fallback(operation, policy, query_overrides, f, |_, _| None).await
+        params: &O::Params,
+        policy: Option<&RetryPolicy>,
+        decode: impl FnOnce(&Answer, &Secret) -> Result<R, Error>,
+    ) -> Result<Reply<R>, Error> {
+        self.inner.pipeline.execute::<O, R>(params, policy, decode).await
     }
 
-    /// [`call`](Self::call), with a last chance for a 2xx answer that does not decode:
-    /// `fallback` gets the raw body and the decode error, and may read what it can.
-    pub(crate) async fn call_with_fallback<T, E, F, Fut>(
+    /// Runs operation `O` and decodes its success body as its output schema.
+    pub(crate) async fn call<O: Operation>(
         &self,
-        operation: &'static str,
-        policy: Option<RetryPolicy>,
-        query_overrides: Vec<(&'static str, String)>,
-        f: F,
-        fallback: impl FnOnce(&[u8], &Error) -> Option<T>,
-    ) -> Result<Reply<T>, Error>
-    where
-        T: DeserializeOwned,
-        F: FnOnce(Configuration) -> Fut,
-        Fut: Future<Output = Result<T, GeneratedError<E>>>,
-    {
-        let record = Arc::new(Mutex::new(Record::default()));
-        let exchange = Exchange {
-            operation,
-            inner: Arc::clone(&self.inner),
-            policy: policy.unwrap_or_else(|| self.inner.retry.clone()),
-            query_overrides,
-            record: Arc::clone(&record),
-        };
-        let configuration = Configuration {
-            base_path: self.inner.base_path.clone(),
-            user_agent: Some(self.inner.user_agent.clone()),
-            client: reqwest_middleware::ClientBuilder::new(self.inner.http.clone()).with(exchange).build(),
-            basic_auth: None,
-            oauth_access_token: None,
-            bearer_access_token: Some(self.inner.token.expose().to_string()),
-            api_key: None,
-        };
-        let result = f(configuration).await;
-        let record = std::mem::take(&mut *record.lock().unwrap_or_else(|p| p.into_inner()));
-        if let Some(error) = record.error {
-            return Err(error);
-        }
-        let Some(answer) = record.answer else {
-            // The generated code failed before sending (it could not build the request).
-            return Err(match result {
-                Ok(_) => Error::Transport { operation, source: "no answer was recorded".into() },
-                Err(e) => Error::Transport { operation, source: generated_error_source(e) },
-            });
-        };
-        let rate_limit = RateLimit::from_headers(&answer.headers);
-        if !answer.status.is_success() {
-            return Err(Error::Api(Box::new(api_error(operation, &answer))));
-        }
-        match result {
-            Ok(value) => Ok(Reply { value, rate_limit }),
-            Err(e) => {
-                let error = decode_failure::<T, E>(operation, &answer, e);
-                match fallback(&answer.body, &error) {
-                    Some(value) => Ok(Reply { value, rate_limit }),
-                    None => Err(error),
-                }
+        params: &O::Params,
+        policy: Option<&RetryPolicy>,
+    ) -> Result<Reply<O::Output>, Error> {
+        self.execute::<O, O::Output>(params, policy, |answer, secret| {
+            if O::HAS_OUTPUT {
+                crate::decode::json(O::OPERATION_ID, answer, secret)
+            } else {
+                serde_json::from_value(serde_json::Value::Null).map_err(|e| {
+                    crate::decode::decode_error::<O::Output>(O::OPERATION_ID, b"null", &e, secret)
+                })
             }
-        }
-    }
-}
-
-fn generated_error_source<E>(e: GeneratedError<E>) -> Box<dyn std::error::Error + Send + Sync> {
-    match e {
-        GeneratedError::Reqwest(e) => Box::new(e.without_url()),
-        GeneratedError::ReqwestMiddleware(e) => Box::new(e.without_url()),
-        GeneratedError::Serde(e) => Box::new(e),
-        GeneratedError::Io(e) => Box::new(e),
-        GeneratedError::ResponseError(r) => format!("HTTP {}", r.status).into(),
-    }
-}
-
-/// A 2xx answer the generated code could not turn into the model.
-fn decode_failure<T: DeserializeOwned, E>(
-    operation: &'static str,
-    answer: &Answer,
-    e: GeneratedError<E>,
-) -> Error {
-    let content_type =
-        answer.headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
-    let is_json =
-        content_type.as_deref().is_some_and(|ct| ct.starts_with("application") && ct.contains("json"));
-    let body_is_blank = answer.body.iter().all(u8::is_ascii_whitespace);
-    if !is_json || body_is_blank {
-        return Error::UnexpectedBody {
-            operation,
-            status: answer.status.as_u16(),
-            content_type,
-            excerpt: excerpt(&answer.body, EXCERPT_BYTES),
-        };
-    }
-    match e {
-        // The generated code decodes without path tracking (it costs on every page); only a
-        // failure pays for decoding again to find where it failed.
-        GeneratedError::Serde(e) => {
-            // Read as the generated code reads it (lossily), so that the same bytes fail alike.
-            let text = String::from_utf8_lossy(&answer.body);
-            let (path, message) = match serde_path_to_error::deserialize::<_, T>(
-                &mut serde_json::Deserializer::from_str(&text),
-            ) {
-                Err(traced) => (traced.path().to_string(), traced.inner().to_string()),
-                Ok(_) => (".".to_string(), e.to_string()),
-            };
-            Error::Decode { operation, path, message, excerpt: excerpt(&answer.body, EXCERPT_BYTES) }
-        }
-        other => Error::Transport { operation, source: generated_error_source(other) },
-    }
-}
-
-/// An error answer, read from its status, headers and raw body (RFC 7807 problem details,
-/// validation errors, or the OAuth-style body of a 401).
-pub(crate) fn api_error(operation: &'static str, answer: &Answer) -> ApiError {
-    #[derive(serde::Deserialize)]
-    struct Item {
-        #[serde(default)]
-        field: Option<String>,
-        #[serde(default)]
-        code: Option<String>,
-        #[serde(default)]
-        message: Option<String>,
-    }
-    // Lenient: each field is read if it has the documented type; a body that is not a JSON
-    // object (an HTML page from a proxy) leaves them all empty.
-    let body = serde_json::from_slice::<serde_json::Value>(&answer.body).unwrap_or_default();
-    let field = |name: &str| body.get(name).and_then(|x| x.as_str()).map(str::to_string);
-    let errors: Vec<Item> =
-        body.get("errors").and_then(|e| serde_json::from_value(e.clone()).ok()).unwrap_or_default();
-    let status = answer.status.as_u16();
-    ApiError {
-        operation,
-        status,
-        problem_type: field("type"),
-        title: field("title"),
-        detail: field("detail"),
-        instance: field("instance"),
-        errors: errors
-            .into_iter()
-            .map(|i| FieldError { field: i.field, code: i.code, message: i.message })
-            .collect(),
-        oauth_error: field("error"),
-        oauth_error_description: field("error_description"),
-        request_id: REQUEST_ID_HEADERS
-            .iter()
-            .find_map(|h| answer.headers.get(*h).and_then(|v| v.to_str().ok()).map(str::to_string)),
-        // The reset headers come with every answer; only a 429 is about them. A 503 may say
-        // when to come back with Retry-After.
-        retry_after: match status {
-            429 => server_wait(&answer.headers, std::time::SystemTime::now()),
-            503 => retry_after(&answer.headers, std::time::SystemTime::now()),
-            _ => None,
-        },
-        rate_limit: RateLimit::from_headers(&answer.headers),
-        excerpt: excerpt(&answer.body, EXCERPT_BYTES),
+        })
+        .await
     }
 }

@@ -1,15 +1,14 @@
-//! Building a [`Client`]: [`ClientBuilder`], [`Client::from_env`] and the checks on what they are
-//! given.
+//! Configuring a client: [`ClientBuilder`], the `TE_*` environment variables, and the checks on
+//! what they are given. It produces an immutable [`Config`]; the client is built from that.
 
 use std::fmt;
-use std::sync::Arc;
 use std::time::Duration;
 
 use url::Url;
 
-use crate::client::{Client, Counters, Inner};
 use crate::error::Error;
-use crate::retry::{Pacer, RetryPolicy, Sleeper, TokioSleeper};
+use crate::retry::RetryPolicy;
+use crate::secret::Secret;
 
 /// The API's address when none is configured.
 ///
@@ -62,24 +61,15 @@ pub const ENV_API_ENDPOINT: &str = "TE_API_ENDPOINT";
 /// assert_eq!(thousandeyes_usage::ENV_TIMEOUT, "TE_TIMEOUT");
 /// ```
 pub const ENV_TIMEOUT: &str = "TE_TIMEOUT";
+/// Environment variable with the share of the organization's rate limit the client may use, a
+/// number in (0, 1] (see [`ClientBuilder::rate_limit_share`]).
+///
+/// ```
+/// assert_eq!(thousandeyes_usage::ENV_RATE_LIMIT_SHARE, "TE_RATE_LIMIT_SHARE");
+/// ```
+pub const ENV_RATE_LIMIT_SHARE: &str = "TE_RATE_LIMIT_SHARE";
 
-/// The bearer token. Its `Debug` never shows it.
-#[derive(Clone)]
-pub(crate) struct Secret(String);
-
-impl Secret {
-    pub(crate) fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[REDACTED]")
-    }
-}
-
-/// Builds a [`Client`]. Every setting but the token has a default.
+/// Builds a [`Client`](crate::Client). Every setting but the token has a default.
 ///
 /// ```no_run
 /// use std::time::Duration;
@@ -90,7 +80,7 @@ impl fmt::Debug for Secret {
 ///     .token("my-api-token")
 ///     .default_aid("1234")
 ///     .request_timeout(Duration::from_secs(30))
-///     .retry_policy(RetryPolicy::default().max_attempts(3))
+///     .retry_policy(RetryPolicy::default().with_max_attempts(3))
 ///     .build()?;
 /// # let _ = client; Ok(()) }
 /// ```
@@ -99,6 +89,8 @@ impl fmt::Debug for Secret {
 pub struct ClientBuilder {
     token: Option<Secret>,
     base_url: String,
+    /// Where the base URL came from: the builder, or `TE_API_ENDPOINT`.
+    base_url_setting: &'static str,
     default_aid: Option<String>,
     connect_timeout: Duration,
     request_timeout: Duration,
@@ -107,14 +99,14 @@ pub struct ClientBuilder {
     allow_insecure_http: bool,
     retry: RetryPolicy,
     max_body_bytes: usize,
-    sleeper: Option<Arc<dyn Sleeper>>,
+    rate_limit_share: f64,
 }
 
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder")
-            .field("token", &self.token.as_ref().map(|_| "[REDACTED]"))
-            .field("base_url", &self.base_url)
+            .field("token", &self.token)
+            .field("base_url", &redact_userinfo(&self.base_url))
             .field("default_aid", &self.default_aid)
             .field("connect_timeout", &self.connect_timeout)
             .field("request_timeout", &self.request_timeout)
@@ -123,6 +115,7 @@ impl fmt::Debug for ClientBuilder {
             .field("allow_insecure_http", &self.allow_insecure_http)
             .field("retry", &self.retry)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("rate_limit_share", &self.rate_limit_share)
             .finish()
     }
 }
@@ -132,6 +125,7 @@ impl Default for ClientBuilder {
         ClientBuilder {
             token: None,
             base_url: DEFAULT_BASE_URL.to_string(),
+            base_url_setting: "base_url",
             default_aid: None,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
@@ -140,7 +134,7 @@ impl Default for ClientBuilder {
             allow_insecure_http: false,
             retry: RetryPolicy::default(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
-            sleeper: None,
+            rate_limit_share: 1.0,
         }
     }
 }
@@ -164,7 +158,7 @@ impl ClientBuilder {
     /// # let _ = builder;
     /// ```
     pub fn token(mut self, token: impl Into<String>) -> Self {
-        self.token = Some(Secret(token.into()));
+        self.token = Some(Secret::new(token));
         self
     }
 
@@ -177,6 +171,7 @@ impl ClientBuilder {
     /// ```
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = url.into();
+        self.base_url_setting = "base_url";
         self
     }
 
@@ -240,8 +235,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Allow a plain `http://` base URL on a host other than loopback. Off by default: the token
-    /// would cross the network unencrypted.
+    /// Allow a plain `http://` base URL on a host other than loopback (also one given in
+    /// `TE_API_ENDPOINT`). Off by default: the token would cross the network unencrypted.
     ///
     /// ```
     /// let builder = thousandeyes_usage::Client::builder()
@@ -254,7 +249,7 @@ impl ClientBuilder {
         self
     }
 
-    /// How requests are retried and paced (see [`RetryPolicy`]).
+    /// How requests are retried (see [`RetryPolicy`]).
     ///
     /// ```
     /// use thousandeyes_usage::RetryPolicy;
@@ -267,7 +262,8 @@ impl ClientBuilder {
     }
 
     /// The largest answer body read, in bytes (default 32 MiB); a larger one fails with
-    /// [`Error::BodyTooLarge`] instead of exhausting memory.
+    /// [`Error::BodyTooLarge`] instead of exhausting memory. Memory grows with the bytes that
+    /// arrive, never with what a `Content-Length` announces.
     ///
     /// ```
     /// let builder = thousandeyes_usage::Client::builder().max_body_bytes(4 << 20);
@@ -278,32 +274,27 @@ impl ClientBuilder {
         self
     }
 
-    /// What waits between retries and for the rate-limit window (default: tokio's timer).
-    /// Tests inject one that records waits instead of sleeping.
+    /// The share of the organization's rate limit this client may use, in (0, 1] (default 1:
+    /// the whole limit; also `TE_RATE_LIMIT_SHARE`). Below 1 the client leaves a reserve of
+    /// `(1 - share) × limit` calls of every window untouched for the organization's other
+    /// integrations: it waits for the next window rather than eat into it. Several clients or
+    /// processes with the same share keep the same reserve between them.
     ///
     /// ```
-    /// use std::sync::Arc;
-    /// use thousandeyes_usage::TokioSleeper;
-    /// let builder = thousandeyes_usage::Client::builder().sleeper(Arc::new(TokioSleeper));
+    /// // A nightly export that leaves half of every window to the rest of the organization.
+    /// let builder = thousandeyes_usage::Client::builder().rate_limit_share(0.5);
     /// # let _ = builder;
     /// ```
-    pub fn sleeper(mut self, sleeper: Arc<dyn Sleeper>) -> Self {
-        self.sleeper = Some(sleeper);
+    pub fn rate_limit_share(mut self, share: f64) -> Self {
+        self.rate_limit_share = share;
         self
     }
 
-    /// Checks the settings and builds the client. Fails with [`Error::Config`] naming the setting
-    /// at fault: no token, a token that cannot be a header value, a malformed base URL, plain
-    /// HTTP to a non-loopback host, a malformed default `aid`, a zero timeout or body limit.
-    ///
-    /// ```
-    /// let err = thousandeyes_usage::Client::builder().build().unwrap_err();
-    /// assert!(err.to_string().contains("token"));
-    /// ```
-    pub fn build(self) -> Result<Client, Error> {
+    /// Checks every setting and produces the client's immutable configuration.
+    pub(crate) fn into_config(self) -> Result<Config, Error> {
         let token = self.token.ok_or_else(|| Error::config("token", "no token was given"))?;
         check_token(token.expose(), "token")?;
-        let base = parse_base_url(&self.base_url, self.allow_insecure_http)?;
+        let base = parse_base_url(&self.base_url, self.allow_insecure_http, self.base_url_setting)?;
         let default_aid = match self.default_aid {
             Some(aid) => Some(check_aid(&aid).map_err(|reason| Error::config("default_aid", reason))?),
             None => None,
@@ -317,41 +308,32 @@ impl ClientBuilder {
         if self.max_body_bytes == 0 {
             return Err(Error::config("max_body_bytes", "must be at least one byte"));
         }
+        check_share(self.rate_limit_share, "rate_limit_share")?;
         let user_agent = self
             .user_agent
             .unwrap_or_else(|| format!("thousandeyes-usage-rust/{}", env!("CARGO_PKG_VERSION")));
         if http::HeaderValue::from_str(&user_agent).is_err() {
             return Err(Error::config("user_agent", format!("{user_agent:?} cannot be sent as a header")));
         }
-        let http = match self.http {
-            Some(http) => http,
-            None => reqwest::Client::builder()
-                .connect_timeout(self.connect_timeout)
-                .timeout(self.request_timeout)
-                // The API does not redirect; following one could carry the request elsewhere.
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .map_err(|e| Error::config("http_client", e.to_string()))?,
-        };
-        let base_path = base.as_str().trim_end_matches('/').to_string();
-        Ok(Client::from_inner(Inner {
-            http,
+        Ok(Config {
+            base_path: base.as_str().trim_end_matches('/').to_string(),
             base,
-            base_path,
             token,
             default_aid,
-            user_agent,
-            retry: self.retry,
+            connect_timeout: self.connect_timeout,
             request_timeout: self.request_timeout,
+            user_agent,
+            http: self.http,
+            retry: self.retry,
             max_body_bytes: self.max_body_bytes,
-            pacer: Pacer::default(),
-            sleeper: self.sleeper.unwrap_or_else(|| Arc::new(TokioSleeper)),
-            counters: Counters::default(),
-        }))
+            rate_limit_share: self.rate_limit_share,
+        })
     }
 
     /// A builder filled from the `TE_*` environment variables: `TE_TOKEN` (required), `TE_AID`,
-    /// `TE_API_ENDPOINT` and `TE_TIMEOUT` (seconds).
+    /// `TE_API_ENDPOINT`, `TE_TIMEOUT` (seconds) and `TE_RATE_LIMIT_SHARE`. A value that is
+    /// wrong on its own is refused here, naming the variable; rules that depend on other
+    /// settings (plain http needs `allow_insecure_http`) apply at `build()`, still naming it.
     pub(crate) fn from_env_with(get: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
         let mut builder = ClientBuilder::new();
         match get(ENV_TOKEN) {
@@ -369,26 +351,72 @@ impl ClientBuilder {
             builder = builder.default_aid(aid);
         }
         if let Some(endpoint) = get(ENV_API_ENDPOINT).filter(|v| !v.is_empty()) {
-            parse_base_url(&endpoint, false).map_err(|e| match e {
-                Error::Config { reason, .. } => Error::config(ENV_API_ENDPOINT, reason),
-                other => other,
-            })?;
-            builder = builder.base_url(endpoint);
+            // Checked as a URL now; whether plain http is allowed is decided at build().
+            parse_base_url(&endpoint, true, ENV_API_ENDPOINT)?;
+            builder.base_url = endpoint;
+            builder.base_url_setting = ENV_API_ENDPOINT;
         }
         if let Some(timeout) = get(ENV_TIMEOUT).filter(|v| !v.is_empty()) {
-            let secs: f64 = timeout
-                .trim()
-                .parse()
-                .map_err(|_| Error::config(ENV_TIMEOUT, format!("{timeout:?} is not a number of seconds")))?;
-            if !(secs.is_finite() && secs > 0.0 && secs <= 86_400.0) {
-                return Err(Error::config(
-                    ENV_TIMEOUT,
-                    format!("{timeout:?} must be more than 0 and at most 86400 seconds"),
-                ));
-            }
-            builder = builder.request_timeout(Duration::from_secs_f64(secs));
+            builder = builder.request_timeout(parse_seconds(&timeout, ENV_TIMEOUT)?);
+        }
+        if let Some(share) = get(ENV_RATE_LIMIT_SHARE).filter(|v| !v.is_empty()) {
+            let value: f64 = share.trim().parse().map_err(|_| {
+                Error::config(ENV_RATE_LIMIT_SHARE, format!("{share:?} is not a number between 0 and 1"))
+            })?;
+            check_share(value, ENV_RATE_LIMIT_SHARE)?;
+            builder = builder.rate_limit_share(value);
         }
         Ok(builder)
+    }
+}
+
+/// A client's settings, checked.
+#[derive(Debug, Clone)]
+pub(crate) struct Config {
+    pub(crate) base: Url,
+    /// The base URL as text, without a trailing slash.
+    pub(crate) base_path: String,
+    pub(crate) token: Secret,
+    pub(crate) default_aid: Option<String>,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) request_timeout: Duration,
+    pub(crate) user_agent: String,
+    /// The caller's own HTTP client, if any.
+    pub(crate) http: Option<reqwest::Client>,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) max_body_bytes: usize,
+    pub(crate) rate_limit_share: f64,
+}
+
+/// A number of seconds from a variable: finite, above zero (at least a millisecond), at most a
+/// day.
+fn parse_seconds(text: &str, setting: &str) -> Result<Duration, Error> {
+    let secs: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| Error::config(setting, format!("{text:?} is not a number of seconds")))?;
+    if !(secs.is_finite() && secs > 0.0 && secs <= 86_400.0) {
+        return Err(Error::config(
+            setting,
+            format!("{text:?} must be more than 0 and at most 86400 seconds"),
+        ));
+    }
+    let duration = Duration::from_secs_f64(secs);
+    if duration < Duration::from_millis(1) {
+        return Err(Error::config(setting, format!("{text:?} is shorter than a millisecond")));
+    }
+    Ok(duration)
+}
+
+/// A share of the rate limit: a number in (0, 1].
+fn check_share(share: f64, setting: &str) -> Result<(), Error> {
+    if share.is_finite() && share > 0.0 && share <= 1.0 {
+        Ok(())
+    } else {
+        Err(Error::config(
+            setting,
+            format!("{share} is not a share of the limit: it must be more than 0 and at most 1"),
+        ))
     }
 }
 
@@ -413,7 +441,8 @@ fn check_token(token: &str, setting: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// An account group id: a non-empty string of decimal digits (surrounding white space removed).
+/// An account group or organization id: a non-empty string of decimal digits (surrounding white
+/// space removed). Used by the configuration (`default_aid`, `TE_AID`) and the operations.
 pub(crate) fn check_aid(aid: &str) -> Result<String, String> {
     let trimmed = aid.trim();
     if trimmed.is_empty() {
@@ -428,11 +457,32 @@ pub(crate) fn check_aid(aid: &str) -> Result<String, String> {
     Ok(trimmed.to_string())
 }
 
+/// `raw` with any userinfo (`user:password@`) of its authority replaced, for error messages: a
+/// URL that does not even parse may still carry a password.
+pub(crate) fn redact_userinfo(raw: &str) -> String {
+    let Some(scheme_end) = raw.find("://") else {
+        return match raw.rfind('@') {
+            Some(at) => format!("[REDACTED]@{}", &raw[at + 1..]),
+            None => raw.to_string(),
+        };
+    };
+    let rest = &raw[scheme_end + 3..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{}[REDACTED]@{}", &raw[..scheme_end + 3], &rest[at + 1..]),
+        None => raw.to_string(),
+    }
+}
+
 /// Parses and checks a base URL: http(s) only, no query or fragment, no credentials, plain HTTP
-/// only to loopback unless allowed.
-fn parse_base_url(raw: &str, allow_insecure_http: bool) -> Result<Url, Error> {
-    let bad = |reason: String| Error::config("base_url", format!("{raw:?} {reason}"));
+/// only to loopback unless allowed. Errors name `setting` and never echo credentials.
+fn parse_base_url(raw: &str, allow_insecure_http: bool, setting: &str) -> Result<Url, Error> {
+    let shown = redact_userinfo(raw);
+    let bad = |reason: String| Error::config(setting, format!("{shown:?} {reason}"));
     let url = Url::parse(raw.trim()).map_err(|e| bad(format!("is not a URL ({e})")))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad("must not contain credentials; use token() for authentication".into()));
+    }
     match url.scheme() {
         "https" => {}
         "http" => {
@@ -460,12 +510,6 @@ fn parse_base_url(raw: &str, allow_insecure_http: bool) -> Result<Url, Error> {
     }
     if url.fragment().is_some() {
         return Err(bad("has a fragment".into()));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(Error::config(
-            "base_url",
-            "must not contain credentials; use token() for authentication",
-        ));
     }
     Ok(url)
 }

@@ -48,13 +48,17 @@ pub enum Error {
     },
     /// The API answered with an error status (4xx or 5xx, or an unexpected 3xx).
     Api(Box<ApiError>),
-    /// No answer arrived within the configured timeout.
+    /// No answer arrived in time: connecting took longer than the connect timeout, or the
+    /// attempt (sending the request and reading the whole answer) longer than the request
+    /// timeout.
     #[non_exhaustive]
     Timeout {
         /// The operation, by its OpenAPI operationId.
         operation: &'static str,
-        /// How long the client waited.
+        /// How long the client waited: the request timeout, or the time spent connecting.
         after: Duration,
+        /// True when the connection could not be made in time.
+        connecting: bool,
     },
     /// The request could not be sent or the answer could not be read (connection refused,
     /// reset, TLS failure, truncated body, ...).
@@ -87,6 +91,8 @@ pub enum Error {
         status: u16,
         /// The answer's `Content-Type`, if any.
         content_type: Option<String>,
+        /// The answer's `Content-Encoding`, when the body came compressed without being asked.
+        content_encoding: Option<String>,
         /// The start of the body, bounded in length (empty when there was no body).
         excerpt: String,
     },
@@ -98,7 +104,8 @@ pub enum Error {
         /// The limit, in bytes.
         limit: usize,
     },
-    /// A paginated listing went wrong in a way the server is to blame for (a cursor that repeats).
+    /// A paginated listing went wrong in a way the server is to blame for: a cursor that
+    /// repeats, or a next link that cannot be followed.
     #[non_exhaustive]
     Pagination {
         /// The operation, by its OpenAPI operationId.
@@ -188,6 +195,22 @@ impl Error {
         }
     }
 
+    /// A short name of the kind of error, for the `error.type` field of a call's span.
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            Error::InvalidInput { .. } => "invalid_input",
+            Error::Config { .. } => "config",
+            Error::Api(api) if api.is_rate_limited() => "rate_limited",
+            Error::Api(_) => "api",
+            Error::Timeout { .. } => "timeout",
+            Error::Transport { .. } => "transport",
+            Error::Decode { .. } => "decode",
+            Error::UnexpectedBody { .. } => "unexpected_body",
+            Error::BodyTooLarge { .. } => "body_too_large",
+            Error::Pagination { .. } => "pagination",
+        }
+    }
+
     pub(crate) fn invalid(field: &'static str, value: impl Into<String>, reason: impl Into<String>) -> Self {
         Error::InvalidInput { field, value: value.into(), reason: reason.into() }
     }
@@ -205,8 +228,11 @@ impl fmt::Display for Error {
             }
             Error::Config { setting, reason } => write!(f, "invalid configuration {setting}: {reason}"),
             Error::Api(api) => fmt::Display::fmt(api, f),
-            Error::Timeout { operation, after } => {
-                write!(f, "{operation}: timed out after {:.1} s", after.as_secs_f64())
+            Error::Timeout { operation, after, connecting: true } => {
+                write!(f, "{operation}: connecting timed out after {:.1} s", after.as_secs_f64())
+            }
+            Error::Timeout { operation, after, .. } => {
+                write!(f, "{operation}: no complete answer within the {:.1} s request timeout", after.as_secs_f64())
             }
             // The cause is this error's source(), not repeated here.
             Error::Transport { operation, .. } => {
@@ -216,7 +242,11 @@ impl fmt::Display for Error {
                 f,
                 "{operation}: the answer does not decode at `{path}`: {message} (body starts {excerpt:?})"
             ),
-            Error::UnexpectedBody { operation, status, content_type, excerpt } => {
+            Error::UnexpectedBody { operation, status, content_encoding: Some(encoding), .. } => write!(
+                f,
+                "{operation}: HTTP {status} with a body compressed as {encoding:?}, which the client did not ask for"
+            ),
+            Error::UnexpectedBody { operation, status, content_type, excerpt, .. } => {
                 let ct = content_type.as_deref().unwrap_or("no content type");
                 if excerpt.is_empty() {
                     write!(f, "{operation}: HTTP {status} with an empty body ({ct}) where JSON was expected")
@@ -297,19 +327,15 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    /// The error for a request the client did not send because the organization's rate-limit
-    /// window, as an earlier 429 announced it, stays closed for longer than the policy waits.
-    pub(crate) fn held(operation: &'static str, wait: Duration, rate_limit: RateLimit) -> Self {
+    /// The error for a request the client did not send because of the rate limit: `why` says
+    /// what held it (a window closed for longer than the policy waits, or a client that gave up).
+    pub(crate) fn held(operation: &'static str, wait: Duration, rate_limit: RateLimit, why: &str) -> Self {
         ApiError {
             operation,
             status: 429,
             problem_type: None,
             title: Some("Too Many Requests".into()),
-            detail: Some(
-                "not sent: the organization's rate-limit window stays closed for longer than \
-                 the retry policy's max_wait"
-                    .into(),
-            ),
+            detail: Some(format!("not sent: {why}")),
             instance: None,
             errors: Vec::new(),
             oauth_error: None,

@@ -3,12 +3,12 @@
 //!
 //! ```no_run
 //! use futures::TryStreamExt;
-//! use thousandeyes_usage::{Client, Expand};
+//! use thousandeyes_usage::{models::ExpandUsageOptions, Client};
 //!
 //! # async fn run() -> Result<(), thousandeyes_usage::Error> {
 //! let client = Client::from_env()?; // TE_TOKEN, and optionally TE_AID, TE_API_ENDPOINT, TE_TIMEOUT
 //!
-//! let usage = client.usage().expand([Expand::Tests]).send().await?;
+//! let usage = client.usage().expand([ExpandUsageOptions::Test]).send().await?;
 //! println!("cloud units used: {:?}", usage.cloud_units_used);
 //!
 //! let mut tests = client.test_units().items(); // every page, lazily, next page prefetched
@@ -19,39 +19,54 @@
 //! ```
 //!
 //! * [`Client`] is cheap to clone and shared by every task; its clones share the rate-limit
-//!   state, so one 429 holds back all of them until the window resets.
+//!   state, so they pace together and one 429 holds back all of them until the window resets.
 //! * Every operation is a builder ([`operations`]) checked before anything is sent.
-//! * The two units listings are [`futures::Stream`]s of [`Page`]s or of items ([`pagination`]).
+//! * The two units listings are [`futures::Stream`]s: [`Pages`] of [`Page`]s, or [`Items`].
 //! * 429 answers are retried after the reset the server names; transient failures of GETs with
-//!   backoff ([`retry`]).
-//! * One error type, [`Error`]; the token never appears in any `Debug`, `Display` or log line.
+//!   backoff ([`RetryPolicy`]). Requests are spread over the rate-limit window when little of it
+//!   remains, and a [budget share](ClientBuilder::rate_limit_share) leaves room for the
+//!   organization's other integrations.
+//! * One error type, [`Error`]; the token never appears in any `Debug`, `Display`, error or log
+//!   line, even when a server echoes it back.
+//! * The data types are the spec's schemas ([`models`]), generated from it.
+//!
+//! Layout, in the order a call runs through it: `operations` (the builders) → `client` →
+//! `pipeline` (one call: pacing, attempts, retries, decoding) → `pacing`, `transport`, `retry`,
+//! `decode`; `config` checks settings; `pagination` walks listings.
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
 mod client;
+mod clock;
 mod config;
+mod decode;
 mod error;
 pub mod models;
 pub mod operations;
-pub mod pagination;
+mod pacing;
+mod pagination;
+mod pipeline;
+mod rate_limit;
+mod retry;
+mod secret;
+mod stats;
+mod transport;
+
 #[cfg(test)]
 #[path = "tests/proptests.rs"]
 mod proptests;
-mod rate_limit;
-pub mod retry;
-mod transport;
 
-pub use client::{Client, ClientStats};
+pub use client::Client;
 pub use config::{
     ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES,
-    DEFAULT_REQUEST_TIMEOUT, ENV_AID, ENV_API_ENDPOINT, ENV_TIMEOUT, ENV_TOKEN,
+    DEFAULT_REQUEST_TIMEOUT, ENV_AID, ENV_API_ENDPOINT, ENV_RATE_LIMIT_SHARE, ENV_TIMEOUT, ENV_TOKEN,
 };
 pub use error::{ApiError, Error, FieldError};
-pub use operations::Expand;
-pub use pagination::Page;
+pub use pagination::{Items, Page, Pages};
 pub use rate_limit::RateLimit;
-pub use retry::{RetryPolicy, Sleeper, TokioSleeper};
+pub use retry::RetryPolicy;
+pub use stats::{ClientStats, Waits};
 
 /// The README's examples, compiled as doctests.
 #[cfg(doctest)]

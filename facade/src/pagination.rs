@@ -1,34 +1,22 @@
-//! Pagination over `_links.next`: [`Page`], and the lazy, loop-safe streams of pages and items
-//! behind [`UnitsRequest::pages`](crate::operations::UnitsRequest::pages) and
-//! [`UnitsRequest::items`](crate::operations::UnitsRequest::items).
+//! Pagination over `_links.next`: [`Page`], and the lazy, loop-safe streams [`Pages`] and
+//! [`Items`] of the listing builders.
 //!
 //! The next page is found from the `cursor` query parameter of `_links.next.href`, and fetched
 //! by calling the same operation with the same filters on the configured base URL: whatever
 //! host a next link names, no request (and so no token) goes anywhere else. A listing ends when
-//! there is no next link, no `href`, or no cursor in it. A cursor that repeats is a server fault:
-//! the stream yields [`Error::Pagination`] and ends instead of looping.
-//!
-//! ```no_run
-//! use futures::TryStreamExt;
-//!
-//! # async fn run(client: thousandeyes_usage::Client) -> Result<(), thousandeyes_usage::Error> {
-//! // Pages, with their rate-limit figures...
-//! let mut pages = client.test_units().pages();
-//! while let Some(page) = pages.try_next().await? {
-//!     println!("page {}: {} items", page.number(), page.items().len());
-//! }
-//! // ...or items, at most ten pages of them.
-//! let agents: Vec<_> = client.agent_units().max_pages(10).items().try_collect().await?;
-//! # let _ = agents; Ok(()) }
-//! ```
+//! the server says there is no next page (`_links` or its `next` absent or null). A next link
+//! that is present but cannot be followed (no `href`, an `href` that is not a URL, no `cursor`
+//! in it) is an [`Error::Pagination`], never a silent end; so is a cursor that repeats.
 
 use std::collections::HashSet;
+use std::fmt;
 use std::future::Future;
 use std::hash::{BuildHasher, RandomState};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use futures::{Stream, StreamExt, TryStreamExt};
+use futures::Stream;
+use tracing::Instrument;
 use url::Url;
 
 use crate::error::Error;
@@ -53,18 +41,16 @@ pub struct Page<T> {
     items: Vec<T>,
     next_cursor: Option<String>,
     rate_limit: RateLimit,
-    number: usize,
+    number: Option<usize>,
 }
 
 impl<T> Page<T> {
     pub(crate) fn new(
         items: Vec<T>,
-        next_href: Option<String>,
-        base: &Url,
+        next_cursor: Option<String>,
         rate_limit: RateLimit,
-        number: usize,
+        number: Option<usize>,
     ) -> Self {
-        let next_cursor = next_href.as_deref().and_then(|href| cursor_of(href, base));
         Page { items, next_cursor, rate_limit, number }
     }
 
@@ -101,8 +87,7 @@ impl<T> Page<T> {
         self.next_cursor.is_some()
     }
 
-    /// The cursor of the next page (URL-decoded), for
-    /// [`UnitsRequest::cursor`](crate::operations::UnitsRequest::cursor).
+    /// The cursor of the next page (URL-decoded), for the builders' `cursor(..)`.
     ///
     /// ```no_run
     /// # async fn f(client: thousandeyes_usage::Client) -> Result<(), thousandeyes_usage::Error> {
@@ -124,29 +109,52 @@ impl<T> Page<T> {
         &self.rate_limit
     }
 
-    /// The page's position in its listing, from 1.
+    /// The page's position in its listing, from 1; `None` when that is not known (a page
+    /// fetched from a cursor, or a listing started from one).
     ///
     /// ```no_run
     /// # async fn f(client: thousandeyes_usage::Client) -> Result<(), thousandeyes_usage::Error> {
-    /// assert_eq!(client.test_units().send().await?.number(), 1);
+    /// assert_eq!(client.test_units().send().await?.number(), Some(1));
+    /// assert_eq!(client.test_units().cursor("c2").send().await?.number(), None);
     /// # Ok(()) }
     /// ```
-    pub fn number(&self) -> usize {
+    pub fn number(&self) -> Option<usize> {
         self.number
     }
 }
 
-/// The `cursor` query parameter of a next link (relative links are read against the base URL).
-/// A link to another origin still only lends its cursor: the request goes to the base URL.
-fn cursor_of(href: &str, base: &Url) -> Option<String> {
-    let url = base.join(href.trim()).ok()?;
+/// What `_links.next` of a page says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum NextLink {
+    /// No next page: `_links` or its `next` is absent or null.
+    None,
+    /// A next link with this `href`.
+    Href(String),
+    /// A next link that is present but has no usable `href`; says what it is.
+    Unusable(String),
+}
+
+/// The cursor of the next page from a page's next link, or why it cannot be followed. The link
+/// may be relative (read against the base URL); a link to another origin only lends its cursor,
+/// since requests go to the base URL.
+pub(crate) fn next_cursor(next: NextLink, base: &Url) -> Result<Option<String>, String> {
+    let href = match next {
+        NextLink::None => return Ok(None),
+        NextLink::Href(href) => href,
+        NextLink::Unusable(what) => return Err(format!("the next link {what}")),
+    };
+    let url = base.join(href.trim()).map_err(|e| format!("the next link {href:?} is not a URL ({e})"))?;
     if url.origin() != base.origin() {
         tracing::warn!(
             next_host = url.host_str().unwrap_or(""),
             "next link points at another origin; its cursor is used against the configured base URL"
         );
     }
-    url.query_pairs().find(|(k, _)| k == "cursor").map(|(_, v)| v.into_owned()).filter(|c| !c.is_empty())
+    match url.query_pairs().find(|(k, _)| k == "cursor").map(|(_, v)| v.into_owned()) {
+        Some(cursor) if !cursor.is_empty() => Ok(Some(cursor)),
+        Some(_) => Err(format!("the next link {href:?} has an empty cursor")),
+        None => Err(format!("the next link {href:?} has no cursor")),
+    }
 }
 
 /// How a listing is walked.
@@ -162,96 +170,144 @@ impl Default for Options {
     }
 }
 
-/// Fetches one page of a listing with fixed filters.
-pub(crate) trait PageSource: Send + Sync + 'static {
-    type Item: Send + 'static;
-    fn fetch(&self, cursor: Option<String>, number: usize) -> PageFuture<Self::Item>;
-}
-
 /// A boxed future of one page.
 pub(crate) type PageFuture<T> = Pin<Box<dyn Future<Output = Result<Page<T>, Error>> + Send>>;
 
-type PageStream<T> = Pin<Box<dyn Stream<Item = Result<Page<T>, Error>> + Send>>;
+/// Fetches one page of a listing with fixed filters: the first, or the one a cursor names.
+pub(crate) trait PageSource: Send + Sync + 'static {
+    /// One entry of a page.
+    type Item: Send + 'static;
+    /// The operation, by its operationId.
+    const OPERATION: &'static str;
+    /// The page at `cursor`, numbered `number` when its position is known.
+    fn fetch(&self, cursor: Option<String>, number: Option<usize>) -> PageFuture<Self::Item>;
+}
 
-/// The stream of pages. `source` is the checked request: its error, if any, is the stream's
-/// only item.
-pub(crate) fn pages<S: PageSource>(
-    operation: &'static str,
-    source: Result<S, Error>,
-    first_cursor: Option<String>,
-    options: Options,
-) -> PageStream<S::Item> {
-    Box::pin(async_stream::stream! {
-        let source = match source {
-            Ok(source) => source,
-            Err(error) => {
-                yield Err(error);
-                return;
-            }
-        };
-        if options.max_pages == Some(0) {
-            return;
-        }
-        // Cursors followed so far, as 64-bit hashes: memory stays flat over long listings.
-        let hasher = RandomState::new();
-        let mut seen: HashSet<u64> = first_cursor.iter().map(|c| hasher.hash_one(c)).collect();
-        // The first page starts when the stream is first polled: nothing is sent before.
-        let mut pending: Option<PageFuture<S::Item>> = Some(source.fetch(first_cursor, 1));
-        let mut received = 0usize;
-        while let Some(fetch) = pending.take() {
-            let page = match fetch.await {
-                Ok(page) => page,
+/// Every page of a listing, as a lazy stream: nothing is sent until it is polled, and dropping
+/// it cancels the request in flight. It ends after the last page, or after the first error
+/// (which it yields). `Send + Unpin`, so it can be stored, spawned and used with `TryStreamExt`.
+///
+/// ```no_run
+/// use futures::TryStreamExt;
+/// use thousandeyes_usage::{models::UnitsByTests, Pages};
+///
+/// struct Export {
+///     pages: Pages<UnitsByTests>,
+/// }
+///
+/// # async fn f(client: thousandeyes_usage::Client) -> Result<(), thousandeyes_usage::Error> {
+/// let mut export = Export { pages: client.test_units().pages() };
+/// while let Some(page) = export.pages.try_next().await? {
+///     println!("{} tests", page.items().len());
+/// }
+/// # Ok(()) }
+/// ```
+pub struct Pages<T> {
+    inner: Pin<Box<dyn Stream<Item = Result<Page<T>, Error>> + Send>>,
+}
+
+impl<T> fmt::Debug for Pages<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pages").finish_non_exhaustive()
+    }
+}
+
+impl<T> Stream for Pages<T> {
+    type Item = Result<Page<T>, Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.inner.as_mut().poll_next(cx)
+    }
+}
+
+impl<T: Send + 'static> Pages<T> {
+    /// The stream of pages. `source` is the checked request: its error, if any, is the stream's
+    /// only item.
+    pub(crate) fn new<S: PageSource<Item = T>>(
+        source: Result<S, Error>,
+        first_cursor: Option<String>,
+        options: Options,
+    ) -> Self {
+        let operation = S::OPERATION;
+        let inner = async_stream::stream! {
+            let source = match source {
+                Ok(source) => source,
                 Err(error) => {
                     yield Err(error);
                     return;
                 }
             };
-            received += 1;
-            let mut fault = None;
-            let bounded = options.max_pages.is_some_and(|max| received >= max);
-            if let (Some(next), false) = (page.next_cursor(), bounded) {
-                if seen.insert(hasher.hash_one(next)) {
-                    pending = Some(start(&source, next.to_string(), received + 1, options.prefetch, operation));
-                } else {
-                    fault = Some(Error::Pagination {
-                        operation,
-                        cursor: next.to_string(),
-                        pages: received,
-                        reason: "the server sent a cursor this listing had already followed; \
-                                 stopping instead of looping"
-                            .into(),
-                    });
-                }
-            }
-            yield Ok(page);
-            if let Some(fault) = fault {
-                yield Err(fault);
+            if options.max_pages == Some(0) {
                 return;
             }
-        }
-    })
+            // Positions are known only for a listing walked from its start.
+            let numbered = first_cursor.is_none();
+            // Cursors followed so far, as 64-bit hashes: memory stays flat over long listings.
+            let hasher = RandomState::new();
+            let mut seen: HashSet<u64> = first_cursor.iter().map(|c| hasher.hash_one(c)).collect();
+            // The first page starts when the stream is first polled: nothing is sent before.
+            let mut pending: Option<PageFuture<T>> = Some(source.fetch(first_cursor, numbered.then_some(1)));
+            let mut received = 0usize;
+            while let Some(fetch) = pending.take() {
+                let page = match fetch.await {
+                    Ok(page) => page,
+                    Err(error) => {
+                        yield Err(error);
+                        return;
+                    }
+                };
+                received += 1;
+                let mut fault = None;
+                let bounded = options.max_pages.is_some_and(|max| received >= max);
+                if let (Some(next), false) = (page.next_cursor(), bounded) {
+                    if seen.insert(hasher.hash_one(next)) {
+                        let number = numbered.then_some(received + 1);
+                        pending = Some(start(&source, next.to_string(), number, options.prefetch));
+                    } else {
+                        fault = Some(Error::Pagination {
+                            operation,
+                            cursor: next.to_string(),
+                            pages: received,
+                            reason: "the server sent a cursor this listing had already followed; \
+                                     stopping instead of looping"
+                                .into(),
+                        });
+                    }
+                }
+                yield Ok(page);
+                if let Some(fault) = fault {
+                    yield Err(fault);
+                    return;
+                }
+            }
+        };
+        Pages { inner: Box::pin(inner) }
+    }
 }
 
-/// Starts fetching a page: in a task of its own when prefetching (on a tokio runtime), else
-/// lazily when awaited.
+/// Starts fetching a page: in a task of its own when prefetching (on a tokio runtime, in the
+/// caller's tracing span), else lazily when awaited.
 fn start<S: PageSource>(
     source: &S,
     cursor: String,
-    number: usize,
+    number: Option<usize>,
     prefetch: bool,
-    operation: &'static str,
 ) -> PageFuture<S::Item> {
     let fetch = source.fetch(Some(cursor), number);
     match (prefetch, tokio::runtime::Handle::try_current()) {
-        (true, Ok(runtime)) => Box::pin(Prefetched { task: runtime.spawn(fetch), operation }),
+        (true, Ok(runtime)) => Box::pin(Prefetched {
+            task: runtime.spawn(fetch.instrument(tracing::Span::current())),
+            operation: S::OPERATION,
+        }),
         _ => fetch,
     }
 }
 
 /// A page being fetched in its own task. Dropping it aborts the task, and with it the request.
-struct Prefetched<T> {
-    task: tokio::task::JoinHandle<Result<Page<T>, Error>>,
-    operation: &'static str,
+/// A panic in the task is raised again in the caller.
+pub(crate) struct Prefetched<T> {
+    pub(crate) task: tokio::task::JoinHandle<Result<Page<T>, Error>>,
+    pub(crate) operation: &'static str,
 }
 
 impl<T> Future for Prefetched<T> {
@@ -259,9 +315,11 @@ impl<T> Future for Prefetched<T> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let operation = self.operation;
-        Pin::new(&mut self.task)
-            .poll(cx)
-            .map(|joined| joined.unwrap_or_else(|e| Err(Error::Transport { operation, source: Box::new(e) })))
+        Pin::new(&mut self.task).poll(cx).map(|joined| match joined {
+            Ok(page) => page,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(e) => Err(Error::Transport { operation, source: Box::new(e) }),
+        })
     }
 }
 
@@ -271,11 +329,54 @@ impl<T> Drop for Prefetched<T> {
     }
 }
 
-/// The stream of items of a stream of pages.
-pub(crate) fn items<T: Send + 'static>(
-    pages: impl Stream<Item = Result<Page<T>, Error>> + Send + Unpin + 'static,
-) -> impl Stream<Item = Result<T, Error>> + Send + Unpin + 'static {
-    pages.map_ok(|page| futures::stream::iter(page.into_items().into_iter().map(Ok))).try_flatten().boxed()
+/// Every item of every page of a listing, as a lazy stream (see [`Pages`]). `Send + Unpin`.
+///
+/// ```no_run
+/// use futures::TryStreamExt;
+/// use thousandeyes_usage::{models::EnterpriseAgentUnitsByTestOwnerAccountGroup, Items};
+///
+/// # async fn f(client: thousandeyes_usage::Client) -> Result<(), thousandeyes_usage::Error> {
+/// let mut agents: Items<EnterpriseAgentUnitsByTestOwnerAccountGroup> = client.agent_units().items();
+/// while let Some(agent) = agents.try_next().await? {
+///     println!("{:?}: {:?}", agent.agent_name, agent.enterprise_units_used);
+/// }
+/// # Ok(()) }
+/// ```
+pub struct Items<T> {
+    pages: Pages<T>,
+    current: std::vec::IntoIter<T>,
+}
+
+impl<T> fmt::Debug for Items<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Items").field("buffered", &self.current.len()).finish_non_exhaustive()
+    }
+}
+
+impl<T> Items<T> {
+    pub(crate) fn new(pages: Pages<T>) -> Self {
+        Items { pages, current: Vec::new().into_iter() }
+    }
+}
+
+impl<T> Unpin for Items<T> {}
+
+impl<T> Stream for Items<T> {
+    type Item = Result<T, Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        loop {
+            if let Some(item) = self.current.next() {
+                return Poll::Ready(Some(Ok(item)));
+            }
+            match Pin::new(&mut self.pages).poll_next(cx) {
+                Poll::Ready(Some(Ok(page))) => self.current = page.into_items().into_iter(),
+                Poll::Ready(Some(Err(error))) => return Poll::Ready(Some(Err(error))),
+                Poll::Ready(None) => return Poll::Ready(None),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,4 +1,7 @@
-//! The rate-limit figures the API reports in every answer's headers.
+//! What answers say about the rate limit: the organization's figures in every answer, and the
+//! waits a 429 (or 503) names. Reading headers only; what to do with them is `pacing`'s.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use chrono::{DateTime, Utc};
 use http::HeaderMap;
@@ -12,10 +15,19 @@ pub(crate) const RESET: &str = "x-organization-rate-limit-reset";
 /// Header with the end of the instant-test window, UTC epoch seconds.
 pub(crate) const INSTANT_TEST_RESET: &str = "x-instant-test-rate-limit-reset";
 
+/// The longest wait believed from an epoch reset header: a reset further away is taken for a
+/// unit error (milliseconds instead of seconds, say) and ignored.
+pub(crate) const MAX_RESET_WAIT: Duration = Duration::from_secs(3_600);
+
+/// The longest `Retry-After` kept: longer ones are believed but capped, so that no arithmetic
+/// on them overflows.
+pub(crate) const MAX_RETRY_AFTER: Duration = Duration::from_secs(7 * 24 * 3_600);
+
 /// The organization's rate-limit figures as one answer reported them.
 ///
-/// ThousandEyes allows each organization a number of calls a minute (240 by default).
-/// Every field is `None` when the answer did not carry the header or its value was not a number.
+/// ThousandEyes allows each organization a number of calls a minute (240 by default), shared by
+/// all of its integrations. Every field is `None` when the answer did not carry the header or
+/// its value was not a number.
 ///
 /// ```
 /// # async fn f(client: thousandeyes_usage::Client) {
@@ -60,6 +72,46 @@ pub(crate) fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
 /// Epoch seconds as a UTC time; `None` when out of chrono's range.
 pub(crate) fn epoch_to_utc(secs: u64) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp(i64::try_from(secs).ok()?, 0)
+}
+
+/// An HTTP date in any of the three forms RFC 9110 makes recipients accept (IMF-fixdate,
+/// RFC 850, asctime), as seconds since the epoch.
+pub(crate) fn parse_http_date(text: &str) -> Option<u64> {
+    let t = httpdate::parse_http_date(text.trim()).ok()?;
+    t.duration_since(UNIX_EPOCH).ok().map(|d| d.as_secs())
+}
+
+/// The answer's `Date` header, in epoch seconds.
+pub(crate) fn date(headers: &HeaderMap) -> Option<u64> {
+    parse_http_date(headers.get(http::header::DATE)?.to_str().ok()?)
+}
+
+/// What `Retry-After` asks for, measured from the moment the answer arrived: delta-seconds, or
+/// an HTTP date measured against the answer's own `Date` (so that the local clock does not
+/// matter; against `received` when there is none). `None` when absent, unreadable, zero or past.
+/// Any length is believed; it is capped at [`MAX_RETRY_AFTER`].
+pub(crate) fn retry_after(headers: &HeaderMap, received: SystemTime) -> Option<Duration> {
+    let v = headers.get(http::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    let wait = match v.parse::<u64>() {
+        Ok(secs) => Duration::from_secs(secs.min(MAX_RETRY_AFTER.as_secs())),
+        Err(_) => {
+            let at = parse_http_date(v)?;
+            let now = date(headers).unwrap_or_else(|| epoch_secs(received));
+            Duration::from_secs(at.checked_sub(now)?)
+        }
+    };
+    (!wait.is_zero()).then_some(wait.min(MAX_RETRY_AFTER))
+}
+
+/// The epoch reset headers of an answer (organization window, instant-test window), in epoch
+/// seconds: the latest one present.
+pub(crate) fn latest_reset(headers: &HeaderMap) -> Option<u64> {
+    [RESET, INSTANT_TEST_RESET].into_iter().filter_map(|name| header_u64(headers, name)).max()
+}
+
+/// Seconds since the epoch of `t` (0 before the epoch).
+pub(crate) fn epoch_secs(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 #[cfg(test)]

@@ -1,14 +1,15 @@
-//! One builder per API operation, started from a [`Client`](crate::Client) method and finished
-//! with `.send().await` (or, for the two listings, `.pages()` / `.items()`).
+//! One builder per API operation, named after its operationId, started from a
+//! [`Client`](crate::Client) method and finished with `.send().await` (or, for the two listings,
+//! `.pages()` / `.items()`).
 //!
 //! Every builder checks its input when it is sent, before any request: a bad value is an
 //! [`Error::InvalidInput`] naming the field and the value.
 //!
 //! ```no_run
-//! use thousandeyes_usage::{Error, Expand};
+//! use thousandeyes_usage::{models::ExpandUsageOptions, Error};
 //!
 //! # async fn run(client: thousandeyes_usage::Client) -> Result<(), Error> {
-//! let usage = client.usage().aid("1234").expand([Expand::Tests]).send().await?;
+//! let usage = client.usage().aid("1234").expand([ExpandUsageOptions::Test]).send().await?;
 //! # let _ = usage;
 //! match client.usage().aid("not-a-number").send().await {
 //!     Err(Error::InvalidInput { field, .. }) => assert_eq!(field, "aid"), // nothing was sent
@@ -19,8 +20,8 @@
 
 /// Adds the per-request `retry_policy` setter to builders that keep it in a `policy` field.
 macro_rules! retry_policy_setter {
-    ($(impl[$($generics:tt)*] $builder:ty => $make:literal;)+) => {$(
-        impl<$($generics)*> $builder {
+    ($($builder:ty => $make:literal;)+) => {$(
+        impl $builder {
             #[doc = concat!(
                 "A retry policy for this request only, instead of the client's ",
                 "(a POST is retried only on 429, whatever the policy).\n\n```\n",
@@ -41,144 +42,47 @@ mod units;
 mod usage;
 
 retry_policy_setter! {
-    impl[] GetUsage => "usage()";
-    impl[K: UnitsKind] UnitsRequest<K> => "test_units()";
-    impl[] GetQuotas => "quotas()";
-    impl[] AssignOrganizationQuotas => "assign_organization_quotas()";
-    impl[] UnassignOrganizationQuotas => "unassign_organization_quotas()";
-    impl[] AssignAccountGroupQuotas => "assign_account_group_quotas()";
-    impl[] UnassignAccountGroupQuotas => "unassign_account_group_quotas()";
+    GetUsage => "usage()";
+    GetQuotas => "quotas()";
+    AssignOrganizationsQuotas => "assign_organization_quotas()";
+    UnassignOrganizationsQuotas => "unassign_organization_quotas()";
+    AssignOrganizationsAccountGroupsQuotas => "assign_account_group_quotas()";
+    UnassignOrganizationsAccountGroupsQuotas => "unassign_account_group_quotas()";
 }
 
-use std::fmt;
-use std::str::FromStr;
-
-use chrono::{DateTime, SecondsFormat, Utc};
-use thousandeyes_usage_generated::models::ExpandUsageOptions;
+use chrono::{DateTime, Datelike, FixedOffset, SecondsFormat, SubsecRound, Utc};
 
 use crate::config::check_aid;
 use crate::error::Error;
 
 pub use quotas::{
-    AssignAccountGroupQuotas, AssignOrganizationQuotas, GetQuotas, UnassignAccountGroupQuotas,
-    UnassignOrganizationQuotas,
+    AssignOrganizationsAccountGroupsQuotas, AssignOrganizationsQuotas, GetQuotas,
+    UnassignOrganizationsAccountGroupsQuotas, UnassignOrganizationsQuotas,
 };
-pub use units::{AgentUnitsRequest, EnterpriseAgents, TestUnitsRequest, Tests, UnitsKind, UnitsRequest};
+pub use units::{GetEnterpriseAgentsUnitsUsage, GetTestsUnitsUsage};
 pub use usage::GetUsage;
 
-/// A breakdown that [`Client::usage`](crate::Client::usage) can include.
-///
-/// `Display` and `FromStr` use the API's names (`test`, `enterprise-agent`, ...).
-///
-/// ```
-/// use thousandeyes_usage::Expand;
-///
-/// let e: Expand = "enterprise-agent-unit".parse()?;
-/// assert_eq!(e, Expand::EnterpriseAgentUnits);
-/// assert_eq!(Expand::Tests.to_string(), "test");
-/// # Ok::<(), thousandeyes_usage::Error>(())
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Expand {
-    /// Units by test (`test`): fills [`Usage::tests`](crate::models::Usage::tests).
-    Tests,
-    /// Enterprise agents by account group (`enterprise-agent`).
-    EnterpriseAgents,
-    /// Enterprise units by agent (`enterprise-agent-unit`).
-    EnterpriseAgentUnits,
-    /// Endpoint agents by account group (`endpoint-agent`).
-    EndpointAgents,
-    /// Endpoint agents essentials by account group (`endpoint-agent-essential`).
-    EndpointAgentsEssentials,
-    /// Embedded endpoint agents by account group (`endpoint-agent-embedded`).
-    EndpointAgentsEmbedded,
-}
-
-impl Expand {
-    /// Every expansion, in the API's order.
-    ///
-    /// ```
-    /// assert_eq!(thousandeyes_usage::Expand::ALL.len(), 6);
-    /// ```
-    pub const ALL: [Expand; 6] = [
-        Expand::Tests,
-        Expand::EnterpriseAgents,
-        Expand::EnterpriseAgentUnits,
-        Expand::EndpointAgents,
-        Expand::EndpointAgentsEssentials,
-        Expand::EndpointAgentsEmbedded,
-    ];
-
-    /// The API's name for it.
-    ///
-    /// ```
-    /// assert_eq!(thousandeyes_usage::Expand::EndpointAgents.as_str(), "endpoint-agent");
-    /// ```
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Expand::Tests => "test",
-            Expand::EnterpriseAgents => "enterprise-agent",
-            Expand::EnterpriseAgentUnits => "enterprise-agent-unit",
-            Expand::EndpointAgents => "endpoint-agent",
-            Expand::EndpointAgentsEssentials => "endpoint-agent-essential",
-            Expand::EndpointAgentsEmbedded => "endpoint-agent-embedded",
-        }
-    }
-
-    pub(crate) fn to_generated(self) -> ExpandUsageOptions {
-        match self {
-            Expand::Tests => ExpandUsageOptions::Test,
-            Expand::EnterpriseAgents => ExpandUsageOptions::EnterpriseAgent,
-            Expand::EnterpriseAgentUnits => ExpandUsageOptions::EnterpriseAgentUnit,
-            Expand::EndpointAgents => ExpandUsageOptions::EndpointAgent,
-            Expand::EndpointAgentsEssentials => ExpandUsageOptions::EndpointAgentEssential,
-            Expand::EndpointAgentsEmbedded => ExpandUsageOptions::EndpointAgentEmbedded,
-        }
-    }
-}
-
-impl fmt::Display for Expand {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Expand {
-    type Err = Error;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let wanted = s.trim();
-        Expand::ALL.into_iter().find(|e| e.as_str() == wanted).ok_or_else(|| {
-            let names: Vec<&str> = Expand::ALL.iter().map(|e| e.as_str()).collect();
-            Error::invalid("expand", s, format!("not one of {}", names.join(", ")))
-        })
-    }
-}
-
 /// A time range as given to a builder, checked when sent.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Period {
     pub(crate) start: Option<DateTime<Utc>>,
     pub(crate) end: Option<DateTime<Utc>>,
 }
 
-/// A checked time range: the values for the generated parameters, and the RFC 3339 strings
-/// that replace them on the wire.
-pub(crate) struct CheckedPeriod {
-    pub(crate) start: Option<DateTime<chrono::FixedOffset>>,
-    pub(crate) end: Option<DateTime<chrono::FixedOffset>>,
-    pub(crate) wire: Vec<(&'static str, String)>,
-}
+/// The checked range, as the generated parameters take it.
+pub(crate) type CheckedPeriod = (Option<DateTime<FixedOffset>>, Option<DateTime<FixedOffset>>);
 
 impl Period {
-    /// Checks the range: an end needs a start, the start may not be in the future, and the start
-    /// must come before the end.
+    /// Checks the range as it will be sent: the API takes whole seconds, so both ends are cut to
+    /// the second first; an end needs a start; the start may not be in the future and must come
+    /// before the end; years must be 0000 to 9999, all that RFC 3339 can write.
     pub(crate) fn check(&self, now: DateTime<Utc>) -> Result<CheckedPeriod, Error> {
-        if let (None, Some(end)) = (self.start, self.end) {
+        let start = self.start.map(|t| whole_second("start", t)).transpose()?;
+        let end = self.end.map(|t| whole_second("end", t)).transpose()?;
+        if let (None, Some(end)) = (start, end) {
             return Err(Error::invalid("end", rfc3339(end), "an end needs a start; set start() too"));
         }
-        if let Some(start) = self.start {
+        if let Some(start) = start {
             if start > now {
                 return Err(Error::invalid(
                     "start",
@@ -187,33 +91,34 @@ impl Period {
                 ));
             }
         }
-        if let (Some(start), Some(end)) = (self.start, self.end) {
+        if let (Some(start), Some(end)) = (start, end) {
             if start >= end {
                 return Err(Error::invalid(
                     "start",
                     rfc3339(start),
-                    format!("must be before the end {}", rfc3339(end)),
+                    format!("must be before the end {} (the API takes whole seconds)", rfc3339(end)),
                 ));
             }
         }
-        let mut wire = Vec::new();
-        if let Some(start) = self.start {
-            wire.push(("startDate", rfc3339(start)));
-        }
-        if let Some(end) = self.end {
-            wire.push(("endDate", rfc3339(end)));
-        }
-        Ok(CheckedPeriod {
-            start: self.start.map(|t| t.fixed_offset()),
-            end: self.end.map(|t| t.fixed_offset()),
-            wire,
-        })
+        Ok((start.map(|t| t.fixed_offset()), end.map(|t| t.fixed_offset())))
     }
 }
 
-/// The wire form of a time: RFC 3339, UTC, whole seconds, `Z` suffix.
+/// `t` cut to the whole second, if its year is one RFC 3339 can write.
+fn whole_second(field: &'static str, t: DateTime<Utc>) -> Result<DateTime<Utc>, Error> {
+    if !(0..=9999).contains(&t.year()) {
+        return Err(Error::invalid(
+            field,
+            format!("{t:?}"),
+            "is outside the years 0000 to 9999 that the API can take",
+        ));
+    }
+    Ok(t.trunc_subsecs(0))
+}
+
+/// A time as error messages show it: RFC 3339, UTC, `Z` suffix.
 pub(crate) fn rfc3339(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
 /// The `aid` to send: the call's own, else the client's default; checked.
@@ -248,8 +153,8 @@ impl crate::Client {
     /// let tests = client.test_units().collect_all().await?;
     /// # let _ = tests; Ok(()) }
     /// ```
-    pub fn test_units(&self) -> TestUnitsRequest {
-        UnitsRequest::new(self.clone())
+    pub fn test_units(&self) -> GetTestsUnitsUsage {
+        GetTestsUnitsUsage::new(self.clone())
     }
 
     /// Enterprise agent units by agent and account group, paginated
@@ -260,8 +165,8 @@ impl crate::Client {
     /// let agents = client.agent_units().collect_all().await?;
     /// # let _ = agents; Ok(()) }
     /// ```
-    pub fn agent_units(&self) -> AgentUnitsRequest {
-        UnitsRequest::new(self.clone())
+    pub fn agent_units(&self) -> GetEnterpriseAgentsUnitsUsage {
+        GetEnterpriseAgentsUnitsUsage::new(self.clone())
     }
 
     /// Organization and account group quotas (`GET /quotas`).
@@ -282,8 +187,8 @@ impl crate::Client {
     /// client.assign_organization_quotas().quota("1001", 50_000).send().await?;
     /// # Ok(()) }
     /// ```
-    pub fn assign_organization_quotas(&self) -> AssignOrganizationQuotas {
-        AssignOrganizationQuotas::new(self.clone())
+    pub fn assign_organization_quotas(&self) -> AssignOrganizationsQuotas {
+        AssignOrganizationsQuotas::new(self.clone())
     }
 
     /// Remove organization quotas (`POST /quotas/unassign`).
@@ -293,8 +198,8 @@ impl crate::Client {
     /// client.unassign_organization_quotas().organization("1001").send().await?;
     /// # Ok(()) }
     /// ```
-    pub fn unassign_organization_quotas(&self) -> UnassignOrganizationQuotas {
-        UnassignOrganizationQuotas::new(self.clone())
+    pub fn unassign_organization_quotas(&self) -> UnassignOrganizationsQuotas {
+        UnassignOrganizationsQuotas::new(self.clone())
     }
 
     /// Set account group quotas (`POST /quotas/account-groups/assign`).
@@ -304,8 +209,8 @@ impl crate::Client {
     /// client.assign_account_group_quotas().quota("1001", "1234", 5_000).send().await?;
     /// # Ok(()) }
     /// ```
-    pub fn assign_account_group_quotas(&self) -> AssignAccountGroupQuotas {
-        AssignAccountGroupQuotas::new(self.clone())
+    pub fn assign_account_group_quotas(&self) -> AssignOrganizationsAccountGroupsQuotas {
+        AssignOrganizationsAccountGroupsQuotas::new(self.clone())
     }
 
     /// Remove account group quotas (`POST /quotas/account-groups/unassign`).
@@ -315,8 +220,8 @@ impl crate::Client {
     /// client.unassign_account_group_quotas().account_group("1001", "1234").send().await?;
     /// # Ok(()) }
     /// ```
-    pub fn unassign_account_group_quotas(&self) -> UnassignAccountGroupQuotas {
-        UnassignAccountGroupQuotas::new(self.clone())
+    pub fn unassign_account_group_quotas(&self) -> UnassignOrganizationsAccountGroupsQuotas {
+        UnassignOrganizationsAccountGroupsQuotas::new(self.clone())
     }
 }
 

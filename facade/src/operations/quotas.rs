@@ -1,12 +1,14 @@
 //! `GET /quotas` and the four quota assign/unassign operations.
 
-use thousandeyes_usage_generated::apis::quotas_api;
-use thousandeyes_usage_generated::models as wire;
+use thousandeyes_usage_generated::apis::quotas_api as api;
 
 use super::check_org_id;
 use crate::config::check_aid;
 use crate::error::Error;
-use crate::models::{AccountGroupQuotas, OrganizationQuota, Quota};
+use crate::models::{
+    AccountGroupQuota, OrganizationQuota, OrganizationQuotaAssignment, OrganizationQuotaUnassignment,
+    OrganizationsQuotasAssign, OrganizationsQuotasUnassign, Quota, QuotasAssignRequest, QuotasUnassign,
+};
 use crate::retry::RetryPolicy;
 use crate::Client;
 
@@ -47,11 +49,7 @@ impl GetQuotas {
     /// ```
     pub async fn send(self) -> Result<Vec<Quota>, Error> {
         let reply =
-            self.client
-                .call("getQuotas", self.policy, Vec::new(), |cfg| async move {
-                    quotas_api::get_quotas(&cfg).await
-                })
-                .await?;
+            self.client.call::<api::GetQuotas>(&api::GetQuotasParams {}, self.policy.as_ref()).await?;
         Ok(reply.value.quotas.unwrap_or_default())
     }
 }
@@ -71,15 +69,15 @@ impl GetQuotas {
 /// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
-pub struct AssignOrganizationQuotas {
+pub struct AssignOrganizationsQuotas {
     client: Client,
     quotas: Vec<(String, u64)>,
     pub(super) policy: Option<RetryPolicy>,
 }
 
-impl AssignOrganizationQuotas {
+impl AssignOrganizationsQuotas {
     pub(crate) fn new(client: Client) -> Self {
-        AssignOrganizationQuotas { client, quotas: Vec::new(), policy: None }
+        AssignOrganizationsQuotas { client, quotas: Vec::new(), policy: None }
     }
 
     /// Sets organization `org_id`'s quota to `units`.
@@ -113,21 +111,16 @@ impl AssignOrganizationQuotas {
             .quotas
             .iter()
             .map(|(org, units)| {
-                Ok(wire::OrganizationQuota {
+                Ok(OrganizationQuota {
                     value: check_units("units", *units)?,
                     org_id: Some(check_org_id("org_id", org)?),
                 })
             })
             .collect::<Result<Vec<_>, Error>>()?;
-        let params = quotas_api::AssignOrganizationsQuotasParams {
-            quotas_assign_request: Some(wire::QuotasAssignRequest { organizations: Some(organizations) }),
+        let params = api::AssignOrganizationsQuotasParams {
+            quotas_assign_request: Some(QuotasAssignRequest { organizations: Some(organizations) }),
         };
-        let reply = self
-            .client
-            .call("assignOrganizationsQuotas", self.policy, Vec::new(), |cfg| async move {
-                quotas_api::assign_organizations_quotas(&cfg, params).await
-            })
-            .await?;
+        let reply = self.client.call::<api::AssignOrganizationsQuotas>(&params, self.policy.as_ref()).await?;
         Ok(reply.value.organizations.unwrap_or_default())
     }
 }
@@ -142,15 +135,15 @@ impl AssignOrganizationQuotas {
 /// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
-pub struct UnassignOrganizationQuotas {
+pub struct UnassignOrganizationsQuotas {
     client: Client,
     organizations: Vec<String>,
     pub(super) policy: Option<RetryPolicy>,
 }
 
-impl UnassignOrganizationQuotas {
+impl UnassignOrganizationsQuotas {
     pub(crate) fn new(client: Client) -> Self {
-        UnassignOrganizationQuotas { client, organizations: Vec::new(), policy: None }
+        UnassignOrganizationsQuotas { client, organizations: Vec::new(), policy: None }
     }
 
     /// Removes organization `org_id`'s quota.
@@ -185,14 +178,10 @@ impl UnassignOrganizationQuotas {
             .iter()
             .map(|o| check_org_id("org_id", o))
             .collect::<Result<Vec<_>, Error>>()?;
-        let params = quotas_api::UnassignOrganizationsQuotasParams {
-            quotas_unassign: Some(wire::QuotasUnassign { organizations: Some(organizations) }),
+        let params = api::UnassignOrganizationsQuotasParams {
+            quotas_unassign: Some(QuotasUnassign { organizations: Some(organizations) }),
         };
-        self.client
-            .call("unassignOrganizationsQuotas", self.policy, Vec::new(), |cfg| async move {
-                quotas_api::unassign_organizations_quotas(&cfg, params).await
-            })
-            .await?;
+        self.client.call::<api::UnassignOrganizationsQuotas>(&params, self.policy.as_ref()).await?;
         Ok(())
     }
 }
@@ -232,15 +221,15 @@ fn by_organization<T>(pairs: impl IntoIterator<Item = (String, T)>) -> Vec<(Stri
 /// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
-pub struct AssignAccountGroupQuotas {
+pub struct AssignOrganizationsAccountGroupsQuotas {
     client: Client,
     quotas: Vec<(String, String, u64)>,
     pub(super) policy: Option<RetryPolicy>,
 }
 
-impl AssignAccountGroupQuotas {
+impl AssignOrganizationsAccountGroupsQuotas {
     pub(crate) fn new(client: Client) -> Self {
-        AssignAccountGroupQuotas { client, quotas: Vec::new(), policy: None }
+        AssignOrganizationsAccountGroupsQuotas { client, quotas: Vec::new(), policy: None }
     }
 
     /// Sets account group `aid`'s quota (in organization `org_id`) to `units`.
@@ -262,7 +251,7 @@ impl AssignAccountGroupQuotas {
     /// let set = client.assign_account_group_quotas().quota("1001", "1234", 10).send().await?;
     /// # let _ = set; Ok(()) }
     /// ```
-    pub async fn send(self) -> Result<Vec<AccountGroupQuotas>, Error> {
+    pub async fn send(self) -> Result<Vec<OrganizationQuotaAssignment>, Error> {
         if self.quotas.is_empty() {
             return Err(Error::invalid(
                 "quota",
@@ -276,28 +265,25 @@ impl AssignAccountGroupQuotas {
             .map(|(org, aid, units)| {
                 let org = check_org_id("org_id", org)?;
                 let aid = check_aid(aid).map_err(|reason| Error::invalid("aid", aid, reason))?;
-                let quota =
-                    wire::AccountGroupQuota { value: Some(check_units("units", *units)?), aid: Some(aid) };
+                let quota = AccountGroupQuota { value: Some(check_units("units", *units)?), aid: Some(aid) };
                 Ok((org, quota))
             })
             .collect::<Result<Vec<_>, Error>>()?;
         let organizations = by_organization(checked)
             .into_iter()
-            .map(|(org, groups)| wire::OrganizationQuotaAssignment {
+            .map(|(org, groups)| OrganizationQuotaAssignment {
                 org_id: Some(org),
                 account_groups: Some(groups),
             })
             .collect();
-        let params = quotas_api::AssignOrganizationsAccountGroupsQuotasParams {
-            organizations_quotas_assign: Some(wire::OrganizationsQuotasAssign {
+        let params = api::AssignOrganizationsAccountGroupsQuotasParams {
+            organizations_quotas_assign: Some(OrganizationsQuotasAssign {
                 organizations: Some(organizations),
             }),
         };
         let reply = self
             .client
-            .call("assignOrganizationsAccountGroupsQuotas", self.policy, Vec::new(), |cfg| async move {
-                quotas_api::assign_organizations_account_groups_quotas(&cfg, params).await
-            })
+            .call::<api::AssignOrganizationsAccountGroupsQuotas>(&params, self.policy.as_ref())
             .await?;
         Ok(reply.value.organizations.unwrap_or_default())
     }
@@ -314,15 +300,15 @@ impl AssignAccountGroupQuotas {
 /// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is sent"]
-pub struct UnassignAccountGroupQuotas {
+pub struct UnassignOrganizationsAccountGroupsQuotas {
     client: Client,
     groups: Vec<(String, String)>,
     pub(super) policy: Option<RetryPolicy>,
 }
 
-impl UnassignAccountGroupQuotas {
+impl UnassignOrganizationsAccountGroupsQuotas {
     pub(crate) fn new(client: Client) -> Self {
-        UnassignAccountGroupQuotas { client, groups: Vec::new(), policy: None }
+        UnassignOrganizationsAccountGroupsQuotas { client, groups: Vec::new(), policy: None }
     }
 
     /// Removes account group `aid`'s quota (in organization `org_id`).
@@ -356,20 +342,18 @@ impl UnassignAccountGroupQuotas {
             self.groups.iter().map(|(org, aid)| check_group(org, aid)).collect::<Result<Vec<_>, Error>>()?;
         let organizations = by_organization(checked)
             .into_iter()
-            .map(|(org, groups)| wire::OrganizationQuotaUnassignment {
+            .map(|(org, groups)| OrganizationQuotaUnassignment {
                 org_id: Some(org),
                 account_groups: Some(groups),
             })
             .collect();
-        let params = quotas_api::UnassignOrganizationsAccountGroupsQuotasParams {
-            organizations_quotas_unassign: Some(wire::OrganizationsQuotasUnassign {
+        let params = api::UnassignOrganizationsAccountGroupsQuotasParams {
+            organizations_quotas_unassign: Some(OrganizationsQuotasUnassign {
                 organizations: Some(organizations),
             }),
         };
         self.client
-            .call("unassignOrganizationsAccountGroupsQuotas", self.policy, Vec::new(), |cfg| async move {
-                quotas_api::unassign_organizations_account_groups_quotas(&cfg, params).await
-            })
+            .call::<api::UnassignOrganizationsAccountGroupsQuotas>(&params, self.policy.as_ref())
             .await?;
         Ok(())
     }

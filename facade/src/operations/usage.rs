@@ -1,10 +1,10 @@
 //! `GET /usage`.
 
-use thousandeyes_usage_generated::apis::usage_api;
+use thousandeyes_usage_generated::apis::usage_api as api;
 
-use super::{resolve_aid, Expand};
+use super::resolve_aid;
 use crate::error::Error;
-use crate::models::Usage;
+use crate::models::{ExpandUsageOptions, UsageDetails};
 use crate::retry::RetryPolicy;
 use crate::Client;
 
@@ -13,13 +13,13 @@ use crate::Client;
 /// Made by [`Client::usage`].
 ///
 /// ```no_run
-/// use thousandeyes_usage::{Client, Expand};
+/// use thousandeyes_usage::{models::ExpandUsageOptions, Client};
 ///
 /// # async fn run(client: Client) -> Result<(), thousandeyes_usage::Error> {
 /// let usage = client
 ///     .usage()
 ///     .aid("1234")
-///     .expand([Expand::Tests, Expand::EnterpriseAgentUnits])
+///     .expand([ExpandUsageOptions::Test, ExpandUsageOptions::EnterpriseAgentUnit])
 ///     .send()
 ///     .await?;
 /// if let Some(quota) = &usage.quota {
@@ -31,14 +31,13 @@ use crate::Client;
 #[must_use = "a request does nothing until it is sent"]
 pub struct GetUsage {
     client: Client,
-    aid: Option<String>,
-    expand: Vec<Expand>,
+    params: api::GetUsageParams,
     pub(super) policy: Option<RetryPolicy>,
 }
 
 impl GetUsage {
     pub(crate) fn new(client: Client) -> Self {
-        GetUsage { client, aid: None, expand: Vec::new(), policy: None }
+        GetUsage { client, params: api::GetUsageParams { aid: None, expand: None }, policy: None }
     }
 
     /// The account group to ask in (default: the client's default `aid`, else the user's own).
@@ -49,22 +48,25 @@ impl GetUsage {
     /// # let _ = request; }
     /// ```
     pub fn aid(mut self, aid: impl Into<String>) -> Self {
-        self.aid = Some(aid.into());
+        self.params.aid = Some(aid.into());
         self
     }
 
-    /// Breakdowns to include; sent as one comma-separated `expand` parameter, each once.
+    /// Breakdowns to include; sent as one comma-separated `expand` parameter, each once. Every
+    /// value the spec lists is in [`ExpandUsageOptions::ALL`], and parses from the API's name.
     ///
     /// ```
-    /// # fn f(client: thousandeyes_usage::Client) {
-    /// use thousandeyes_usage::Expand;
-    /// let request = client.usage().expand(Expand::ALL);
-    /// # let _ = request; }
+    /// # fn f(client: thousandeyes_usage::Client) -> Result<(), thousandeyes_usage::models::UnknownEnumValue> {
+    /// use thousandeyes_usage::models::ExpandUsageOptions;
+    /// let everything = client.usage().expand(ExpandUsageOptions::ALL.iter().copied());
+    /// let tests = client.usage().expand(["test".parse::<ExpandUsageOptions>()?]);
+    /// # let _ = (everything, tests); Ok(()) }
     /// ```
-    pub fn expand(mut self, expand: impl IntoIterator<Item = Expand>) -> Self {
+    pub fn expand(mut self, expand: impl IntoIterator<Item = ExpandUsageOptions>) -> Self {
+        let list = self.params.expand.get_or_insert_with(Vec::new);
         for e in expand {
-            if !self.expand.contains(&e) {
-                self.expand.push(e);
+            if !list.contains(&e) {
+                list.push(e);
             }
         }
         self
@@ -78,17 +80,12 @@ impl GetUsage {
     /// println!("{:?}", usage.cloud_units_projected);
     /// # Ok(()) }
     /// ```
-    pub async fn send(self) -> Result<Usage, Error> {
-        let aid = resolve_aid(self.aid.as_deref(), self.client.default_aid())?;
-        let expand =
-            (!self.expand.is_empty()).then(|| self.expand.iter().map(|e| e.to_generated()).collect());
-        let params = usage_api::GetUsageParams { aid, expand };
-        let reply = self
-            .client
-            .call("getUsage", self.policy, Vec::new(), |cfg| async move {
-                usage_api::get_usage(&cfg, params).await
-            })
-            .await?;
+    pub async fn send(mut self) -> Result<UsageDetails, Error> {
+        self.params.aid = resolve_aid(self.params.aid.as_deref(), self.client.default_aid())?;
+        if self.params.expand.as_ref().is_some_and(Vec::is_empty) {
+            self.params.expand = None;
+        }
+        let reply = self.client.call::<api::GetUsage>(&self.params, self.policy.as_ref()).await?;
         Ok(reply.value.usage.unwrap_or_default())
     }
 }

@@ -11,16 +11,37 @@ fn token_with_newline_is_refused_without_echoing_it() {
 
 #[test]
 fn base_url_rules() {
-    assert!(parse_base_url("https://api.thousandeyes.com/v7/", false).is_ok());
-    assert!(parse_base_url("http://127.0.0.1:8080/v7", false).is_ok());
-    assert!(parse_base_url("http://[::1]:8080", false).is_ok());
-    assert!(parse_base_url("http://localhost:1", false).is_ok());
-    assert!(parse_base_url("http://example.com/v7", false).is_err());
-    assert!(parse_base_url("http://example.com/v7", true).is_ok());
-    assert!(parse_base_url("https://x.test/v7?a=b", false).is_err());
-    assert!(parse_base_url("ftp://x.test/", false).is_err());
-    assert!(parse_base_url("https://user:pw@x.test/", false).is_err());
-    assert!(parse_base_url("not a url", false).is_err());
+    let ok = |raw, insecure| parse_base_url(raw, insecure, "base_url").is_ok();
+    assert!(ok("https://api.thousandeyes.com/v7/", false));
+    assert!(ok("http://127.0.0.1:8080/v7", false));
+    assert!(ok("http://[::1]:8080", false));
+    assert!(ok("http://localhost:1", false));
+    assert!(!ok("http://example.com/v7", false));
+    assert!(ok("http://example.com/v7", true));
+    assert!(!ok("https://x.test/v7?a=b", false));
+    assert!(!ok("ftp://x.test/", false));
+    assert!(!ok("https://user:pw@x.test/", false));
+    assert!(!ok("not a url", false));
+}
+
+#[test]
+fn base_url_errors_never_echo_a_password() {
+    for raw in [
+        "https://user:hunter2@[::1/v7",
+        "https://user:hunter2@exa mple.com/v7",
+        "https://u:hunter2@x.test/v7",
+    ] {
+        let err = parse_base_url(raw, false, "base_url").expect_err(raw).to_string();
+        assert!(!err.contains("hunter2"), "{err}");
+        assert!(err.contains("[REDACTED]@"), "{err}");
+    }
+}
+
+#[test]
+fn userinfo_is_redacted_even_without_a_scheme() {
+    assert_eq!(redact_userinfo("https://a:b@host/p@x"), "https://[REDACTED]@host/p@x");
+    assert_eq!(redact_userinfo("a:b@host"), "[REDACTED]@host");
+    assert_eq!(redact_userinfo("https://host/v7"), "https://host/v7");
 }
 
 #[test]
@@ -30,4 +51,20 @@ fn aid_must_be_decimal() {
     assert!(check_aid("   ").is_err());
     assert!(check_aid("12a4").is_err());
     assert!(check_aid("-5").is_err());
+}
+
+#[test]
+fn timeouts_below_a_millisecond_name_the_variable() {
+    let err = parse_seconds("1e-10", ENV_TIMEOUT).expect_err("too short").to_string();
+    assert!(err.contains("TE_TIMEOUT") && err.contains("millisecond"), "{err}");
+    assert_eq!(parse_seconds("2.5", ENV_TIMEOUT).ok(), Some(Duration::from_millis(2_500)));
+}
+
+#[test]
+fn shares_are_between_zero_and_one() {
+    for bad in [0.0, -0.5, 1.5, f64::NAN, f64::INFINITY] {
+        assert!(check_share(bad, "rate_limit_share").is_err(), "{bad}");
+    }
+    assert!(check_share(0.25, "rate_limit_share").is_ok());
+    assert!(check_share(1.0, "rate_limit_share").is_ok());
 }

@@ -2,9 +2,14 @@
 
 use super::*;
 use chrono::TimeZone;
+use thousandeyes_usage_generated::models::ExpandUsageOptions;
+
+fn utc(y: i32, m: u32, d: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, m, d, 0, 0, 0).single().expect("time")
+}
 
 #[test]
-fn wire_form_is_rfc3339_utc_with_z() {
+fn error_messages_show_times_as_rfc3339_utc_with_z() {
     let t = chrono::FixedOffset::east_opt(2 * 3600)
         .expect("offset")
         .with_ymd_and_hms(2024, 3, 1, 2, 30, 0)
@@ -15,26 +20,51 @@ fn wire_form_is_rfc3339_utc_with_z() {
 
 #[test]
 fn periods_are_checked() {
-    let now = Utc.with_ymd_and_hms(2024, 6, 1, 0, 0, 0).single().expect("time");
-    let t = |d| Utc.with_ymd_and_hms(2024, 5, d, 0, 0, 0).single().expect("time");
+    let now = utc(2024, 6, 1);
     let p = |start, end| Period { start, end };
-    assert!(p(Some(t(1)), Some(t(2))).check(now).is_ok());
-    assert!(p(Some(t(1)), None).check(now).is_ok());
+    assert!(p(Some(utc(2024, 5, 1)), Some(utc(2024, 5, 2))).check(now).is_ok());
+    assert!(p(Some(utc(2024, 5, 1)), None).check(now).is_ok());
     assert!(p(None, None).check(now).is_ok());
-    let err = p(None, Some(t(2))).check(now).err().expect("end without start");
+    let err = p(None, Some(utc(2024, 5, 2))).check(now).err().expect("end without start");
     assert!(matches!(err, Error::InvalidInput { field: "end", .. }));
-    let err = p(Some(t(3)), Some(t(2))).check(now).err().expect("inverted");
+    let err = p(Some(utc(2024, 5, 3)), Some(utc(2024, 5, 2))).check(now).err().expect("inverted");
     assert!(err.to_string().contains("2024-05-03T00:00:00Z"), "{err}");
-    let future = Utc.with_ymd_and_hms(2024, 7, 1, 0, 0, 0).single().expect("time");
-    assert!(p(Some(future), None).check(now).is_err());
+    assert!(p(Some(utc(2024, 7, 1)), None).check(now).is_err());
 }
 
 #[test]
-fn expand_round_trips_and_rejects_unknown_names() {
-    for e in Expand::ALL {
-        assert_eq!(e.as_str().parse::<Expand>().ok(), Some(e));
-        assert_eq!(e.to_generated().to_string(), e.as_str());
+fn a_range_within_one_second_is_refused_since_the_api_takes_whole_seconds() {
+    let start = utc(2024, 5, 1) + chrono::Duration::milliseconds(100);
+    let end = utc(2024, 5, 1) + chrono::Duration::milliseconds(900);
+    let err =
+        Period { start: Some(start), end: Some(end) }.check(utc(2024, 6, 1)).err().expect("same second");
+    assert!(matches!(err, Error::InvalidInput { field: "start", .. }), "{err}");
+    // Fractions are cut: what is sent is what was checked.
+    let (s, e) = Period { start: Some(start), end: Some(end + chrono::Duration::seconds(1)) }
+        .check(utc(2024, 6, 1))
+        .expect("a second apart");
+    assert_eq!(s.map(|t| t.timestamp_subsec_nanos()), Some(0));
+    assert!(s < e);
+}
+
+#[test]
+fn years_rfc3339_cannot_write_are_refused() {
+    let now = utc(2024, 6, 1);
+    for t in [DateTime::<Utc>::MIN_UTC, utc(-5, 1, 1)] {
+        let err = Period { start: Some(t), end: None }.check(now).err().expect("year out of range");
+        assert!(matches!(err, Error::InvalidInput { field: "start", .. }), "{err}");
     }
-    let err = "tests".parse::<Expand>().expect_err("unknown");
+    let err =
+        Period { start: Some(utc(2024, 1, 1)), end: Some(utc(10_000, 1, 1)) }.check(now).err().expect("end");
+    assert!(matches!(err, Error::InvalidInput { field: "end", .. }), "{err}");
+}
+
+#[test]
+fn expand_values_round_trip_through_their_api_names() {
+    for e in ExpandUsageOptions::ALL {
+        assert_eq!(e.as_str().parse::<ExpandUsageOptions>().ok(), Some(*e));
+        assert_eq!(e.to_string(), e.as_str());
+    }
+    let err = "tests".parse::<ExpandUsageOptions>().expect_err("unknown");
     assert!(err.to_string().contains("\"tests\""), "{err}");
 }

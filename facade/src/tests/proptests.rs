@@ -1,18 +1,21 @@
 //! Property tests: whatever a server sends (any JSON, any header value), the decoding and header
 //! parsing paths return a value or an error, never a panic; realistic pages round-trip.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use http::{HeaderMap, HeaderValue, StatusCode};
 use proptest::prelude::*;
 use serde_json::Value;
 use thousandeyes_usage_generated::models as wire;
 
-use crate::client::api_error;
+use crate::clock::Clock;
+use crate::decode::api_error;
 use crate::error::excerpt;
-use crate::pagination::Page;
+use crate::pacing::{Decision, Pacer};
+use crate::pagination::{next_cursor, NextLink};
 use crate::rate_limit::RateLimit;
-use crate::retry::{server_wait, Pacer, RetryPolicy};
+use crate::retry::RetryPolicy;
+use crate::secret::Secret;
 use crate::transport::Answer;
 
 fn json_value() -> impl Strategy<Value = Value> {
@@ -125,7 +128,7 @@ proptest! {
         let body = if use_raw { raw } else { value.to_string().into_bytes() };
         let status = StatusCode::from_u16(status).expect("in range");
         let answer = Answer { status, headers, body: body.into() };
-        let api = api_error("getUsage", &answer);
+        let api = api_error("getUsage", &answer, None, &Secret::new("a-secret-token"));
         prop_assert_eq!(api.status(), status.as_u16());
         let _ = api.to_string();
         prop_assert!(api.body_excerpt().len() <= 512 + '…'.len_utf8());
@@ -134,29 +137,31 @@ proptest! {
     #[test]
     fn any_headers_parse_and_pace_without_panic(
         headers in headers(),
-        now in 0u64..8_000_000_000,
         status in prop_oneof![Just(200u16), Just(429u16), Just(503u16)],
     ) {
-        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(now);
         let _ = RateLimit::from_headers(&headers);
-        let wait = server_wait(&headers, now);
-        if let Some(wait) = wait {
+        let pacer = Pacer::new(Clock::new(), 1.0);
+        let now = pacer.clock().now();
+        if let Some(wait) = pacer.server_wait(&headers, now) {
             prop_assert!(!wait.is_zero());
-            let _ = RetryPolicy::default().with_jitter(wait);
+            let _ = RetryPolicy::default().jitter_for(wait);
+            pacer.hold_until(now.checked_add(wait).unwrap_or(now));
         }
-        let pacer = Pacer::default();
-        pacer.observe(&headers, status, wait, now);
-        if let Some(until) = pacer.hold_until() {
-            prop_assert!(until.duration_since(std::time::Instant::now()) <= Duration::from_secs(3_600));
+        pacer.observe(&headers, status, 1, now, now);
+        match pacer.decide() {
+            // A window's wait is bounded by what a window can be.
+            Decision::Wait { until, .. } => prop_assert!(until.duration_since(now) <= Duration::from_secs(7 * 24 * 3_600)),
+            Decision::Go { .. } | Decision::Refuse { .. } => {}
         }
     }
 
     #[test]
-    fn any_next_link_yields_a_cursor_or_none(href in ".{0,80}") {
+    fn a_present_next_link_yields_a_cursor_or_says_why_not(href in ".{0,80}") {
         let base = url::Url::parse("https://api.thousandeyes.com/v7").expect("url");
-        let page = Page::<()>::new(Vec::new(), Some(href), &base, RateLimit::default(), 1);
-        if let Some(cursor) = page.next_cursor() {
-            prop_assert!(!cursor.is_empty());
+        match next_cursor(NextLink::Href(href), &base) {
+            Ok(Some(cursor)) => prop_assert!(!cursor.is_empty()),
+            Ok(None) => prop_assert!(false, "a present next link never reads as the end"),
+            Err(reason) => prop_assert!(reason.contains("next link")),
         }
     }
 
@@ -180,8 +185,7 @@ proptest! {
         let back: wire::TestsUsage = serde_json::from_str(&text).expect("deserialize");
         prop_assert_eq!(&back, &page);
         let base = url::Url::parse("https://api.thousandeyes.com/v7").expect("url");
-        let href = back._links.and_then(|l| l.next).map(|n| n.href);
-        let decoded = Page::<()>::new(Vec::new(), href, &base, RateLimit::default(), 1);
-        prop_assert_eq!(decoded.next_cursor(), Some(cursor.as_str()));
+        let href = back._links.and_then(|l| l.next).map(|n| n.href).expect("a next link");
+        prop_assert_eq!(next_cursor(NextLink::Href(href), &base), Ok(Some(cursor)));
     }
 }

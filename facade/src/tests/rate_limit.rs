@@ -26,3 +26,38 @@ fn garbage_values_are_none_not_errors() {
     let huge = RateLimit::from_headers(&headers(&[(RESET, "18446744073709551615")]));
     assert_eq!(huge.reset, None);
 }
+
+fn at(secs: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(secs)
+}
+
+#[test]
+fn retry_after_reads_all_three_http_date_forms_against_the_date_header() {
+    // 784111777 is Sun, 06 Nov 1994 08:49:37 GMT; Date says 3 s earlier.
+    let date = "Sun, 06 Nov 1994 08:49:34 GMT";
+    for form in
+        ["Sun, 06 Nov 1994 08:49:37 GMT", "Sunday, 06-Nov-94 08:49:37 GMT", "Sun Nov  6 08:49:37 1994"]
+    {
+        let h = headers(&[("date", date), ("retry-after", form)]);
+        // The local clock is far off: only the server's Date matters.
+        assert_eq!(retry_after(&h, at(2_000_000_000)), Some(Duration::from_secs(3)), "{form}");
+    }
+}
+
+#[test]
+fn retry_after_in_seconds_is_believed_whatever_its_length() {
+    let h = headers(&[("retry-after", "7200")]);
+    assert_eq!(retry_after(&h, at(0)), Some(Duration::from_secs(7_200)));
+    let h = headers(&[("retry-after", "18446744073709551615")]);
+    assert_eq!(retry_after(&h, at(0)), Some(MAX_RETRY_AFTER));
+    for none in ["0", "-1", "soon", ""] {
+        assert_eq!(retry_after(&headers(&[("retry-after", none)]), at(0)), None, "{none:?}");
+    }
+}
+
+#[test]
+fn latest_reset_takes_the_later_window() {
+    let h = headers(&[(RESET, "100"), (INSTANT_TEST_RESET, "160")]);
+    assert_eq!(latest_reset(&h), Some(160));
+    assert_eq!(latest_reset(&headers(&[(RESET, "x")])), None);
+}

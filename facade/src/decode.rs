@@ -1,0 +1,133 @@
+//! Reading answers: a success body into the operation's model, an error status into an
+//! [`ApiError`]. Whatever the server sent is quoted with the token redacted.
+
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use thousandeyes_usage_generated::models::ValidationErrorItem;
+
+use crate::error::{excerpt, ApiError, Error, FieldError};
+use crate::rate_limit::RateLimit;
+use crate::secret::Secret;
+use crate::transport::Answer;
+
+/// How much of a body error messages quote.
+const EXCERPT_BYTES: usize = 512;
+
+/// Headers that carry a request or trace id, in order of preference.
+const REQUEST_ID_HEADERS: &[&str] = &["x-request-id", "x-trace-id", "x-b3-traceid", "traceparent"];
+
+/// True for a JSON media type: `application/json` or any `application/*+json`, compared without
+/// regard to case (RFC 9110), parameters such as `; charset=utf-8` ignored.
+pub(crate) fn is_json(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    match essence.split_once('/') {
+        Some(("application", subtype)) => subtype == "json" || subtype.ends_with("+json"),
+        _ => false,
+    }
+}
+
+/// A header's value as text, redacted.
+fn header(answer: &Answer, name: impl http::header::AsHeaderName, secret: &Secret) -> Option<String> {
+    answer.headers.get(name).and_then(|v| v.to_str().ok()).map(|v| secret.redacted(v))
+}
+
+/// The start of the body as text, redacted before it is cut (so no part of the token survives
+/// the cut).
+fn quoted(body: &[u8], secret: &Secret) -> String {
+    let text = String::from_utf8_lossy(body);
+    let redacted = secret.redact(&text);
+    excerpt(redacted.as_bytes(), EXCERPT_BYTES)
+}
+
+/// Checks that a success answer carries JSON, uncompressed. An empty body, a body compressed
+/// without being asked, or one of another media type (an HTML page from a proxy) is an
+/// [`Error::UnexpectedBody`].
+pub(crate) fn check_json(operation: &'static str, answer: &Answer, secret: &Secret) -> Result<(), Error> {
+    let content_type = header(answer, http::header::CONTENT_TYPE, secret);
+    let content_encoding = header(answer, http::header::CONTENT_ENCODING, secret)
+        .filter(|e| !e.trim().eq_ignore_ascii_case("identity"));
+    let json = content_type.as_deref().is_some_and(is_json);
+    if answer.body.is_empty() || !json || content_encoding.is_some() {
+        return Err(Error::UnexpectedBody {
+            operation,
+            status: answer.status.as_u16(),
+            content_type,
+            content_encoding,
+            excerpt: quoted(&answer.body, secret),
+        });
+    }
+    Ok(())
+}
+
+/// Decodes a success body as `T`. Invalid UTF-8 and any departure from the schema are a
+/// [`Error::Decode`] naming the JSON path where it happened.
+pub(crate) fn json<T: DeserializeOwned>(
+    operation: &'static str,
+    answer: &Answer,
+    secret: &Secret,
+) -> Result<T, Error> {
+    check_json(operation, answer, secret)?;
+    serde_json::from_slice(&answer.body).map_err(|e| decode_error::<T>(operation, &answer.body, &e, secret))
+}
+
+/// The decode error of `body`, with the path where decoding fails. Decoding again with path
+/// tracking costs an allocation per key, so only a failure pays for it.
+pub(crate) fn decode_error<T: DeserializeOwned>(
+    operation: &'static str,
+    body: &[u8],
+    error: &serde_json::Error,
+    secret: &Secret,
+) -> Error {
+    let (path, message) =
+        match serde_path_to_error::deserialize::<_, T>(&mut serde_json::Deserializer::from_slice(body)) {
+            Err(traced) => (traced.path().to_string(), traced.inner().to_string()),
+            Ok(_) => (".".to_string(), error.to_string()),
+        };
+    Error::Decode {
+        operation,
+        path: secret.redacted(&path),
+        message: secret.redacted(&message),
+        excerpt: quoted(body, secret),
+    }
+}
+
+/// An error answer, read from its status, headers and raw body (RFC 7807 problem details, the
+/// field errors of a 400, the OAuth-style fields of a 401), every quoted text redacted.
+/// `retry_after` is what the answer asked the client to wait, if anything.
+pub(crate) fn api_error(
+    operation: &'static str,
+    answer: &Answer,
+    retry_after: Option<Duration>,
+    secret: &Secret,
+) -> ApiError {
+    // Lenient: each field is read if it has the documented type; a body that is not a JSON
+    // object (an HTML page from a proxy) leaves them all empty.
+    let body = serde_json::from_slice::<serde_json::Value>(&answer.body).unwrap_or_default();
+    let field = |name: &str| body.get(name).and_then(|x| x.as_str()).map(|x| secret.redacted(x));
+    let errors: Vec<ValidationErrorItem> =
+        body.get("errors").and_then(|e| serde_json::from_value(e.clone()).ok()).unwrap_or_default();
+    let redact = |x: Option<String>| x.map(|x| secret.redacted(&x));
+    ApiError {
+        operation,
+        status: answer.status.as_u16(),
+        problem_type: field("type"),
+        title: field("title"),
+        detail: field("detail"),
+        instance: field("instance"),
+        errors: errors
+            .into_iter()
+            .map(|i| FieldError { field: redact(i.field), code: redact(i.code), message: redact(i.message) })
+            .collect(),
+        oauth_error: field("error"),
+        oauth_error_description: field("error_description"),
+        request_id: REQUEST_ID_HEADERS.iter().find_map(|h| header(answer, *h, secret)),
+        retry_after,
+        rate_limit: RateLimit::from_headers(&answer.headers),
+        excerpt: quoted(&answer.body, secret),
+    }
+}
+
+#[cfg(test)]
+#[path = "tests/decode.rs"]
+mod tests;

@@ -1,0 +1,178 @@
+//! Unit tests of `pacing.rs`, in virtual time.
+
+use std::time::Duration;
+
+use http::{HeaderMap, HeaderValue};
+
+use super::*;
+
+fn headers(pairs: &[(&'static str, String)]) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    for (k, v) in pairs {
+        h.insert(*k, HeaderValue::from_str(v).expect("test header"));
+    }
+    h
+}
+
+/// An answer's headers: the window's figures, and the server's `Date` at `server_now` (epoch
+/// seconds, whole).
+fn figures(limit: u64, remaining: u64, reset: u64, server_now: u64) -> HeaderMap {
+    let date = httpdate::fmt_http_date(std::time::UNIX_EPOCH + Duration::from_secs(server_now));
+    headers(&[
+        (rate_limit::LIMIT, limit.to_string()),
+        (rate_limit::REMAINING, remaining.to_string()),
+        (rate_limit::RESET, reset.to_string()),
+        ("date", date),
+    ])
+}
+
+fn epoch_now(pacer: &Pacer) -> u64 {
+    pacer.clock().epoch_at(pacer.clock().now()) as u64
+}
+
+fn go(pacer: &Pacer) -> u64 {
+    match pacer.decide() {
+        Decision::Go { seq } => seq,
+        other => panic!("expected to go, got {other:?}"),
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn with_no_figures_and_with_plenty_left_requests_go_at_once() {
+    let pacer = Pacer::new(Clock::new(), 1.0);
+    assert_eq!(go(&pacer), 1);
+    let now = epoch_now(&pacer);
+    let t = pacer.clock().now();
+    pacer.observe(&figures(240, 200, now + 30, now), 200, 1, t, t);
+    for _ in 0..100 {
+        go(&pacer);
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_used_up_window_holds_until_its_reset_and_the_next_window_releases_it() {
+    let pacer = Pacer::new(Clock::new(), 1.0);
+    let now = epoch_now(&pacer);
+    let t = pacer.clock().now();
+    let seq = go(&pacer);
+    pacer.observe(&figures(240, 0, now + 30, now), 200, seq, t, t);
+    match pacer.decide() {
+        Decision::Wait { until, reason: Reason::WindowUsedUp } => {
+            let wait = until - pacer.clock().now();
+            assert!(wait > Duration::from_secs(28) && wait <= Duration::from_secs(31), "{wait:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // An older answer from the same window changes nothing; one from the next window releases.
+    pacer.observe(&figures(240, 5, now + 30, now), 200, 0, t, t);
+    assert!(matches!(pacer.decide(), Decision::Wait { reason: Reason::WindowUsedUp, .. }));
+    pacer.observe(&figures(240, 239, now + 90, now), 200, seq, t, t);
+    go(&pacer);
+}
+
+#[tokio::test(start_paused = true)]
+async fn what_this_client_sent_since_the_figures_counts_against_them() {
+    let pacer = Pacer::new(Clock::new(), 1.0);
+    let now = epoch_now(&pacer);
+    let t = pacer.clock().now();
+    let seq = go(&pacer);
+    // 100 remain: plenty (a quarter of 240 is 60), until this client has sent 40 more.
+    pacer.observe(&figures(240, 100, now + 60, now), 200, seq, t, t);
+    for _ in 0..40 {
+        go(&pacer);
+    }
+    // Still 60: plenty. Below that, requests are spread over the time left: the first goes and
+    // the next waits its turn.
+    go(&pacer);
+    go(&pacer);
+    assert!(matches!(pacer.decide(), Decision::Wait { reason: Reason::Spreading, .. }));
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_last_calls_are_spread_over_the_time_left() {
+    let pacer = Pacer::new(Clock::new(), 1.0);
+    let now = epoch_now(&pacer);
+    let t = pacer.clock().now();
+    let seq = go(&pacer);
+    // 10 calls left, 20 s to go: one every 2 s.
+    pacer.observe(&figures(240, 10, now + 20, now), 200, seq, t, t);
+    go(&pacer);
+    let Decision::Wait { until, reason: Reason::Spreading } = pacer.decide() else { panic!("spread") };
+    let gap = until - pacer.clock().now();
+    assert!(gap > Duration::from_millis(1_500) && gap <= Duration::from_millis(2_100), "{gap:?}");
+    tokio::time::sleep(gap).await;
+    go(&pacer);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_share_keeps_a_reserve_of_the_window_untouched() {
+    let pacer = Pacer::new(Clock::new(), 0.5);
+    let now = epoch_now(&pacer);
+    let t = pacer.clock().now();
+    let seq = go(&pacer);
+    // 130 left of 240 with a reserve of 120: 10 more may go, spread, then the client waits.
+    pacer.observe(&figures(240, 130, now + 30, now), 200, seq, t, t);
+    let mut sent = 0;
+    loop {
+        match pacer.decide() {
+            Decision::Go { .. } => sent += 1,
+            Decision::Wait { reason: Reason::Spreading, until } => tokio::time::sleep_until(until).await,
+            Decision::Wait { reason: Reason::WindowUsedUp, .. } => break,
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(sent, 10);
+}
+
+#[tokio::test(start_paused = true)]
+async fn resets_are_timed_on_the_servers_clock_when_ours_is_minutes_off() {
+    let pacer = Pacer::new(Clock::new(), 1.0);
+    let local = epoch_now(&pacer);
+    // The server's clock is 5 minutes behind ours; its window resets 7 s after its now.
+    let server = local - 300;
+    let t = pacer.clock().now();
+    let h = figures(240, 0, server + 7, server);
+    pacer.observe(&h, 429, go(&pacer), t, t);
+    let wait = pacer.server_wait(&h, t).expect("a wait");
+    assert!(wait >= Duration::from_secs(6) && wait <= Duration::from_secs(8), "{wait:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn with_agreeing_clocks_the_local_clock_times_the_fractions() {
+    let pacer = Pacer::new(Clock::new(), 1.0);
+    let clock = *pacer.clock();
+    let t = clock.now();
+    let local = clock.epoch_at(t);
+    let h = figures(240, 0, local.floor() as u64 + 3, local.floor() as u64);
+    pacer.observe(&h, 429, go(&pacer), t, t);
+    let wait = pacer.server_wait(&h, t).expect("a wait");
+    let exact = (local.floor() + 3.0) - local;
+    assert!((wait.as_secs_f64() - exact).abs() < 0.01, "{wait:?} vs {exact}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn giving_up_refuses_until_the_reset_and_holds_are_never_released_early() {
+    let pacer = Pacer::new(Clock::new(), 1.0);
+    let now = pacer.clock().now();
+    pacer.hold_until(now + Duration::from_secs(20));
+    assert!(matches!(pacer.decide(), Decision::Wait { reason: Reason::AfterRateLimit, .. }));
+    pacer.close_until(now + Duration::from_secs(30));
+    assert!(matches!(pacer.decide(), Decision::Refuse { wait } if wait == Duration::from_secs(30)));
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    go(&pacer);
+}
+
+#[tokio::test(start_paused = true)]
+async fn implausible_resets_are_not_believed() {
+    let pacer = Pacer::new(Clock::new(), 1.0);
+    let now = epoch_now(&pacer);
+    let t = pacer.clock().now();
+    // A reset in milliseconds: not a wait of decades.
+    let h = figures(240, 0, now * 1000, now);
+    pacer.observe(&h, 200, go(&pacer), t, t);
+    go(&pacer);
+    assert_eq!(pacer.server_wait(&h, t), None);
+    // Retry-After is believed at any length.
+    let h = headers(&[("retry-after", "7200".into())]);
+    assert_eq!(pacer.server_wait(&h, t), Some(Duration::from_secs(7_200)));
+}
