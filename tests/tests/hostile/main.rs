@@ -1,0 +1,209 @@
+//! Hostile servers and callers: answers that lie about their size, next links that cannot be
+//! followed, `Retry-After` in every form the RFC allows, tokens echoed back, media types in odd
+//! case, times at the edge of the representable, and misleading error messages. Each module is
+//! one family of probes; each test pins one promise of the README's "What the client
+//! guarantees".
+//!
+//! Servers are [`thousandeyes_usage_tests::raw::RawServer`]s on the test's own runtime. Every
+//! test that checks a wait runs on paused (virtual) time and measures the delay between attempts
+//! from the arrival times the server recorded: nothing sleeps in real time.
+//!
+//! This binary counts allocations (a [`GlobalAlloc`] over [`System`]) so that
+//! `content_length_lies` can tell how much memory an answer made the client take.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use thousandeyes_usage::{Client, ClientBuilder, Error};
+use thousandeyes_usage_tests::raw::RawServer;
+
+/// The test's name as the harness knows it (`content_length_lies::name`), from its module path
+/// and function name; for [`isolated`].
+macro_rules! test_name {
+    ($f:ident) => {{
+        let module = module_path!();
+        let module = module.split_once("::").map_or("", |(_, rest)| rest);
+        format!("{module}::{}", stringify!($f))
+    }};
+}
+
+mod content_length_lies;
+mod echoed_secrets;
+mod giving_up_holds;
+mod media_type_case;
+mod misleading_errors;
+mod next_link_shapes;
+mod retry_after_forms;
+mod time_edges;
+
+// ---------------------------------------------------------------------------------------------
+// Counting allocator.
+
+/// [`System`], counting the bytes currently allocated, their peak, and the largest single
+/// request (granted or not).
+struct Counting;
+
+static CURRENT: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+static LARGEST_REQUEST: AtomicUsize = AtomicUsize::new(0);
+
+fn grew(bytes: usize) {
+    let now = CURRENT.fetch_add(bytes, Ordering::Relaxed) + bytes;
+    PEAK.fetch_max(now, Ordering::Relaxed);
+}
+
+fn shrank(bytes: usize) {
+    CURRENT.fetch_sub(bytes, Ordering::Relaxed);
+}
+
+// SAFETY: every call is forwarded to `System` unchanged; only counters are updated besides.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LARGEST_REQUEST.fetch_max(layout.size(), Ordering::Relaxed);
+        // SAFETY: the caller's guarantees for `layout` are passed on.
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            grew(layout.size());
+        }
+        p
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        LARGEST_REQUEST.fetch_max(layout.size(), Ordering::Relaxed);
+        // SAFETY: as for `alloc`.
+        let p = unsafe { System.alloc_zeroed(layout) };
+        if !p.is_null() {
+            grew(layout.size());
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` was allocated by `System` with `layout`.
+        unsafe { System.dealloc(ptr, layout) };
+        shrank(layout.size());
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LARGEST_REQUEST.fetch_max(new_size, Ordering::Relaxed);
+        // SAFETY: the caller's guarantees for `ptr`, `layout` and `new_size` are passed on.
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            if new_size >= layout.size() {
+                grew(new_size - layout.size());
+            } else {
+                shrank(layout.size() - new_size);
+            }
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// What a stretch of code made the process allocate, from [`Allocations::start`] on. Global to
+/// the process: meaningful in a child process that runs one test ([`isolated`]).
+pub struct Allocations {
+    baseline: usize,
+}
+
+impl Allocations {
+    /// Starts measuring: the peak and the largest request are reset to now.
+    pub fn start() -> Allocations {
+        let baseline = CURRENT.load(Ordering::SeqCst);
+        PEAK.store(baseline, Ordering::SeqCst);
+        LARGEST_REQUEST.store(0, Ordering::SeqCst);
+        Allocations { baseline }
+    }
+
+    /// How far the peak rose above the bytes allocated at the start.
+    pub fn peak_growth(&self) -> usize {
+        PEAK.load(Ordering::SeqCst).saturating_sub(self.baseline)
+    }
+
+    /// The largest single allocation asked for since the start, granted or not.
+    pub fn largest_request(&self) -> usize {
+        LARGEST_REQUEST.load(Ordering::SeqCst)
+    }
+}
+
+/// One mebibyte.
+pub const MIB: usize = 1 << 20;
+
+// ---------------------------------------------------------------------------------------------
+// Child processes, for probes that may abort the process or that measure its allocations.
+
+/// Set in a child process to the test it is to run for real.
+const CHILD: &str = "HOSTILE_ISOLATED_TEST";
+
+/// Runs `probe` in a child process of this test binary, running only the test `name`: a probe
+/// that aborts the process (a failed allocation) then fails that one test, not the whole suite,
+/// and the child's allocation counters see nothing but the probe. In the child, runs `probe`.
+pub fn isolated(name: &str, probe: impl FnOnce()) {
+    if std::env::var(CHILD).as_deref() == Ok(name) {
+        probe();
+        return;
+    }
+    let exe = std::env::current_exe().expect("the test binary");
+    let output = std::process::Command::new(exe)
+        .args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD, name)
+        .output()
+        .expect("run the child process");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    #[cfg(unix)]
+    let signal = std::os::unix::process::ExitStatusExt::signal(&output.status);
+    #[cfg(not(unix))]
+    let signal: Option<i32> = None;
+    assert!(
+        output.status.success(),
+        "the child process running {name} failed: {} (signal {signal:?}; 6 is SIGABRT)\n\
+         --- stdout ---\n{stdout}\n--- stderr ---\n{stderr}",
+        output.status,
+    );
+    assert!(
+        stdout.contains("1 passed"),
+        "the child process did not run {name}:\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}"
+    );
+}
+
+/// A current-thread runtime on paused time, for a probe run outside `#[tokio::test]`.
+pub fn paused_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().start_paused(true).build().expect("runtime")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Clients and errors.
+
+/// The token every client of this suite sends, distinctive enough to be searched for.
+pub const TOKEN: &str = "hostile-tok3n-Qz7vR2kP9w";
+
+/// A builder for a client of `server`, with [`TOKEN`].
+pub fn builder(server: &RawServer) -> ClientBuilder {
+    Client::builder().token(TOKEN).base_url(server.base_url())
+}
+
+/// A client of `server` with the default settings.
+pub fn client(server: &RawServer) -> Client {
+    builder(server).build().expect("client")
+}
+
+/// Everything an error shows: its `Display`, its `Debug`, and the `Display` of each error in
+/// its `source()` chain.
+pub fn everything_shown(err: &Error) -> String {
+    let mut text = format!("{err}\n{err:?}");
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        text.push('\n');
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// A `GET /usage` success body.
+pub fn usage_json() -> serde_json::Value {
+    serde_json::json!({"usage": {"cloudUnitsUsed": 42}, "_links": {"self": {"href": "/v7/usage"}}})
+}
