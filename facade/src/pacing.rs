@@ -256,10 +256,13 @@ impl Pacer {
 }
 
 /// The offset to use: zero while the bounds allow it (the clocks agree to within what the
-/// `Date` header can tell, so the local clock times the fractions), else the nearest bound.
+/// `Date` header can tell, so the local clock times the fractions), else the lower bound, with
+/// which a wait for the server's reset never ends before it (it may end up to the bounds' width
+/// after it; they narrow with every answer).
 fn estimate(offset: Option<(f64, f64)>) -> f64 {
     match offset {
-        Some((lo, hi)) => 0.0f64.clamp(lo, hi.max(lo)),
+        Some((lo, hi)) if lo <= 0.0 && 0.0 <= hi => 0.0,
+        Some((lo, _)) => lo,
         None => 0.0,
     }
 }

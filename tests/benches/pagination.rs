@@ -34,7 +34,7 @@ use std::time::{Duration, Instant};
 
 use futures::TryStreamExt;
 use serde::Deserialize;
-use thousandeyes_usage::models::TestUnits;
+use thousandeyes_usage::models::UnitsByTests as TestUnits;
 use thousandeyes_usage::Client;
 use thousandeyes_usage_tests::support;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

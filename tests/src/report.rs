@@ -26,8 +26,11 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, FixedOffset, Utc};
 use futures::{Stream, TryStreamExt};
 use serde::Serialize;
-use thousandeyes_usage::models::{AgentUnits, Quota, TestUnits, Usage};
-use thousandeyes_usage::{Client, Error, Expand, Page};
+use thousandeyes_usage::models::{
+    EnterpriseAgentUnitsByTestOwnerAccountGroup as AgentUnits, ExpandUsageOptions, Quota,
+    UnitsByTests as TestUnits, UsageDetails as Usage,
+};
+use thousandeyes_usage::{Client, Error, Page};
 
 /// How many tests the table shows when not told otherwise.
 pub const DEFAULT_TOP: usize = 10;
@@ -385,8 +388,11 @@ pub async fn build_report(
     let before = client.stats();
     let mut notes = Vec::new();
 
-    let usage =
-        client.usage().expand([Expand::EnterpriseAgents, Expand::EnterpriseAgentUnits]).send().await?;
+    let usage = client
+        .usage()
+        .expand([ExpandUsageOptions::EnterpriseAgent, ExpandUsageOptions::EnterpriseAgentUnit])
+        .send()
+        .await?;
     let quotas = match client.quotas().send().await {
         Ok(quotas) => quotas,
         // A user may view usage without being allowed to see quotas: report without them.
@@ -412,7 +418,7 @@ pub async fn build_report(
 
     let after = client.stats();
     let retries = Some(after.retries.saturating_sub(before.retries));
-    let waited_ms = Some(millis(after.waited.saturating_sub(before.waited)));
+    let waited_ms = Some(millis(after.waited().saturating_sub(before.waited())));
     let stats = FetchStats {
         pages_fetched: test_pages + agent_pages,
         test_pages,

@@ -1,14 +1,9 @@
-//! Helpers for tests against local `httpmock` servers: a client pointed at a server, a sleeper
-//! that records waits instead of sleeping, and realistic response bodies.
-
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+//! Helpers for tests against local `httpmock` servers: a client pointed at a server, and
+//! realistic response bodies.
 
 use httpmock::MockServer;
 use serde_json::{json, Value};
-use thousandeyes_usage::{Client, ClientBuilder, Sleeper};
+use thousandeyes_usage::{Client, ClientBuilder};
 
 /// The token every test client sends.
 pub const TOKEN: &str = "test-token-5f2b9c";
@@ -23,39 +18,14 @@ pub fn base_url(server: &MockServer) -> String {
     server.url("/v7")
 }
 
-/// A builder for a client of `server`, with the test token and a recording sleeper.
-pub fn builder(server: &MockServer, sleeper: &RecordingSleeper) -> ClientBuilder {
-    Client::builder().token(TOKEN).base_url(base_url(server)).sleeper(Arc::new(sleeper.clone()))
+/// A builder for a client of `server`, with the test token.
+pub fn builder(server: &MockServer) -> ClientBuilder {
+    Client::builder().token(TOKEN).base_url(base_url(server))
 }
 
-/// A client of `server` that records its waits in `sleeper` instead of sleeping.
-pub fn client(server: &MockServer, sleeper: &RecordingSleeper) -> Client {
-    builder(server, sleeper).build().expect("test client")
-}
-
-/// A [`Sleeper`] that records every wait and returns at once.
-#[derive(Debug, Clone, Default)]
-pub struct RecordingSleeper {
-    waits: Arc<Mutex<Vec<Duration>>>,
-}
-
-impl RecordingSleeper {
-    /// A new recorder with no waits.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// The waits so far, in order.
-    pub fn waits(&self) -> Vec<Duration> {
-        self.waits.lock().expect("waits").clone()
-    }
-}
-
-impl Sleeper for RecordingSleeper {
-    fn sleep(&self, duration: Duration) -> Pin<Box<dyn Future<Output = ()> + Send>> {
-        self.waits.lock().expect("waits").push(duration);
-        Box::pin(async {})
-    }
+/// A client of `server`.
+pub fn client(server: &MockServer) -> Client {
+    builder(server).build().expect("test client")
 }
 
 /// Seconds since the Unix epoch, now.

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use httpmock::prelude::*;
 use thousandeyes_usage::{Client, Error};
-use thousandeyes_usage_tests::support::{self, RecordingSleeper, HAL_JSON, TOKEN};
+use thousandeyes_usage_tests::support::{self, HAL_JSON, TOKEN};
 
 fn config_error_setting(result: Result<impl std::fmt::Debug, Error>) -> String {
     match result {
@@ -42,7 +42,12 @@ fn from_env_names_each_malformed_variable() {
     assert_eq!(config_error_setting(with("TE_TIMEOUT", "0")), "TE_TIMEOUT");
     assert_eq!(config_error_setting(with("TE_TIMEOUT", "-3")), "TE_TIMEOUT");
     assert_eq!(config_error_setting(with("TE_API_ENDPOINT", "not a url")), "TE_API_ENDPOINT");
-    assert_eq!(config_error_setting(with("TE_API_ENDPOINT", "http://api.example.com/v7")), "TE_API_ENDPOINT");
+    assert_eq!(config_error_setting(with("TE_RATE_LIMIT_SHARE", "half")), "TE_RATE_LIMIT_SHARE");
+    assert_eq!(config_error_setting(with("TE_RATE_LIMIT_SHARE", "1.5")), "TE_RATE_LIMIT_SHARE");
+    // Plain http to a remote host is a rule of build(), where allow_insecure_http can lift it;
+    // the error still names the variable.
+    let remote = with("TE_API_ENDPOINT", "http://api.example.com/v7").expect("a URL");
+    assert_eq!(config_error_setting(remote.build()), "TE_API_ENDPOINT");
 }
 
 #[tokio::test]
@@ -123,11 +128,8 @@ async fn a_custom_user_agent_and_an_injected_http_client_are_used() {
     let mut defaults = reqwest::header::HeaderMap::new();
     defaults.insert("x-injected-client", reqwest::header::HeaderValue::from_static("yes"));
     let http = reqwest::Client::builder().default_headers(defaults).build().expect("reqwest client");
-    let client = support::builder(&server, &RecordingSleeper::new())
-        .user_agent("billing-job/2.1")
-        .http_client(http)
-        .build()
-        .expect("client");
+    let client =
+        support::builder(&server).user_agent("billing-job/2.1").http_client(http).build().expect("client");
     client.quotas().send().await.expect("quotas");
     mock.assert_async().await;
 }
@@ -144,7 +146,7 @@ async fn clones_share_the_rate_limit_figures_and_work_from_many_tasks() {
                 .body(r#"{"quotas":[]}"#);
         })
         .await;
-    let client = support::client(&server, &RecordingSleeper::new());
+    let client = support::client(&server);
     let tasks: Vec<_> = (0..8)
         .map(|_| {
             let c = client.clone();

@@ -5,7 +5,7 @@ use chrono::{Duration as Days, Utc};
 use httpmock::prelude::*;
 use serde_json::json;
 use thousandeyes_usage::{Error, RetryPolicy};
-use thousandeyes_usage_tests::support::{self, RecordingSleeper, HAL_JSON, PROBLEM_JSON, TOKEN};
+use thousandeyes_usage_tests::support::{self, HAL_JSON, PROBLEM_JSON, TOKEN};
 
 fn assert_send_sync_static<T: Send + Sync + 'static>() {}
 
@@ -28,10 +28,7 @@ async fn usage_error(status: u16, content_type: &str, body: &str, headers: &[(&s
             }
         })
         .await;
-    let client = support::builder(&server, &RecordingSleeper::new())
-        .retry_policy(RetryPolicy::disabled())
-        .build()
-        .expect("client");
+    let client = support::builder(&server).retry_policy(RetryPolicy::disabled()).build().expect("client");
     let err = client.usage().send().await.expect_err("an error");
     mock.assert_async().await;
     assert!(!format!("{err:?}{err}").contains(TOKEN), "the token leaked into {err:?}");
@@ -198,10 +195,7 @@ async fn a_huge_body_is_refused_at_the_configured_limit() {
             then.status(200).header("content-type", HAL_JSON).body(big.clone());
         })
         .await;
-    let client = support::builder(&server, &RecordingSleeper::new())
-        .max_body_bytes(64 * 1024)
-        .build()
-        .expect("client");
+    let client = support::builder(&server).max_body_bytes(64 * 1024).build().expect("client");
     let err = client.usage().send().await.expect_err("too large");
     assert!(matches!(err, Error::BodyTooLarge { limit: 65_536, .. }), "{err:?}");
 }
@@ -216,7 +210,7 @@ async fn bad_input_is_refused_before_any_request_naming_the_field() {
             then.status(200).header("content-type", HAL_JSON).body("{}");
         })
         .await;
-    let client = support::client(&server, &RecordingSleeper::new());
+    let client = support::client(&server);
     let now = Utc::now();
     let cases: Vec<(&str, &str, Result<(), Error>)> = vec![
         ("empty aid", "aid", client.usage().aid("").send().await.map(drop)),
@@ -292,7 +286,6 @@ async fn a_refused_connection_is_a_transport_error() {
     let client = thousandeyes_usage::Client::builder()
         .token(TOKEN)
         .base_url(format!("http://127.0.0.1:{port}/v7"))
-        .sleeper(std::sync::Arc::new(RecordingSleeper::new()))
         .build()
         .expect("client");
     let err = client.quotas().send().await.expect_err("refused");

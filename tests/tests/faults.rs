@@ -2,18 +2,19 @@
 //! that never answer or trickle bytes, redirects to other hosts, endless empty listings. Each
 //! ends in the documented error within its time budget, without a panic.
 //!
-//! Raw `tokio::net::TcpListener` servers stand in where httpmock cannot misbehave enough.
+//! Raw `tokio::net::TcpListener` servers stand in where httpmock cannot misbehave enough. They
+//! run on the test's own runtime, so tests of waiting run in virtual time (`start_paused`).
 
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures::TryStreamExt;
 use httpmock::prelude::*;
 use httpmock::{HttpMockRequest, HttpMockResponse};
-use thousandeyes_usage::{Client, Error, RetryPolicy};
-use thousandeyes_usage_tests::support::{self, RecordingSleeper, HAL_JSON, TOKEN};
+use thousandeyes_usage::{Client, ClientStats, Error, RetryPolicy};
+use thousandeyes_usage_tests::support::{self, HAL_JSON, TOKEN};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -52,24 +53,17 @@ where
     (format!("http://127.0.0.1:{port}/v7"), connections)
 }
 
-fn client_for(base_url: &str, sleeper: &RecordingSleeper, timeout: Duration) -> Client {
-    Client::builder()
-        .token(TOKEN)
-        .base_url(base_url)
-        .request_timeout(timeout)
-        .sleeper(Arc::new(sleeper.clone()))
-        .build()
-        .expect("client")
+fn client_for(base_url: &str, timeout: Duration) -> Client {
+    Client::builder().token(TOKEN).base_url(base_url).request_timeout(timeout).build().expect("client")
 }
 
-/// Runs `usage()` against the server within the budget.
-async fn usage_against(base_url: &str, timeout: Duration) -> (Error, Vec<Duration>) {
-    let sleeper = RecordingSleeper::new();
-    let client = client_for(base_url, &sleeper, timeout);
+/// Runs `usage()` against the server within the budget; the error, and what the client did.
+async fn usage_against(base_url: &str, timeout: Duration) -> (Error, ClientStats) {
+    let client = client_for(base_url, timeout);
     let result = tokio::time::timeout(BUDGET, client.usage().send()).await.expect("the call hung");
     let err = result.expect_err("a fault");
     assert!(!format!("{err:?} {err}").contains(TOKEN));
-    (err, sleeper.waits())
+    (err, client.stats())
 }
 
 async fn reset(stream: TcpStream) {
@@ -80,20 +74,20 @@ async fn reset(stream: TcpStream) {
     drop(stream);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_connection_reset_mid_headers_is_a_transport_error_after_the_get_retries() {
     let (url, connections) = raw_server(|mut s| async move {
         let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Ty").await;
         reset(s).await;
     })
     .await;
-    let (err, waits) = usage_against(&url, Duration::from_secs(5)).await;
+    let (err, stats) = usage_against(&url, Duration::from_secs(5)).await;
     assert!(matches!(err, Error::Transport { operation: "getUsage", .. }), "{err:?}");
     assert_eq!(connections.load(Ordering::SeqCst), 3, "a GET is tried 3 times on transient failures");
-    assert_eq!(waits.len(), 2);
+    assert_eq!(stats.retry_backoff.count, 2);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_connection_reset_mid_body_is_a_transport_error() {
     let (url, _) = raw_server(|mut s| async move {
         let _ = s
@@ -109,7 +103,7 @@ async fn a_connection_reset_mid_body_is_a_transport_error() {
     assert!(std::error::Error::source(&err).is_some());
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_body_shorter_than_its_content_length_is_a_transport_error() {
     let (url, _) = raw_server(|mut s| async move {
         let _ = s
@@ -122,22 +116,28 @@ async fn a_body_shorter_than_its_content_length_is_a_transport_error() {
     assert!(matches!(err, Error::Transport { .. }), "{err:?}");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_server_that_never_answers_times_out_and_says_so() {
     let (url, connections) = raw_server(|s| async move {
         tokio::time::sleep(Duration::from_secs(60)).await;
         drop(s);
     })
     .await;
-    let started = Instant::now();
-    let (err, _) = usage_against(&url, Duration::from_millis(300)).await;
-    assert!(matches!(err, Error::Timeout { after, .. } if after == Duration::from_millis(300)), "{err:?}");
-    assert!(err.to_string().contains("timed out"), "{err}");
+    let started = tokio::time::Instant::now();
+    let (err, stats) = usage_against(&url, Duration::from_millis(300)).await;
+    assert!(
+        matches!(err, Error::Timeout { after, connecting: false, .. } if after == Duration::from_millis(300)),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("0.3 s request timeout"), "{err}");
     assert_eq!(connections.load(Ordering::SeqCst), 3);
-    assert!(started.elapsed() < Duration::from_secs(5), "three 300 ms attempts took {:?}", started.elapsed());
+    // Three 300 ms attempts and two backoffs, in virtual time (whose timer rounds to the ms).
+    let expected = Duration::from_millis(900) + stats.retry_backoff.total;
+    let elapsed = started.elapsed();
+    assert!(elapsed.abs_diff(expected) <= Duration::from_millis(5), "{elapsed:?} vs {expected:?}");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_server_trickling_bytes_past_the_timeout_times_out() {
     let (url, _) = raw_server(|mut s| async move {
         let _ = s
@@ -174,7 +174,7 @@ async fn a_redirect_to_another_host_is_not_followed_and_gets_no_token() {
             then.status(302).header("location", location.as_str());
         })
         .await;
-    let err = support::client(&server, &RecordingSleeper::new()).usage().send().await.expect_err("302");
+    let err = support::client(&server).usage().send().await.expect_err("302");
     assert_eq!(err.status(), Some(302));
     assert_eq!(trap.calls_async().await, 0, "the redirect was followed");
 }
@@ -197,7 +197,7 @@ async fn ten_thousand_empty_pages_are_bounded_by_max_pages() {
                 .build()
         });
     });
-    let client = support::client(&server, &RecordingSleeper::new());
+    let client = support::client(&server);
     let pages: Vec<_> = tokio::time::timeout(BUDGET, client.test_units().max_pages(50).pages().try_collect())
         .await
         .expect("bounded")
@@ -207,36 +207,36 @@ async fn ten_thousand_empty_pages_are_bounded_by_max_pages() {
     assert!(served.load(Ordering::SeqCst) <= 51, "at most one page fetched ahead");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn reset_headers_of_zero_minus_one_and_garbage_fall_back_to_backoff() {
     for value in ["0", "-1", "abc", ""] {
-        let server = MockServer::start_async().await;
         let calls = Arc::new(AtomicUsize::new(0));
         let counter = Arc::clone(&calls);
-        let value = value.to_string();
-        server.mock(move |when, then| {
-            when.path("/v7/quotas");
-            then.respond_with(move |_req: &HttpMockRequest| {
-                if counter.fetch_add(1, Ordering::SeqCst) == 0 {
-                    HttpMockResponse::builder()
-                        .status(429)
-                        .header("x-organization-rate-limit-reset", value.as_str())
-                        .build()
+        let header = value.to_string();
+        let (url, _) = raw_server(move |mut s| {
+            let first = counter.fetch_add(1, Ordering::SeqCst) == 0;
+            let value = header.clone();
+            async move {
+                let answer = if first {
+                    format!("HTTP/1.1 429 Too Many Requests\r\nx-organization-rate-limit-reset: {value}\r\nContent-Length: 0\r\n\r\n")
                 } else {
-                    HttpMockResponse::builder()
-                        .status(200)
-                        .header("content-type", HAL_JSON)
-                        .body("{}")
-                        .build()
-                }
-            });
-        });
-        let sleeper = RecordingSleeper::new();
-        let client = support::builder(&server, &sleeper)
-            .retry_policy(RetryPolicy::default().jitter(false))
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/hal+json\r\nContent-Length: 2\r\n\r\n{}".to_string()
+                };
+                let _ = s.write_all(answer.as_bytes()).await;
+                let _ = s.shutdown().await;
+            }
+        })
+        .await;
+        let client = Client::builder()
+            .token(TOKEN)
+            .base_url(url)
+            .retry_policy(RetryPolicy::default().with_jitter(false))
             .build()
             .expect("client");
         client.quotas().send().await.expect("success after backoff");
-        assert_eq!(sleeper.waits(), vec![Duration::from_millis(500)]);
+        let stats = client.stats();
+        assert_eq!(stats.after_rate_limit.count, 1, "{value:?}");
+        assert_eq!(stats.after_rate_limit.total, Duration::from_millis(500), "{value:?}");
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
     }
 }

@@ -4,10 +4,11 @@
 use chrono::{TimeZone, Utc};
 use httpmock::prelude::*;
 use serde_json::json;
-use thousandeyes_usage::Expand;
-use thousandeyes_usage_tests::support::{self, RecordingSleeper, HAL_JSON, TOKEN};
+use thousandeyes_usage::models::ExpandUsageOptions;
+use thousandeyes_usage_tests::support::{self, HAL_JSON, TOKEN};
 
-const ACCEPT: &str = "application/hal+json, application/json, application/problem+json";
+/// Every media type the spec names for the operations' answers, success and error.
+const ACCEPT: &str = "application/hal+json, application/problem+json, application/json";
 
 fn query(req: &httpmock::HttpMockRequest) -> String {
     req.uri().query().unwrap_or("").to_string()
@@ -27,12 +28,12 @@ async fn usage_sends_aid_and_expand_as_one_comma_separated_parameter_and_decodes
             then.status(200).header("content-type", HAL_JSON).json_body(support::usage_body());
         })
         .await;
-    let client = support::client(&server, &RecordingSleeper::new());
+    let client = support::client(&server);
 
     let usage = client
         .usage()
         .aid("1234")
-        .expand([Expand::Tests, Expand::EnterpriseAgentUnits, Expand::Tests])
+        .expand([ExpandUsageOptions::Test, ExpandUsageOptions::EnterpriseAgentUnit, ExpandUsageOptions::Test])
         .send()
         .await
         .expect("usage");
@@ -88,11 +89,10 @@ async fn usage_without_options_sends_no_query_and_uses_the_default_aid_when_set(
                 .json_body(json!({"usage": {"cloudUnitsUsed": 2}}));
         })
         .await;
-    let sleeper = RecordingSleeper::new();
 
-    let usage = support::client(&server, &sleeper).usage().send().await.expect("usage");
+    let usage = support::client(&server).usage().send().await.expect("usage");
     assert_eq!(usage.cloud_units_used, Some(1));
-    let client = support::builder(&server, &sleeper).default_aid("777").build().expect("client");
+    let client = support::builder(&server).default_aid("777").build().expect("client");
     assert_eq!(client.usage().send().await.expect("usage").cloud_units_used, Some(2));
     // An answer without the `usage` object is an empty usage, not an error.
     plain.delete_async().await;
@@ -102,7 +102,7 @@ async fn usage_without_options_sends_no_query_and_uses_the_default_aid_when_set(
             then.status(200).header("content-type", HAL_JSON).json_body(json!({"_links": {}}));
         })
         .await;
-    let empty = support::client(&server, &sleeper).usage().send().await.expect("usage");
+    let empty = support::client(&server).usage().send().await.expect("usage");
     assert_eq!(empty.cloud_units_used, None);
     with_default.assert_async().await;
 }
@@ -131,7 +131,7 @@ async fn test_units_sends_times_as_rfc3339_utc_with_z_and_decodes_a_page() {
                 ));
         })
         .await;
-    let client = support::client(&server, &RecordingSleeper::new());
+    let client = support::client(&server);
     // Given in +02:00; sent in UTC.
     let cest = chrono::FixedOffset::east_opt(2 * 3600).expect("offset");
     let start = cest.with_ymd_and_hms(2024, 5, 1, 2, 0, 0).unwrap();
@@ -170,8 +170,7 @@ async fn agent_units_takes_no_aid_and_decodes_a_page() {
                 .json_body(support::page_body(vec![support::agent_units_item(3)], None));
         })
         .await;
-    let client =
-        support::builder(&server, &RecordingSleeper::new()).default_aid("1234").build().expect("client");
+    let client = support::builder(&server).default_aid("1234").build().expect("client");
 
     let page = client
         .agent_units()
@@ -204,7 +203,7 @@ async fn quotas_are_listed() {
             }));
         })
         .await;
-    let quotas = support::client(&server, &RecordingSleeper::new()).quotas().send().await.expect("quotas");
+    let quotas = support::client(&server).quotas().send().await.expect("quotas");
     mock.assert_async().await;
     let org = quotas[0].organization_quota.as_ref().expect("org quota");
     assert_eq!((org.value, org.org_id.as_deref()), (9_000_000_000, Some("1001")));
@@ -232,7 +231,7 @@ async fn assign_organization_quotas_posts_a_json_object_and_returns_what_is_in_f
             ]}));
         })
         .await;
-    let set = support::client(&server, &RecordingSleeper::new())
+    let set = support::client(&server)
         .assign_organization_quotas()
         .quota("1001", 50_000)
         .quota("1002", 9_000_000_000)
@@ -256,7 +255,7 @@ async fn unassign_organization_quotas_posts_the_ids_and_accepts_204() {
             then.status(204);
         })
         .await;
-    support::client(&server, &RecordingSleeper::new())
+    support::client(&server)
         .unassign_organization_quotas()
         .organization("1001")
         .organization("1002")
@@ -282,7 +281,7 @@ async fn assign_account_group_quotas_groups_them_by_organization() {
             then.status(200).header("content-type", HAL_JSON).json_body(body.clone());
         })
         .await;
-    let set = support::client(&server, &RecordingSleeper::new())
+    let set = support::client(&server)
         .assign_account_group_quotas()
         .quota("1001", "1234", 5_000)
         .quota("1002", "2001", 10)
@@ -308,7 +307,7 @@ async fn unassign_account_group_quotas_posts_ids_by_organization_and_accepts_204
             then.status(204);
         })
         .await;
-    support::client(&server, &RecordingSleeper::new())
+    support::client(&server)
         .unassign_account_group_quotas()
         .account_group("1001", "1234")
         .account_group("1001", "1235")

@@ -9,7 +9,7 @@ use httpmock::prelude::*;
 use httpmock::Mock;
 use serde_json::Value;
 use thousandeyes_usage::{Client, Error};
-use thousandeyes_usage_tests::support::{self, RecordingSleeper, HAL_JSON, PROBLEM_JSON};
+use thousandeyes_usage_tests::support::{self, HAL_JSON, PROBLEM_JSON};
 
 const TESTS_PATH: &str = "/v7/usage/units/tests";
 
@@ -37,10 +37,10 @@ async fn page<'a>(server: &'a MockServer, cursor: Option<&str>, body: Value) -> 
 }
 
 fn client(server: &MockServer) -> Client {
-    support::client(server, &RecordingSleeper::new())
+    support::client(server)
 }
 
-fn names(items: &[thousandeyes_usage::models::TestUnits]) -> Vec<String> {
+fn names(items: &[thousandeyes_usage::models::UnitsByTests]) -> Vec<String> {
     items.iter().map(|t| t.test_name.clone().unwrap_or_default()).collect()
 }
 
@@ -81,7 +81,7 @@ async fn walks_every_page_repeating_the_filters_and_changing_only_the_cursor() {
         client(&server).test_units().aid("1234").start(start).pages().try_collect().await.expect("pages");
 
     assert_eq!(pages.iter().map(|p| p.items().len()).collect::<Vec<_>>(), vec![3, 2, 1]);
-    assert_eq!(pages.iter().map(|p| p.number()).collect::<Vec<_>>(), vec![1, 2, 3]);
+    assert_eq!(pages.iter().map(|p| p.number()).collect::<Vec<_>>(), vec![Some(1), Some(2), Some(3)]);
     assert_eq!(pages[0].next_cursor(), Some("c2"));
     assert!(!pages[2].has_next());
     p1.assert_calls_async(1).await;
@@ -146,20 +146,21 @@ async fn a_repeated_cursor_is_an_error_naming_it_and_the_page_count_then_the_end
 }
 
 #[tokio::test]
-async fn a_next_link_without_a_cursor_or_href_ends_the_listing_normally() {
+async fn a_next_link_without_a_cursor_or_href_is_an_error_not_the_end() {
     let server = MockServer::start_async().await;
     let no_cursor = format!("{}?aid=1234&page=2", server.url(TESTS_PATH));
     page(&server, None, support::page_body(items(0..2), Some(&no_cursor))).await;
-    let all: Vec<_> = client(&server).test_units().aid("1234").items().try_collect().await.expect("items");
-    assert_eq!(all.len(), 2);
+    let result: Result<Vec<_>, _> = client(&server).test_units().aid("1234").items().try_collect().await;
+    let err = result.expect_err("a next link the client cannot follow");
+    assert!(matches!(err, Error::Pagination { .. }), "{err:?}");
+    assert!(err.to_string().contains("page=2"), "the error names the link: {err}");
 
     let server = MockServer::start_async().await;
     let mut body = support::page_body(items(0..1), None);
     body["_links"]["next"] = serde_json::json!({"title": "no href"});
     page(&server, None, body).await;
-    let all: Vec<_> = client(&server).test_units().aid("1234").items().try_collect().await.expect("items");
-    // A next link without its `href` ends the listing; the page's own items are kept.
-    assert_eq!(all.len(), 1);
+    let result: Result<Vec<_>, _> = client(&server).test_units().aid("1234").items().try_collect().await;
+    assert!(matches!(result, Err(Error::Pagination { .. })), "{result:?}");
 }
 
 #[tokio::test]
@@ -196,8 +197,8 @@ async fn an_error_on_page_three_comes_after_pages_one_and_two_and_ends_the_strea
         .await;
     for prefetch in [true, false] {
         let mut pages = client(&server).test_units().aid("1234").prefetch(prefetch).pages();
-        assert_eq!(pages.next().await.expect("page 1").expect("ok").number(), 1);
-        assert_eq!(pages.next().await.expect("page 2").expect("ok").number(), 2);
+        assert_eq!(pages.next().await.expect("page 1").expect("ok").number(), Some(1));
+        assert_eq!(pages.next().await.expect("page 2").expect("ok").number(), Some(2));
         let err = pages.next().await.expect("an error").expect_err("page 3 fails");
         assert_eq!(err.status(), Some(403));
         assert!(pages.next().await.is_none(), "the stream ends after the error");
@@ -256,7 +257,7 @@ async fn a_next_link_of_the_wrong_shape_is_an_error_not_a_short_listing() {
         body["_links"]["next"] = next.clone();
         page(&server, None, body).await;
         let result: Result<Vec<_>, _> = client(&server).test_units().aid("1234").items().try_collect().await;
-        assert!(matches!(result, Err(Error::Decode { .. })), "{next}: {result:?}");
+        assert!(matches!(result, Err(Error::Pagination { .. })), "{next}: {result:?}");
     }
 }
 

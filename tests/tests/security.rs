@@ -9,7 +9,7 @@ use futures::TryStreamExt;
 use httpmock::prelude::*;
 use httpmock::{HttpMockRequest, HttpMockResponse};
 use thousandeyes_usage::{Client, RetryPolicy};
-use thousandeyes_usage_tests::support::{self, RecordingSleeper, HAL_JSON, PROBLEM_JSON, TOKEN};
+use thousandeyes_usage_tests::support::{self, HAL_JSON, PROBLEM_JSON, TOKEN};
 
 /// Log output captured in memory.
 #[derive(Clone, Default)]
@@ -73,7 +73,7 @@ async fn a_full_run_with_retries_and_errors_never_logs_the_token() {
             then.status(400).header("content-type", PROBLEM_JSON).body(r#"{"title":"Bad Request"}"#);
         })
         .await;
-    let client = support::client(&server, &RecordingSleeper::new());
+    let client = support::client(&server);
 
     let items: Vec<_> = client.test_units().items().try_collect().await.expect("listing after retries");
     assert_eq!(items.len(), 2);
@@ -111,10 +111,7 @@ async fn the_token_is_sent_to_the_base_url_only() {
             then.status(200).header("content-type", HAL_JSON).body("{}");
         })
         .await;
-    let client = support::builder(&server, &RecordingSleeper::new())
-        .retry_policy(RetryPolicy::disabled())
-        .build()
-        .expect("client");
+    let client = support::builder(&server).retry_policy(RetryPolicy::disabled()).build().expect("client");
     client.quotas().send().await.expect("quotas");
     mock.assert_async().await;
 }

@@ -25,9 +25,9 @@ fn periods_are_checked() {
     assert!(p(Some(utc(2024, 5, 1)), Some(utc(2024, 5, 2))).check(now).is_ok());
     assert!(p(Some(utc(2024, 5, 1)), None).check(now).is_ok());
     assert!(p(None, None).check(now).is_ok());
-    let err = p(None, Some(utc(2024, 5, 2))).check(now).err().expect("end without start");
+    let err = p(None, Some(utc(2024, 5, 2))).check(now).expect_err("end without start");
     assert!(matches!(err, Error::InvalidInput { field: "end", .. }));
-    let err = p(Some(utc(2024, 5, 3)), Some(utc(2024, 5, 2))).check(now).err().expect("inverted");
+    let err = p(Some(utc(2024, 5, 3)), Some(utc(2024, 5, 2))).check(now).expect_err("inverted");
     assert!(err.to_string().contains("2024-05-03T00:00:00Z"), "{err}");
     assert!(p(Some(utc(2024, 7, 1)), None).check(now).is_err());
 }
@@ -36,8 +36,7 @@ fn periods_are_checked() {
 fn a_range_within_one_second_is_refused_since_the_api_takes_whole_seconds() {
     let start = utc(2024, 5, 1) + chrono::Duration::milliseconds(100);
     let end = utc(2024, 5, 1) + chrono::Duration::milliseconds(900);
-    let err =
-        Period { start: Some(start), end: Some(end) }.check(utc(2024, 6, 1)).err().expect("same second");
+    let err = Period { start: Some(start), end: Some(end) }.check(utc(2024, 6, 1)).expect_err("same second");
     assert!(matches!(err, Error::InvalidInput { field: "start", .. }), "{err}");
     // Fractions are cut: what is sent is what was checked.
     let (s, e) = Period { start: Some(start), end: Some(end + chrono::Duration::seconds(1)) }
@@ -51,11 +50,11 @@ fn a_range_within_one_second_is_refused_since_the_api_takes_whole_seconds() {
 fn years_rfc3339_cannot_write_are_refused() {
     let now = utc(2024, 6, 1);
     for t in [DateTime::<Utc>::MIN_UTC, utc(-5, 1, 1)] {
-        let err = Period { start: Some(t), end: None }.check(now).err().expect("year out of range");
+        let err = Period { start: Some(t), end: None }.check(now).expect_err("year out of range");
         assert!(matches!(err, Error::InvalidInput { field: "start", .. }), "{err}");
     }
     let err =
-        Period { start: Some(utc(2024, 1, 1)), end: Some(utc(10_000, 1, 1)) }.check(now).err().expect("end");
+        Period { start: Some(utc(2024, 1, 1)), end: Some(utc(10_000, 1, 1)) }.check(now).expect_err("end");
     assert!(matches!(err, Error::InvalidInput { field: "end", .. }), "{err}");
 }
 

@@ -60,7 +60,7 @@ async fn quotas(client: &Client) -> Result<(), Error> {
 /// a `retry_after()` no longer than that; once the reset has passed, a call is sent again.
 async fn hold_until_reset(server: &RawServer, reset_after: Duration) {
     let client =
-        builder(server).retry_policy(RetryPolicy::default().max_attempts(2)).build().expect("client");
+        builder(server).retry_policy(RetryPolicy::default().with_max_attempts(2)).build().expect("client");
     let clone = client.clone();
 
     let err = client.usage().send().await.expect_err("two 429s exhaust two attempts");
