@@ -453,7 +453,10 @@ fn agent_entries(tests: &[AcmeTest]) -> Vec<AgentEntry> {
             e.1 += run.projected;
         }
     }
-    entries.into_iter().map(|((agent, group), (used, projected))| AgentEntry { agent, group, used, projected }).collect()
+    entries
+        .into_iter()
+        .map(|((agent, group), (used, projected))| AgentEntry { agent, group, used, projected })
+        .collect()
 }
 
 fn group_fields(group: usize) -> (Option<String>, Option<String>) {
@@ -546,26 +549,28 @@ pub(crate) fn dataset(now: DateTime<Utc>) -> Dataset {
         })
         .collect();
     // Per account group breakdowns list only the groups with a non-zero count.
-    let per_group = |value: &dyn Fn(usize, &AccountGroup) -> i64| -> Vec<(Option<String>, Option<String>, i64)> {
-        ACCOUNT_GROUPS
-            .iter()
-            .enumerate()
-            .map(|(i, g)| (i, value(i, g)))
-            .filter(|(_, n)| *n > 0)
-            .map(|(i, n)| {
-                let (aid, name) = group_fields(i);
-                (aid, name, n)
+    let per_group =
+        |value: &dyn Fn(usize, &AccountGroup) -> i64| -> Vec<(Option<String>, Option<String>, i64)> {
+            ACCOUNT_GROUPS
+                .iter()
+                .enumerate()
+                .map(|(i, g)| (i, value(i, g)))
+                .filter(|(_, n)| *n > 0)
+                .map(|(i, n)| {
+                    let (aid, name) = group_fields(i);
+                    (aid, name, n)
+                })
+                .collect()
+        };
+    let enterprise_agents =
+        per_group(&|i, _| AGENTS.iter().filter(|(_, primary)| *primary == i).count() as i64)
+            .into_iter()
+            .map(|(aid, account_group_name, n)| EnterpriseAgents {
+                aid,
+                account_group_name,
+                enterprise_agents_used: Some(n),
             })
-            .collect()
-    };
-    let enterprise_agents = per_group(&|i, _| AGENTS.iter().filter(|(_, primary)| *primary == i).count() as i64)
-        .into_iter()
-        .map(|(aid, account_group_name, n)| EnterpriseAgents {
-            aid,
-            account_group_name,
-            enterprise_agents_used: Some(n),
-        })
-        .collect();
+            .collect();
     let endpoint_agents = per_group(&|_, g| g.endpoint_agents)
         .into_iter()
         .map(|(aid, account_group_name, n)| EndpointAgentsUsage {
@@ -604,7 +609,9 @@ pub(crate) fn dataset(now: DateTime<Utc>) -> Dataset {
         connected_devices_units_projected: Some(5_400),
         connected_devices_units_next_billing_period: Some(5_520),
         endpoint_agents_used: Some(ACCOUNT_GROUPS.iter().map(|g| g.endpoint_agents).sum()),
-        endpoint_agents_essentials_used: Some(ACCOUNT_GROUPS.iter().map(|g| g.endpoint_agents_essentials).sum()),
+        endpoint_agents_essentials_used: Some(
+            ACCOUNT_GROUPS.iter().map(|g| g.endpoint_agents_essentials).sum(),
+        ),
         endpoint_agents_embedded_used: Some(0),
         enterprise_agents_used: Some(AGENTS.len() as i64),
         enterprise_agent_units: Some(usage_agent_units),
@@ -621,7 +628,9 @@ pub(crate) fn dataset(now: DateTime<Utc>) -> Dataset {
         account_group_quotas: Some(
             ACCOUNT_GROUPS
                 .iter()
-                .filter_map(|g| g.quota.map(|q| AccountGroupQuota { value: Some(q), aid: Some(g.aid.to_string()) }))
+                .filter_map(|g| {
+                    g.quota.map(|q| AccountGroupQuota { value: Some(q), aid: Some(g.aid.to_string()) })
+                })
                 .collect(),
         ),
     }];

@@ -84,7 +84,7 @@ pub struct Dataset {
 
 impl Dataset {
     /// The seeded "Acme Corp" organization: five account groups, 81 tests (4 of them instant
-    /// tests), 14 enterprise agents in 31 agent entries, an organization quota and four account
+    /// tests), 14 enterprise agents in 33 agent entries, an organization quota and four account
     /// group quotas. The same every run, except for the usage period, which is the current month
     /// (of the local clock here; of the fake's clock when the fake seeds it).
     ///
@@ -226,7 +226,10 @@ impl ExpectedTotals {
             tests: tests.len(),
             instant_tests: tests.iter().filter(|t| t.is_instant_test == Some(true)).count(),
             cloud_units_used: tests.iter().filter_map(|t| t.cloud_units_used).sum(),
-            cloud_units_projected: tests.iter().filter_map(|t| t.cloud_units_projected.or(t.cloud_units_used)).sum(),
+            cloud_units_projected: tests
+                .iter()
+                .filter_map(|t| t.cloud_units_projected.or(t.cloud_units_used))
+                .sum(),
             cloud_units_included: data.usage.quota.as_ref().and_then(|q| q.cloud_units_included),
             enterprise_units_used: tests.iter().filter_map(|t| t.enterprise_units_used).sum(),
             enterprise_units_projected: tests.iter().filter_map(|t| t.enterprise_units_projected).sum(),

@@ -206,7 +206,7 @@ pub const DEFAULT_RATE_LIMIT_WINDOW: Duration = Duration::from_secs(60);
 pub const DEFAULT_TEST_UNITS_PAGE_SIZE: usize = 18;
 
 /// Entries on a page of `GET /usage/units/enterprise-agents` unless the builder says otherwise
-/// (the seeded 31 entries take 4 pages).
+/// (the seeded 33 entries take 4 pages).
 ///
 /// ```
 /// assert_eq!(thousandeyes_usage_fake::DEFAULT_AGENT_UNITS_PAGE_SIZE, 9);
@@ -462,7 +462,9 @@ impl FakeUsageApi {
     /// ```
     pub fn pages_served(&self) -> usize {
         self.shared.with_requests(|r| {
-            r.iter().filter(|r| r.status.is_success() && r.operation.is_some_and(Operation::is_listing)).count()
+            r.iter()
+                .filter(|r| r.status.is_success() && r.operation.is_some_and(Operation::is_listing))
+                .count()
         })
     }
 

@@ -17,9 +17,9 @@ use hyper_util::rt::TokioIo;
 use serde::Serialize;
 use thousandeyes_usage_generated::models::{
     self, AccountGroupQuota, EnterpriseAgentsUsage, Link, OrganizationQuota, OrganizationQuotaAssignment,
-    OrganizationsQuotasAssign, OrganizationsQuotasUnassign, PaginationLinks, Quota, Quotas, QuotasAssignRequest,
-    QuotasAssignResponse, QuotasUnassign, SelfLinks, TestsUsage, UnauthorizedError, Usage, UsageDetails,
-    ValidationError, ValidationErrorItem,
+    OrganizationsQuotasAssign, OrganizationsQuotasUnassign, PaginationLinks, Quota, Quotas,
+    QuotasAssignRequest, QuotasAssignResponse, QuotasUnassign, SelfLinks, TestsUsage, UnauthorizedError,
+    Usage, UsageDetails, ValidationError, ValidationErrorItem,
 };
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
@@ -114,7 +114,11 @@ impl Shared {
             })
             .collect();
         if !orgs.iter().any(|o| o.org_id.as_deref() == Some(data.organization_id.as_str())) {
-            orgs.push(OrgQuotas { org_id: Some(data.organization_id.clone()), quota: None, groups: Vec::new() });
+            orgs.push(OrgQuotas {
+                org_id: Some(data.organization_id.clone()),
+                quota: None,
+                groups: Vec::new(),
+            });
         }
         let rules = failures.into_iter().map(|failure| Rule { failure, seen: 0, fired: 0 }).collect();
         Shared {
@@ -290,7 +294,13 @@ fn field_error(field: impl Into<String>, code: &str, message: impl Into<String>)
 }
 
 /// A 400 with one invalid value.
-fn bad(detail: impl Into<String>, instance: &str, field: &str, code: &str, message: impl Into<String>) -> Answer {
+fn bad(
+    detail: impl Into<String>,
+    instance: &str,
+    field: &str,
+    code: &str,
+    message: impl Into<String>,
+) -> Answer {
     invalid(detail, instance, vec![field_error(field, code, message)])
 }
 
@@ -611,14 +621,20 @@ impl State {
         let keep = |name: &str| expand.contains(name);
         let usage = UsageDetails {
             tests: full.tests.clone().filter(|_| keep("test")),
-            enterprise_agent_units: full.enterprise_agent_units.clone().filter(|_| keep("enterprise-agent-unit")),
+            enterprise_agent_units: full
+                .enterprise_agent_units
+                .clone()
+                .filter(|_| keep("enterprise-agent-unit")),
             enterprise_agents: full.enterprise_agents.clone().filter(|_| keep("enterprise-agent")),
             endpoint_agents: full.endpoint_agents.clone().filter(|_| keep("endpoint-agent")),
             endpoint_agents_essentials: full
                 .endpoint_agents_essentials
                 .clone()
                 .filter(|_| keep("endpoint-agent-essential")),
-            endpoint_agents_embedded: full.endpoint_agents_embedded.clone().filter(|_| keep("endpoint-agent-embedded")),
+            endpoint_agents_embedded: full
+                .endpoint_agents_embedded
+                .clone()
+                .filter(|_| keep("endpoint-agent-embedded")),
             ..full.clone()
         };
         Answer::ok(&Usage { usage: Some(usage), _links: Some(self_links(&link(&shared.config, req, None))) })
@@ -650,8 +666,10 @@ impl State {
         let offset = match param(&req.query, "cursor") {
             None => 0,
             Some(raw) => {
-                let refuse = |detail: &str, message: &str| bad(detail, path, "cursor", "INVALID_CURSOR", message);
-                let Some(c) = cursor::decode(raw).filter(|c| c.listing == op && c.offset < items.max(1)) else {
+                let refuse =
+                    |detail: &str, message: &str| bad(detail, path, "cursor", "INVALID_CURSOR", message);
+                let Some(c) = cursor::decode(raw).filter(|c| c.listing == op && c.offset < items.max(1))
+                else {
                     return refuse(
                         "The cursor is not valid for this listing; start again from the first page.",
                         "unknown or expired cursor",
@@ -702,7 +720,11 @@ impl State {
         let index = match self.orgs.iter().position(|o| o.org_id.as_deref() == Some(org_id)) {
             Some(i) => i,
             None => {
-                self.orgs.push(OrgQuotas { org_id: Some(org_id.to_string()), quota: None, groups: Vec::new() });
+                self.orgs.push(OrgQuotas {
+                    org_id: Some(org_id.to_string()),
+                    quota: None,
+                    groups: Vec::new(),
+                });
                 self.orgs.len() - 1
             }
         };
@@ -731,7 +753,13 @@ impl State {
             }
         }
         if body.is_empty() {
-            return bad("The request body is missing.", path, "body", "MISSING_BODY", "a JSON body is required");
+            return bad(
+                "The request body is missing.",
+                path,
+                "body",
+                "MISSING_BODY",
+                "a JSON body is required",
+            );
         }
         let malformed = |e: serde_json::Error| {
             bad(
@@ -768,7 +796,9 @@ impl State {
                 if !errors.is_empty() {
                     return invalid("The quotas to assign are invalid.", path, errors);
                 }
-                if let Some(unknown) = orgs.iter().filter_map(|o| o.org_id.as_deref()).find(|id| !self.known_org(id)) {
+                if let Some(unknown) =
+                    orgs.iter().filter_map(|o| o.org_id.as_deref()).find(|id| !self.known_org(id))
+                {
                     return unknown_org(unknown, path);
                 }
                 for o in &orgs {
@@ -776,7 +806,10 @@ impl State {
                         self.org_mut(id).quota = Some(o.value);
                     }
                 }
-                let set = orgs.into_iter().map(|o| OrganizationQuota { value: o.value, org_id: o.org_id }).collect();
+                let set = orgs
+                    .into_iter()
+                    .map(|o| OrganizationQuota { value: o.value, org_id: o.org_id })
+                    .collect();
                 Answer::ok(&QuotasAssignResponse { organizations: Some(set) })
             }
             Operation::UnassignOrganizationsQuotas => {
@@ -827,13 +860,19 @@ impl State {
                     for (j, g) in groups.iter().enumerate() {
                         let at = format!("organizations[{i}].accountGroups[{j}]");
                         if !g.aid.as_deref().is_some_and(is_decimal) {
-                            errors.push(field_error(format!("{at}.aid"), "INVALID_VALUE", "a decimal account group id"));
+                            errors.push(field_error(
+                                format!("{at}.aid"),
+                                "INVALID_VALUE",
+                                "a decimal account group id",
+                            ));
                         }
                         match g.value {
                             None => errors.push(field_error(format!("{at}.value"), "REQUIRED", "required")),
-                            Some(v) if v < 0 => {
-                                errors.push(field_error(format!("{at}.value"), "INVALID_VALUE", "must not be negative"))
-                            }
+                            Some(v) if v < 0 => errors.push(field_error(
+                                format!("{at}.value"),
+                                "INVALID_VALUE",
+                                "must not be negative",
+                            )),
                             Some(_) => {}
                         }
                     }
@@ -864,7 +903,10 @@ impl State {
                 }
                 let set = orgs
                     .into_iter()
-                    .map(|o| OrganizationQuotaAssignment { org_id: o.org_id, account_groups: o.account_groups })
+                    .map(|o| OrganizationQuotaAssignment {
+                        org_id: o.org_id,
+                        account_groups: o.account_groups,
+                    })
                     .collect();
                 Answer::ok(&OrganizationsQuotasAssign { organizations: Some(set) })
             }
@@ -904,7 +946,9 @@ impl State {
                     return invalid("The account group quotas to remove are invalid.", path, errors);
                 }
                 if let Some(problem) = self.check_orgs_and_groups(
-                    orgs.iter().map(|o| (o.org_id.clone().unwrap_or_default(), o.account_groups.clone().unwrap_or_default())),
+                    orgs.iter().map(|o| {
+                        (o.org_id.clone().unwrap_or_default(), o.account_groups.clone().unwrap_or_default())
+                    }),
                     path,
                 ) {
                     return problem;
@@ -946,7 +990,11 @@ fn is_decimal(s: &str) -> bool {
 }
 
 fn unknown_org(org: &str, path: &str) -> Answer {
-    problem(StatusCode::NOT_FOUND, format!("Organization {org} does not exist or you cannot manage it."), path)
+    problem(
+        StatusCode::NOT_FOUND,
+        format!("Organization {org} does not exist or you cannot manage it."),
+        path,
+    )
 }
 
 /// `startDate` and `endDate` as the API checks them: RFC 3339, no end without a start, a start
@@ -1044,13 +1092,17 @@ fn scripted(failure: &Failure, path: &str, now: SystemTime, limit: u64, reset: i
             body: body.clone(),
             headers: Vec::new(),
         },
-        (None, StatusCode::UNAUTHORIZED) => {
-            unauthorized(status, failure.detail.as_deref().unwrap_or("The access token is invalid or expired."))
-        }
+        (None, StatusCode::UNAUTHORIZED) => unauthorized(
+            status,
+            failure.detail.as_deref().unwrap_or("The access token is invalid or expired."),
+        ),
         (None, StatusCode::TOO_MANY_REQUESTS) if failure.detail.is_none() => rate_limited(path, limit, reset),
         (None, _) => problem(
             status,
-            failure.detail.clone().unwrap_or_else(|| format!("A scripted {} answer of the fake.", status.as_u16())),
+            failure
+                .detail
+                .clone()
+                .unwrap_or_else(|| format!("A scripted {} answer of the fake.", status.as_u16())),
             path,
         ),
     };
