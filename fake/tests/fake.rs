@@ -67,6 +67,8 @@ async fn all_pages(fake: &FakeUsageApi, first: &str) -> (Vec<Value>, Vec<String>
         let r = get_url(fake, &url).await;
         assert_eq!(r.status(), 200, "{url}");
         assert_eq!(header(&r, "content-type"), "application/hal+json");
+        assert_eq!(r.headers().get_all("date").iter().count(), 1, "one Date, the fake's");
+        assert!(header(&r, "x-request-id").starts_with("fake-"));
         let page: Value = r.json().await.expect("page");
         next = page["_links"]["next"]["href"].as_str().map(str::to_string);
         urls.push(url);
