@@ -85,13 +85,32 @@ struct Workspace {
 }
 
 impl Workspace {
+    /// The workspace this command runs in: the nearest directory, from the current one upwards,
+    /// that holds a `Cargo.toml` declaring `[workspace]` and an `openapi/usage.yaml`.
+    ///
+    /// Not `env!("CARGO_MANIFEST_DIR")`: that is where the xtask binary was compiled, and a binary
+    /// built in one checkout (a shared or copied `CARGO_TARGET_DIR`) would then act on that one.
     fn locate() -> Result<Self> {
-        let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-        let root = manifest_dir
-            .parent()
-            .ok_or_else(|| Failure("xtask is not inside a workspace".into()))?
-            .to_path_buf();
-        Ok(Workspace { root })
+        let cwd = std::env::current_dir()?;
+        Self::locate_from(&cwd)
+    }
+
+    fn locate_from(start: &Path) -> Result<Self> {
+        for dir in start.ancestors() {
+            let manifest = dir.join("Cargo.toml");
+            let declares_workspace = fs::read_to_string(&manifest)
+                .map(|text| text.lines().any(|line| line.trim() == "[workspace]"))
+                .unwrap_or(false);
+            if declares_workspace && dir.join("openapi/usage.yaml").is_file() {
+                let root = fs::canonicalize(dir)?;
+                return Ok(Workspace { root });
+            }
+        }
+        Err(Failure(format!(
+            "no thousandeyes-usage workspace at or above {}: run this inside a checkout (a directory \
+             whose Cargo.toml has [workspace] and that holds openapi/usage.yaml)",
+            start.display()
+        )))
     }
     fn spec(&self) -> PathBuf {
         self.root.join("openapi/usage.yaml")
