@@ -309,7 +309,8 @@ pub fn compare_items(old: &BTreeMap<String, Item>, new: &BTreeMap<String, Item>)
                             if m == "body" || m.ends_with(" body") {
                                 out.push(format!("~ {key}: {m} changed"));
                             } else {
-                                out.push(format!("~ {key}: {m}: {} → {}", short(x), short(y)));
+                                let (x, y) = elide_common(x, y);
+                                out.push(format!("~ {key}: {m}: {} → {}", short(&x), short(&y)));
                             }
                         }
                         _ => {}
@@ -320,6 +321,30 @@ pub fn compare_items(old: &BTreeMap<String, Item>, new: &BTreeMap<String, Item>)
         }
     }
     out
+}
+
+/// Two long texts with what they share at both ends cut down to some context, so that the
+/// difference shows: `&["a", "b",]` → `&["a", "b", "c",]` stays whole, a long list shows its end.
+fn elide_common(x: &str, y: &str) -> (String, String) {
+    const CONTEXT: usize = 40;
+    let (a, b): (Vec<char>, Vec<char>) = (x.chars().collect(), y.chars().collect());
+    if a.len() <= 120 && b.len() <= 120 {
+        return (x.to_string(), y.to_string());
+    }
+    let prefix = a.iter().zip(&b).take_while(|(p, q)| p == q).count();
+    let max_suffix = a.len().min(b.len()) - prefix;
+    let suffix = a.iter().rev().zip(b.iter().rev()).take(max_suffix).take_while(|(p, q)| p == q).count();
+    let cut = |v: &[char]| {
+        let start = prefix.saturating_sub(CONTEXT);
+        let end = (v.len() - suffix + CONTEXT).min(v.len());
+        format!(
+            "{}{}{}",
+            if start > 0 { "…" } else { "" },
+            v[start..end].iter().collect::<String>(),
+            if end < v.len() { "…" } else { "" }
+        )
+    };
+    (cut(&a), cut(&b))
 }
 
 fn short(s: &str) -> String {

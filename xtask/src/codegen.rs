@@ -143,12 +143,12 @@ pub struct Step {
 /// The facade checks run after codegen.
 pub const FACADE_STEPS: &[Step] = &[
     Step {
-        what: "the facade compiles against the generated crate",
+        what: "compile check of the facade against the generated crate",
         args: &["check", "-p", "thousandeyes-usage", "--all-targets"],
         needs: None,
     },
     Step {
-        what: "the facade covers every operation, parameter and model of the spec",
+        what: "spec coverage test of the facade",
         args: &["test", "-p", "thousandeyes-usage", "--test", "spec_coverage"],
         needs: Some("facade/tests/spec_coverage.rs"),
     },
@@ -163,7 +163,7 @@ pub fn verify_facade(cargo: &OsStr, root: &Path) -> Result<()> {
     } else {
         Err(Failure(format!(
             "the facade does not keep up with the generated API:\n{}\n\
-             generated/ is written; change facade/ until these pass (`cargo xtask codegen` runs them again).",
+             Change facade/ until these pass; `cargo xtask codegen` runs them again.",
             failures.iter().map(|f| format!("  - {f}")).collect::<Vec<_>>().join("\n")
         )))
     }

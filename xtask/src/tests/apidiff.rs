@@ -114,3 +114,18 @@ fn identical_trees_have_no_api_change() {
     let diff = crate::apidiff::ApiDiff::default();
     assert_eq!(diff.render("regenerating changed"), "  regenerating changed the generated API: nothing\n");
 }
+
+#[test]
+fn a_long_changed_value_shows_where_it_changed() {
+    let list = |extra: &str| {
+        let names: Vec<String> = (0..30).map(|i| format!("\"name-{i}\"")).collect();
+        format!("pub const NAMES: &[&str] = &[{}{extra}];", names.join(", "))
+    };
+    let old = items_of_source("models", &list("")).unwrap();
+    let new = items_of_source("models", &list(", \"cloud-agent\"")).unwrap();
+    let lines = compare_items(&old, &new);
+    assert_eq!(lines.len(), 1);
+    assert!(lines[0].starts_with("~ const models::NAMES: value: …"), "{lines:?}");
+    assert!(lines[0].contains("\"name-29\"] → …"), "{lines:?}");
+    assert!(lines[0].ends_with("\"name-29\", \"cloud-agent\"]"), "{lines:?}");
+}

@@ -22,7 +22,7 @@ fn failures_name_the_step_and_the_command() {
     assert_eq!(failures.len(), 2, "{failures:#?}");
     assert!(
         failures[0].starts_with(
-            "the facade compiles against the generated crate: `cargo check -p thousandeyes-usage --all-targets` failed"
+            "compile check of the facade against the generated crate: `cargo check -p thousandeyes-usage --all-targets` failed"
         ),
         "{failures:#?}"
     );
