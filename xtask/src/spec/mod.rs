@@ -126,7 +126,25 @@ pub fn render_import(file: &Path, import: &Import, had_previous: bool) -> String
     let _ = writeln!(out, "spec import: {}", file.display());
     let _ = writeln!(out, "  source: {}, info.version {}, sha256 {}", s.file, s.version, s.sha256);
     let ops = facts::flatten(&import.cut.doc).map(|f| f.operations().count()).unwrap_or(0);
-    let components: Vec<String> = import.cut.components.iter().map(|(k, n)| format!("{n} {k}")).collect();
+    let components: Vec<String> = import
+        .cut
+        .components
+        .iter()
+        .map(|(kind, n)| {
+            let noun = match kind.as_str() {
+                "securitySchemes" => "security scheme",
+                "requestBodies" => "request body",
+                other => other.trim_end_matches('s'),
+            };
+            let plural = match (*n, noun) {
+                (1, _) => String::new(),
+                (_, "request body") => "ies".into(),
+                _ => "s".into(),
+            };
+            let noun = if plural == "ies" { "request bod" } else { noun };
+            format!("{n} {noun}{plural}")
+        })
+        .collect();
     let _ = writeln!(
         out,
         "  cut: {ops} operations (paths /usage*, /quotas*), reaching {}{}",
