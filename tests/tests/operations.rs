@@ -8,7 +8,7 @@ use thousandeyes_usage::models::ExpandUsageOptions;
 use thousandeyes_usage_tests::support::{self, HAL_JSON, TOKEN};
 
 /// Every media type the spec names for the operations' answers, success and error.
-const ACCEPT: &str = "application/hal+json, application/problem+json, application/json";
+const ACCEPT: &str = "application/hal+json, application/problem+json";
 
 fn query(req: &httpmock::HttpMockRequest) -> String {
     req.uri().query().unwrap_or("").to_string()

@@ -22,7 +22,7 @@ impl Operation for AssignOrganizationsAccountGroupsQuotas {
     const OPERATION_ID: &'static str = "assignOrganizationsAccountGroupsQuotas";
     const METHOD: &'static str = "POST";
     const PATH: &'static str = "/quotas/account-groups/assign";
-    const ACCEPT: &'static str = "application/hal+json, application/problem+json, application/json";
+    const ACCEPT: &'static str = "application/hal+json, application/problem+json";
     const STATUSES: &'static [u16] = &[200, 400, 401, 403, 404, 429, 500];
     const HAS_OUTPUT: bool = true;
     type Params = AssignOrganizationsAccountGroupsQuotasParams;
@@ -55,7 +55,7 @@ impl Operation for AssignOrganizationsQuotas {
     const OPERATION_ID: &'static str = "assignOrganizationsQuotas";
     const METHOD: &'static str = "POST";
     const PATH: &'static str = "/quotas/assign";
-    const ACCEPT: &'static str = "application/hal+json, application/problem+json, application/json";
+    const ACCEPT: &'static str = "application/hal+json, application/problem+json";
     const STATUSES: &'static [u16] = &[200, 400, 401, 403, 404, 429, 500];
     const HAS_OUTPUT: bool = true;
     type Params = AssignOrganizationsQuotasParams;
@@ -86,7 +86,7 @@ impl Operation for GetQuotas {
     const OPERATION_ID: &'static str = "getQuotas";
     const METHOD: &'static str = "GET";
     const PATH: &'static str = "/quotas";
-    const ACCEPT: &'static str = "application/hal+json, application/problem+json, application/json";
+    const ACCEPT: &'static str = "application/hal+json, application/problem+json";
     const STATUSES: &'static [u16] = &[200, 400, 401, 403, 404, 429, 500];
     const HAS_OUTPUT: bool = true;
     type Params = GetQuotasParams;
@@ -116,7 +116,7 @@ impl Operation for UnassignOrganizationsAccountGroupsQuotas {
     const OPERATION_ID: &'static str = "unassignOrganizationsAccountGroupsQuotas";
     const METHOD: &'static str = "POST";
     const PATH: &'static str = "/quotas/account-groups/unassign";
-    const ACCEPT: &'static str = "application/problem+json, application/json";
+    const ACCEPT: &'static str = "application/problem+json";
     const STATUSES: &'static [u16] = &[204, 400, 401, 403, 404, 429, 500];
     const HAS_OUTPUT: bool = false;
     type Params = UnassignOrganizationsAccountGroupsQuotasParams;
@@ -149,7 +149,7 @@ impl Operation for UnassignOrganizationsQuotas {
     const OPERATION_ID: &'static str = "unassignOrganizationsQuotas";
     const METHOD: &'static str = "POST";
     const PATH: &'static str = "/quotas/unassign";
-    const ACCEPT: &'static str = "application/problem+json, application/json";
+    const ACCEPT: &'static str = "application/problem+json";
     const STATUSES: &'static [u16] = &[204, 400, 401, 403, 404, 429, 500];
     const HAS_OUTPUT: bool = false;
     type Params = UnassignOrganizationsQuotasParams;

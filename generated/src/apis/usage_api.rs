@@ -27,7 +27,7 @@ impl Operation for GetEnterpriseAgentsUnitsUsage {
     const OPERATION_ID: &'static str = "getEnterpriseAgentsUnitsUsage";
     const METHOD: &'static str = "GET";
     const PATH: &'static str = "/usage/units/enterprise-agents";
-    const ACCEPT: &'static str = "application/hal+json, application/problem+json, application/json";
+    const ACCEPT: &'static str = "application/hal+json, application/problem+json";
     const STATUSES: &'static [u16] = &[200, 400, 401, 403, 404, 429, 500];
     const HAS_OUTPUT: bool = true;
     type Params = GetEnterpriseAgentsUnitsUsageParams;
@@ -73,7 +73,7 @@ impl Operation for GetTestsUnitsUsage {
     const OPERATION_ID: &'static str = "getTestsUnitsUsage";
     const METHOD: &'static str = "GET";
     const PATH: &'static str = "/usage/units/tests";
-    const ACCEPT: &'static str = "application/hal+json, application/problem+json, application/json";
+    const ACCEPT: &'static str = "application/hal+json, application/problem+json";
     const STATUSES: &'static [u16] = &[200, 400, 401, 403, 404, 429, 500];
     const HAS_OUTPUT: bool = true;
     type Params = GetTestsUnitsUsageParams;
@@ -118,7 +118,7 @@ impl Operation for GetUsage {
     const OPERATION_ID: &'static str = "getUsage";
     const METHOD: &'static str = "GET";
     const PATH: &'static str = "/usage";
-    const ACCEPT: &'static str = "application/hal+json, application/problem+json, application/json";
+    const ACCEPT: &'static str = "application/hal+json, application/problem+json";
     const STATUSES: &'static [u16] = &[200, 400, 401, 403, 404, 429, 500];
     const HAS_OUTPUT: bool = true;
     type Params = GetUsageParams;

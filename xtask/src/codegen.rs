@@ -1,0 +1,329 @@
+//! `cargo xtask codegen`: `generated/` from `openapi/usage.yaml` with the pinned openapi-generator.
+
+use std::collections::BTreeSet;
+use std::ffi::{OsStr, OsString};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use crate::{apidiff, Failure, Result, Workspace};
+
+/// The one openapi-generator version this project generates with. Its wheel's hash is pinned in
+/// `openapi/generator-requirements.txt`; change both together.
+pub const GENERATOR_VERSION: &str = "7.26.0";
+
+/// Files and folders the generator writes that we do not ship: its docs, its scripts and its own
+/// bookkeeping of what to ignore.
+const NOT_SHIPPED: &[&str] = &[
+    "docs",
+    // The reqwest client configuration: our API templates (openapi/templates/) send nothing.
+    "src/apis/configuration.rs",
+    "git_push.sh",
+    ".travis.yml",
+    ".gitignore",
+    ".openapi-generator-ignore",
+    ".openapi-generator/FILES",
+];
+
+/// The edition rustfmt formats the generated crate with, as `cargo fmt` would.
+const GENERATED_EDITION: &str = "2021";
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Mode {
+    Write,
+    Check,
+}
+
+pub fn codegen(ws: &Workspace, mode: Mode, verify: bool) -> Result<()> {
+    let java = find_java()?;
+    let jar = ensure_generator(ws)?;
+    let (spec, target) = (ws.spec(), ws.generated());
+
+    run_quiet(
+        Command::new(&java).arg("-jar").arg(&jar).arg("validate").arg("-i").arg(&spec),
+        "validating openapi/usage.yaml",
+    )?;
+
+    let scratch = ws.scratch();
+    if scratch.exists() {
+        fs::remove_dir_all(&scratch)?;
+    }
+    fs::create_dir_all(&scratch)?;
+    let out = scratch.join("generated");
+    run_quiet(
+        Command::new(&java)
+            .arg("-jar")
+            .arg(&jar)
+            .arg("generate")
+            .arg("-i")
+            .arg(&spec)
+            .arg("-c")
+            .arg(ws.generator_config())
+            .arg("-o")
+            .arg(&out)
+            // generator.yaml names its template folder relative to the workspace root.
+            .current_dir(&ws.root),
+        "generating the Rust client",
+    )?;
+    for name in NOT_SHIPPED {
+        let path = out.join(name);
+        if path.is_dir() {
+            fs::remove_dir_all(&path)?;
+        } else if path.exists() {
+            fs::remove_file(&path)?;
+        }
+    }
+    run_quiet(
+        Command::new("rustfmt").arg("--edition").arg(GENERATED_EDITION).arg(out.join("src/lib.rs")),
+        "formatting the generated crate",
+    )?;
+
+    let differing = differing_files(&target, &out)?;
+    let api = apidiff::compare_trees(&target, &out, &differing);
+    println!("codegen: {} from {} (openapi-generator {GENERATOR_VERSION})", target.display(), spec.display());
+    match mode {
+        Mode::Write => {
+            if differing.is_empty() {
+                println!("{} is unchanged", target.display());
+                fs::remove_dir_all(&scratch)?;
+            } else {
+                print!("{}", api.render("regenerating changed"));
+                if target.exists() {
+                    fs::remove_dir_all(&target)?;
+                }
+                fs::rename(&out, &target)?;
+                fs::remove_dir_all(&scratch)?;
+                let n = differing.len();
+                println!(
+                    "{} regenerated ({n} file{} changed)",
+                    target.display(),
+                    if n == 1 { "" } else { "s" }
+                );
+            }
+        }
+        Mode::Check => {
+            fs::remove_dir_all(&scratch)?;
+            if differing.is_empty() {
+                println!("{} is up to date with {}", target.display(), spec.display());
+            } else {
+                let list: Vec<String> = differing.iter().map(|f| format!("  generated/{f}")).collect();
+                return Err(Failure(format!(
+                    "{} is not what {} and openapi-generator {GENERATOR_VERSION} produce; \
+                     these files differ:\n{}\n{}Run `cargo xtask codegen` (never edit generated/ by hand).",
+                    target.display(),
+                    spec.display(),
+                    list.join("\n"),
+                    api.render("regenerating would change"),
+                )));
+            }
+        }
+    }
+    if verify {
+        verify_facade(&cargo(), &ws.root)
+    } else {
+        println!("facade checks skipped (--no-verify)");
+        Ok(())
+    }
+}
+
+/// The cargo that runs xtask (`$CARGO`), else `cargo` on the PATH.
+fn cargo() -> OsString {
+    std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"))
+}
+
+/// One check of the facade against the generated crate.
+pub struct Step {
+    /// What it proves, as said when it fails.
+    pub what: &'static str,
+    pub args: &'static [&'static str],
+    /// A file the step needs, relative to the workspace root.
+    pub needs: Option<&'static str>,
+}
+
+/// The facade checks run after codegen.
+pub const FACADE_STEPS: &[Step] = &[
+    Step {
+        what: "compile check of the facade against the generated crate",
+        args: &["check", "-p", "thousandeyes-usage", "--all-targets"],
+        needs: None,
+    },
+    Step {
+        what: "spec coverage test of the facade",
+        args: &["test", "-p", "thousandeyes-usage", "--test", "spec_coverage"],
+        needs: Some("facade/tests/spec_coverage.rs"),
+    },
+];
+
+/// Compile-checks the facade and runs its spec coverage test; fails listing what failed.
+pub fn verify_facade(cargo: &OsStr, root: &Path) -> Result<()> {
+    let failures = run_steps(cargo, root, FACADE_STEPS);
+    if failures.is_empty() {
+        println!("facade: compiles and covers the spec");
+        Ok(())
+    } else {
+        Err(Failure(format!(
+            "the facade does not keep up with the generated API:\n{}\n\
+             Change facade/ until these pass; `cargo xtask codegen` runs them again.",
+            failures.iter().map(|f| format!("  - {f}")).collect::<Vec<_>>().join("\n")
+        )))
+    }
+}
+
+/// Runs each step in `root` (output shown as it comes), returning a line for each that failed.
+/// A step is not run after a failed one: it would fail for the same reason.
+pub fn run_steps(cargo: &OsStr, root: &Path, steps: &[Step]) -> Vec<String> {
+    let mut failures = Vec::new();
+    for step in steps {
+        let command = format!("cargo {}", step.args.join(" "));
+        if !failures.is_empty() {
+            failures
+                .push(format!("{}: not checked (`{command}` not run after the failure above)", step.what));
+            continue;
+        }
+        if let Some(needed) = step.needs {
+            if !root.join(needed).exists() {
+                failures.push(format!(
+                    "{}: {} is missing, so `{command}` cannot run",
+                    step.what,
+                    root.join(needed).display()
+                ));
+                continue;
+            }
+        }
+        println!("facade: {command}");
+        let status = Command::new(cargo)
+            .args(step.args)
+            .arg("--manifest-path")
+            .arg(root.join("Cargo.toml"))
+            .current_dir(root)
+            .status();
+        match status {
+            Ok(s) if s.success() => {}
+            Ok(s) => failures.push(format!("{}: `{command}` failed ({s}; its output is above)", step.what)),
+            Err(e) => failures.push(format!("{}: `{command}` could not start: {e}", step.what)),
+        }
+    }
+    failures
+}
+
+/// A Java runtime: `$JAVA_HOME/bin/java` when set, else `java` on the PATH.
+fn find_java() -> Result<PathBuf> {
+    let candidate = std::env::var_os("JAVA_HOME")
+        .map(|home| PathBuf::from(home).join("bin/java"))
+        .filter(|p| p.exists())
+        .unwrap_or_else(|| PathBuf::from("java"));
+    match Command::new(&candidate).arg("-version").output() {
+        Ok(out) if out.status.success() => Ok(candidate),
+        _ => Err(Failure(
+            "no Java runtime found (openapi-generator needs Java 11 or newer). Install one, for \
+             example `apt-get install default-jre-headless` on Debian or Ubuntu, or set JAVA_HOME."
+                .into(),
+        )),
+    }
+}
+
+/// The pinned generator's jar, installed from PyPI into `target/tools/` on first use (the wheel's
+/// hash is checked by pip against `openapi/generator-requirements.txt`).
+fn ensure_generator(ws: &Workspace) -> Result<PathBuf> {
+    let dir = ws.tools();
+    let jar = dir.join("openapi_generator_cli/openapi-generator.jar");
+    if jar.exists() {
+        return Ok(jar);
+    }
+    let python = ["python3", "python"]
+        .into_iter()
+        .find(|p| Command::new(p).args(["-m", "pip", "--version"]).output().is_ok_and(|o| o.status.success()))
+        .ok_or_else(|| {
+            Failure(
+                "no Python with pip found; it is needed once to fetch openapi-generator-cli \
+                 from PyPI (install python3 and python3-pip)"
+                    .into(),
+            )
+        })?;
+    eprintln!("xtask: installing openapi-generator-cli {GENERATOR_VERSION} into {}", dir.display());
+    if dir.exists() {
+        fs::remove_dir_all(&dir)?;
+    }
+    run_quiet(
+        Command::new(python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--no-deps",
+                "--require-hashes",
+                "--target",
+            ])
+            .arg(&dir)
+            .arg("-r")
+            .arg(ws.requirements()),
+        "installing openapi-generator-cli from PyPI",
+    )?;
+    if jar.exists() {
+        Ok(jar)
+    } else {
+        Err(Failure(format!(
+            "openapi-generator-cli {GENERATOR_VERSION} installed, but {} is missing",
+            jar.display()
+        )))
+    }
+}
+
+/// Runs a command, showing its output only when it fails.
+fn run_quiet(cmd: &mut Command, what: &str) -> Result<Output> {
+    let output =
+        cmd.output().map_err(|e| Failure(format!("{what}: could not start {:?}: {e}", cmd.get_program())))?;
+    if output.status.success() {
+        Ok(output)
+    } else {
+        Err(Failure(format!(
+            "{what} failed ({}):\n{}{}",
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )))
+    }
+}
+
+/// Relative paths of files that are in one tree and not the other, or differ in content.
+fn differing_files(a: &Path, b: &Path) -> Result<Vec<String>> {
+    let files_a = list_files(a)?;
+    let files_b = list_files(b)?;
+    let mut differing = Vec::new();
+    for rel in files_a.union(&files_b) {
+        let (pa, pb) = (a.join(rel), b.join(rel));
+        let same = match (fs::read(&pa), fs::read(&pb)) {
+            (Ok(x), Ok(y)) => x == y,
+            _ => false,
+        };
+        if !same {
+            differing.push(rel.clone());
+        }
+    }
+    Ok(differing)
+}
+
+fn list_files(root: &Path) -> Result<BTreeSet<String>> {
+    let mut files = BTreeSet::new();
+    if root.exists() {
+        walk(root, root, &mut files)?;
+    }
+    Ok(files)
+}
+
+fn walk(root: &Path, dir: &Path, files: &mut BTreeSet<String>) -> Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            if path.file_name() == Some(OsStr::new("target")) {
+                continue;
+            }
+            walk(root, &path, files)?;
+        } else if let Ok(rel) = path.strip_prefix(root) {
+            files.insert(rel.to_string_lossy().replace('\\', "/"));
+        }
+    }
+    Ok(())
+}

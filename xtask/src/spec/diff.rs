@@ -1,0 +1,295 @@
+//! Differences between the fact trees of two documents, `a` and `b`: ours and the upstream
+//! reference for `spec check`, the new and the previous reference for `spec import`.
+
+use std::collections::BTreeSet;
+
+use super::facts::{Fact, Facts, Kind, Node, Usage};
+
+/// How a node differs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// The node is in `a` only.
+    Added,
+    /// The node is in `b` only.
+    Removed,
+    /// A fact of the node differs (`None`: not stated).
+    Fact { name: String, a: Option<String>, b: Option<String> },
+    /// An enum value is in one side only.
+    EnumValue { value: String, in_a: bool },
+}
+
+/// One difference.
+#[derive(Debug, Clone)]
+pub struct Difference {
+    /// Where, as a display path: `GET /usage/units/tests 200 application/hal+json TestsUsage.breakdowns[].cloudUnitsUsed`.
+    pub path: String,
+    /// Where inside a named schema, when it is inside one: `UnitsByTests.cloudUnitsUsed`.
+    pub schema_path: Option<String>,
+    /// The node concerned (the added or removed one, or the one whose fact differs).
+    pub kind: Kind,
+    /// Its key in its parent (`property cloudUnitsUsed`, `status 200`, `media type application/json`).
+    pub key: String,
+    pub change: Change,
+    /// Pointers in `a` of the object a mark for this difference sits on: the node itself, or for a
+    /// node only `b` has, its parent in `a`.
+    pub sources: Vec<String>,
+    /// Whether requests or answers carry it.
+    pub usage: Usage,
+    /// The facts of the added or removed node.
+    pub node_facts: std::collections::BTreeMap<String, Fact>,
+}
+
+impl Difference {
+    /// The pointer a mark for it is looked up at first (the object itself, past `$ref`s).
+    pub fn anchor(&self) -> &str {
+        self.sources.last().map(String::as_str).unwrap_or("#")
+    }
+
+    /// The place, with the named schema it is in when that is not plain from the path.
+    pub fn place(&self) -> String {
+        match &self.schema_path {
+            Some(s) if !self.path.ends_with(s.as_str()) => format!("{} [{s}]", self.path),
+            _ => self.path.clone(),
+        }
+    }
+
+    /// The HTTP status of an added or removed status node.
+    pub fn status(&self) -> Option<&str> {
+        self.key.strip_prefix("status ")
+    }
+}
+
+/// Every difference between `a` and `b`.
+pub fn compare(a: &Facts, b: &Facts) -> Vec<Difference> {
+    let mut out = Vec::new();
+    let mut walker = Walker { out: &mut out };
+    walker.facts(&a.root, &b.root, "document", "", None, Usage::default());
+    let keys: BTreeSet<&String> = a.root.children.keys().chain(b.root.children.keys()).collect();
+    for key in keys {
+        let (na, nb) = (a.root.children.get(key), b.root.children.get(key));
+        let node = na.or(nb).expect("a key of one side");
+        let (path, schema_path, usage) = if node.kind == Kind::Schema {
+            let name = key.strip_prefix("schema ").unwrap_or(key);
+            let reached = a.reach.get(name).or_else(|| b.reach.get(name));
+            let usage = [a.reach.get(name), b.reach.get(name)].into_iter().flatten().fold(
+                Usage::default(),
+                |u, (_, r)| Usage { request: u.request || r.request, response: u.response || r.response },
+            );
+            let path = reached.map(|(p, _)| p.clone()).unwrap_or_else(|| format!("schema {name}"));
+            (path, Some(name.to_string()), usage)
+        } else {
+            (node.segment.trim_start().to_string(), None, node.usage)
+        };
+        walker.node(na, nb, key, path, schema_path, usage, &a.root.sources);
+    }
+    // In the order of their places (stable: the facts of one place stay in their order).
+    out.sort_by(|x, y| x.path.cmp(&y.path));
+    out
+}
+
+struct Walker<'o> {
+    out: &'o mut Vec<Difference>,
+}
+
+impl Walker<'_> {
+    #[allow(clippy::too_many_arguments)]
+    fn node(
+        &mut self,
+        a: Option<&Node>,
+        b: Option<&Node>,
+        key: &str,
+        path: String,
+        schema_path: Option<String>,
+        usage: Usage,
+        parent_sources: &[String],
+    ) {
+        let usage = match a.or(b) {
+            Some(n) if n.usage != Usage::default() => n.usage,
+            _ => usage,
+        };
+        match (a, b) {
+            (Some(a), None) => self.out.push(Difference {
+                path,
+                schema_path,
+                kind: a.kind,
+                key: key.to_string(),
+                change: Change::Added,
+                sources: a.sources.clone(),
+                usage,
+                node_facts: a.facts.clone(),
+            }),
+            (None, Some(b)) => self.out.push(Difference {
+                path,
+                schema_path,
+                kind: b.kind,
+                key: key.to_string(),
+                change: Change::Removed,
+                sources: parent_sources.to_vec(),
+                usage,
+                node_facts: b.facts.clone(),
+            }),
+            (Some(a), Some(b)) => {
+                if !self.facts(a, b, key, &path, schema_path.as_deref(), usage) {
+                    return;
+                }
+                let keys: BTreeSet<&String> = a.children.keys().chain(b.children.keys()).collect();
+                for child_key in keys {
+                    let (ca, cb) = (a.children.get(child_key), b.children.get(child_key));
+                    let segment = &ca.or(cb).expect("a key of one side").segment;
+                    let child_path = format!("{path}{segment}");
+                    let child_schema_path = schema_path.as_ref().map(|s| format!("{s}{segment}"));
+                    self.node(ca, cb, child_key, child_path, child_schema_path, usage, &a.sources);
+                }
+            }
+            (None, None) => {}
+        }
+    }
+
+    /// Compares the facts of two nodes; false when they name different schemas (what they hold
+    /// is then not comparable, and the named schemas are compared on their own).
+    fn facts(
+        &mut self,
+        a: &Node,
+        b: &Node,
+        key: &str,
+        path: &str,
+        schema_path: Option<&str>,
+        usage: Usage,
+    ) -> bool {
+        let diff = |change: Change| Difference {
+            path: path.to_string(),
+            schema_path: schema_path.map(str::to_string),
+            kind: a.kind,
+            key: key.to_string(),
+            change,
+            sources: a.sources.clone(),
+            usage,
+            node_facts: Default::default(),
+        };
+        if a.facts.get("schema") != b.facts.get("schema") {
+            let text = |n: &Node| n.facts.get("schema").map(Fact::text).or_else(|| Some("inline".into()));
+            self.out.push(diff(Change::Fact { name: "schema".into(), a: text(a), b: text(b) }));
+            return false;
+        }
+        let names: BTreeSet<&String> = a.facts.keys().chain(b.facts.keys()).collect();
+        for name in names {
+            match (a.facts.get(name), b.facts.get(name)) {
+                (Some(Fact::Set(x)), Some(Fact::Set(y))) => {
+                    for value in x.difference(y) {
+                        self.out.push(diff(Change::EnumValue { value: value.clone(), in_a: true }));
+                    }
+                    for value in y.difference(x) {
+                        self.out.push(diff(Change::EnumValue { value: value.clone(), in_a: false }));
+                    }
+                }
+                (x, y) if x != y => self.out.push(diff(Change::Fact {
+                    name: name.clone(),
+                    a: x.map(Fact::text),
+                    b: y.map(Fact::text),
+                })),
+                _ => {}
+            }
+        }
+        true
+    }
+}
+
+/// Whether a change from `b` (the previous reference) to `a` (the new one) can break a client
+/// built on the previous one.
+///
+/// Breaking: anything removed (but an error status or a response header), a new required
+/// parameter or request body, a new required property of a request, a new success status, a
+/// narrowed enum, a changed type, format, schema name, operationId, tag, security, server,
+/// parameter style or explode, a property that became required in a request or optional in an
+/// answer, a value that became nullable in an answer, a tightened constraint on a request.
+/// Not breaking: additions otherwise (an added enum value included: answers may carry it from
+/// now on), and changes of readOnly, writeOnly, deprecated and default.
+pub fn breaking(d: &Difference) -> bool {
+    let required = |facts: &std::collections::BTreeMap<String, Fact>| matches!(facts.get("required"), Some(Fact::One(v)) if v == "true");
+    let success = |status: Option<&str>| status.is_some_and(|s| s.starts_with('2'));
+    match &d.change {
+        Change::Added => match d.kind {
+            Kind::Parameter | Kind::RequestBody => required(&d.node_facts),
+            Kind::Property => required(&d.node_facts) && d.usage.request,
+            Kind::Response => success(d.status()),
+            _ => false,
+        },
+        Change::Removed => match d.kind {
+            Kind::Response => success(d.status()),
+            Kind::Header => false,
+            _ => true,
+        },
+        Change::EnumValue { in_a, .. } => !in_a,
+        Change::Fact { name, a, .. } => {
+            let now = a.as_deref();
+            match name.as_str() {
+                "required" if d.kind == Kind::Property => {
+                    (d.usage.request && now == Some("true")) || (d.usage.response && now != Some("true"))
+                }
+                "required" => now == Some("true"),
+                "nullable" => (d.usage.response && now == Some("true")) || (d.usage.request && now.is_none()),
+                "readOnly" | "writeOnly" | "deprecated" | "default" => false,
+                "minimum" | "maximum" | "exclusiveMinimum" | "exclusiveMaximum" | "multipleOf"
+                | "minLength" | "maxLength" | "pattern" | "minItems" | "maxItems" | "uniqueItems"
+                | "minProperties" | "maxProperties" => d.usage.request,
+                _ => true,
+            }
+        }
+    }
+}
+
+/// A line for `spec import`: what changed from the previous reference to the new one.
+pub fn describe_change(d: &Difference) -> String {
+    let what = d.kind.noun();
+    match &d.change {
+        Change::Added => format!("added {what}: {}", d.place()),
+        Change::Removed => format!("removed {what}: {}", d.place()),
+        Change::Fact { name, a, b } => format!(
+            "changed {name}: {} ({} → {})",
+            d.place(),
+            b.as_deref().unwrap_or("none"),
+            a.as_deref().unwrap_or("none")
+        ),
+        Change::EnumValue { value, in_a: true } => format!("added enum value {value}: {}", d.place()),
+        Change::EnumValue { value, in_a: false } => format!("removed enum value {value}: {}", d.place()),
+    }
+}
+
+/// A line for `spec check`: how ours (`a`) differs from upstream (`b`).
+pub fn describe_difference(d: &Difference) -> String {
+    let what = d.kind.noun();
+    match &d.change {
+        Change::Added => format!("{}: {what} here, not upstream", d.path),
+        Change::Removed => format!("{}: {what} upstream, not here", d.path),
+        Change::Fact { name, a, b } => format!(
+            "{}: {name} {} here, {} upstream",
+            d.path,
+            a.as_deref().unwrap_or("none"),
+            b.as_deref().unwrap_or("none")
+        ),
+        Change::EnumValue { value, in_a: true } => {
+            format!("{}: enum value {value} here, not upstream", d.path)
+        }
+        Change::EnumValue { value, in_a: false } => {
+            format!("{}: enum value {value} upstream, not here", d.path)
+        }
+    }
+}
+
+/// The (fact, here, upstream) a mark must state to accept this difference.
+pub fn mark_key(d: &Difference) -> (String, String, String) {
+    let (present, absent) = ("present".to_string(), "absent".to_string());
+    match &d.change {
+        Change::Added => ("presence".into(), present, absent),
+        Change::Removed => (d.key.clone(), absent, present),
+        Change::Fact { name, a, b } => (
+            name.clone(),
+            a.clone().unwrap_or_else(|| "none".into()),
+            b.clone().unwrap_or_else(|| "none".into()),
+        ),
+        Change::EnumValue { value, in_a } => {
+            let (here, up) = if *in_a { (present, absent) } else { (absent, present) };
+            (format!("enum value {value}"), here, up)
+        }
+    }
+}

@@ -1,0 +1,44 @@
+//! The facade checks after codegen: the right commands, failures said plainly.
+
+use std::ffi::OsStr;
+
+use crate::codegen::{run_steps, verify_facade, Step, FACADE_STEPS};
+
+#[test]
+fn the_facade_is_compile_checked_then_its_coverage_test_runs() {
+    let commands: Vec<String> = FACADE_STEPS.iter().map(|s| s.args.join(" ")).collect();
+    assert_eq!(
+        commands,
+        ["check -p thousandeyes-usage --all-targets", "test -p thousandeyes-usage --test spec_coverage"]
+    );
+    assert_eq!(FACADE_STEPS[1].needs, Some("facade/tests/spec_coverage.rs"));
+}
+
+#[test]
+fn failures_name_the_step_and_the_command() {
+    let root = super::root();
+    // `false` stands for a cargo whose every command fails.
+    let failures = run_steps(OsStr::new("false"), &root, FACADE_STEPS);
+    assert_eq!(failures.len(), 2, "{failures:#?}");
+    assert!(
+        failures[0].starts_with(
+            "compile check of the facade against the generated crate: `cargo check -p thousandeyes-usage --all-targets` failed"
+        ),
+        "{failures:#?}"
+    );
+    assert!(failures[1].contains("not checked"), "{failures:#?}");
+    let err = verify_facade(OsStr::new("false"), &root).expect_err("fails").0;
+    assert!(err.contains("the facade does not keep up with the generated API"), "{err}");
+
+    // `true` stands for a cargo whose every command passes.
+    let steps = [Step { what: "it compiles", args: &["check"], needs: None }];
+    assert!(run_steps(OsStr::new("true"), &root, &steps).is_empty());
+}
+
+#[test]
+fn a_missing_coverage_test_is_a_failure_naming_the_file() {
+    let steps = [Step { what: "coverage", args: &["test"], needs: Some("facade/tests/no_such_test.rs") }];
+    let failures = run_steps(OsStr::new("true"), &super::root(), &steps);
+    assert_eq!(failures.len(), 1);
+    assert!(failures[0].contains("facade/tests/no_such_test.rs is missing"), "{failures:#?}");
+}
