@@ -36,7 +36,8 @@ pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 /// ```
 pub const DEFAULT_MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 
-/// Environment variable with the bearer token (required by [`Client::from_env`]).
+/// Environment variable with the bearer token (required by
+/// [`Client::from_env`](crate::Client::from_env)).
 ///
 /// ```
 /// let configured = std::env::var(thousandeyes_usage::ENV_TOKEN).is_ok();

@@ -11,6 +11,7 @@
 
 mod apidiff;
 mod codegen;
+mod public_api;
 mod spec;
 #[cfg(test)]
 mod tests;
@@ -32,7 +33,10 @@ const USAGE: &str = "usage: cargo xtask <command>
                            coverage test (--no-verify skips those two)
   codegen --check [--no-verify]
                            fail, naming the files and the API changes, when generated/ is not
-                           what the spec produces (and verify the facade as above)";
+                           what the spec produces (and verify the facade as above)
+  public-api [--check]     list the public surface of each published crate into public-api/
+                           (--check: fail, showing the lines that differ, when the committed
+                           listing is not the surface of the code)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -48,6 +52,8 @@ fn main() -> ExitCode {
         }),
         ["spec", "import", file] => Workspace::locate().and_then(|ws| spec::import(&ws, Path::new(file))),
         ["spec", "check"] => Workspace::locate().and_then(|ws| spec::check(&ws)),
+        ["public-api"] => Workspace::locate().and_then(|ws| public_api::public_api(&ws, false)),
+        ["public-api", "--check"] => Workspace::locate().and_then(|ws| public_api::public_api(&ws, true)),
         _ => Err(Failure(format!("unknown arguments {args:?}\n\n{USAGE}"))),
     };
     match result {

@@ -1,0 +1,517 @@
+//! `cargo xtask public-api [--check]`: the public surface of each published crate, one item per
+//! line, from rustdoc's JSON output, written to `public-api/<crate>.txt`; `--check` fails,
+//! showing the lines that differ, when the committed listing is not the surface of the code.
+//!
+//! rustdoc's JSON output is unstable, so it is asked for with `RUSTC_BOOTSTRAP=1` on the stable
+//! toolchain (the only one here); the listing reads it as plain JSON, not through a crate tied to
+//! one format version. Each line is `kind path` with the signature where there is one: what a
+//! user can name and call. Trait implementations are listed for the traits users rely on
+//! (`Clone`, `Debug`, `Stream`, ...); auto traits and blanket implementations are left out.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::PathBuf;
+use std::process::Command;
+
+use serde_json::{Map, Value};
+
+use crate::{Failure, Result, Workspace};
+
+/// The crates whose surface is listed: every crate the project publishes.
+pub const CRATES: &[(&str, &str)] = &[
+    ("thousandeyes-usage", "thousandeyes_usage"),
+    ("thousandeyes-usage-generated", "thousandeyes_usage_generated"),
+    ("thousandeyes-usage-fake", "thousandeyes_usage_fake"),
+];
+
+/// Writes (or, with `check`, compares) the listings.
+pub fn public_api(ws: &Workspace, check: bool) -> Result<()> {
+    let dir = ws.root.join("public-api");
+    fs::create_dir_all(&dir)?;
+    let mut stale = Vec::new();
+    for (package, lib) in CRATES {
+        let listing = listing(ws, package, lib)?;
+        let path = dir.join(format!("{package}.txt"));
+        let committed = fs::read_to_string(&path).unwrap_or_default();
+        if committed == listing {
+            println!(
+                "public API of {package}: {} items, unchanged ({})",
+                listing.lines().count(),
+                path.display()
+            );
+            continue;
+        }
+        let diff = line_diff(&committed, &listing);
+        if check {
+            stale.push(format!("{package} ({}):\n{diff}", path.display()));
+        } else {
+            fs::write(&path, &listing)?;
+            println!("public API of {package} changed, written to {}:\n{diff}", path.display());
+        }
+    }
+    if stale.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure(format!(
+            "the public API differs from the committed listing (+ new, - gone):\n{}\n\
+             If the change is intended, run `cargo xtask public-api` and commit public-api/.",
+            stale.join("\n")
+        )))
+    }
+}
+
+/// The lines only in `old` (`-`) or only in `new` (`+`).
+fn line_diff(old: &str, new: &str) -> String {
+    let old: BTreeSet<&str> = old.lines().collect();
+    let new: BTreeSet<&str> = new.lines().collect();
+    let mut out = Vec::new();
+    out.extend(old.difference(&new).map(|l| format!("  - {l}")));
+    out.extend(new.difference(&old).map(|l| format!("  + {l}")));
+    out.join("\n")
+}
+
+/// The listing of one crate: rustdoc JSON, walked from the crate root.
+fn listing(ws: &Workspace, package: &str, lib: &str) -> Result<String> {
+    let target = ws.root.join("target/public-api");
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .current_dir(&ws.root)
+        .env("RUSTC_BOOTSTRAP", "1")
+        .args(["rustdoc", "--quiet", "--package", package, "--lib", "--target-dir"])
+        .arg(&target)
+        .args(["--", "-Zunstable-options", "--output-format", "json", "--cap-lints", "allow"])
+        .status()
+        .map_err(|e| Failure(format!("could not run cargo rustdoc: {e}")))?;
+    if !status.success() {
+        return Err(Failure(format!("cargo rustdoc --package {package} failed ({status})")));
+    }
+    let path: PathBuf = target.join("doc").join(format!("{lib}.json"));
+    let text = fs::read_to_string(&path).map_err(|e| Failure(format!("reading {}: {e}", path.display())))?;
+    let doc: Value = serde_json::from_str(&text).map_err(|e| Failure(format!("{}: {e}", path.display())))?;
+    let mut lines = BTreeSet::new();
+    Lister { doc: &doc, lines: &mut lines }.module(root_id(&doc)?, lib);
+    let mut out: Vec<String> = lines.into_iter().collect();
+    out.push(String::new());
+    Ok(out.join("\n"))
+}
+
+fn root_id(doc: &Value) -> Result<String> {
+    doc.get("root").map(id_key).ok_or_else(|| Failure("rustdoc JSON without a root".into()))
+}
+
+/// An id as the index's key.
+fn id_key(id: &Value) -> String {
+    match id {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+struct Lister<'a> {
+    doc: &'a Value,
+    lines: &'a mut BTreeSet<String>,
+}
+
+impl Lister<'_> {
+    fn item(&self, id: &str) -> Option<&Value> {
+        self.doc.get("index")?.get(id)
+    }
+
+    fn public(item: &Value) -> bool {
+        item.get("visibility").and_then(Value::as_str) == Some("public")
+    }
+
+    /// The item's kind and its inner object.
+    fn inner(item: &Value) -> Option<(&str, &Value)> {
+        item.get("inner")?.as_object()?.iter().next().map(|(k, v)| (k.as_str(), v))
+    }
+
+    fn module(&mut self, id: String, path: &str) {
+        let Some(module) = self.item(&id).cloned() else { return };
+        let Some(("module", inner)) = Self::inner(&module) else { return };
+        for child in inner.get("items").and_then(Value::as_array).into_iter().flatten() {
+            let Some(item) = self.item(&id_key(child)).cloned() else { continue };
+            if !Self::public(&item) {
+                continue;
+            }
+            self.named(&item, path, None);
+        }
+    }
+
+    /// An item reachable at `path::name` (`name` overrides the item's own, for re-exports).
+    fn named(&mut self, item: &Value, path: &str, name: Option<&str>) {
+        let Some((kind, inner)) = Self::inner(item) else { return };
+        let name = name.or_else(|| item.get("name").and_then(Value::as_str)).unwrap_or("_");
+        let here = format!("{path}::{name}");
+        match kind {
+            "module" => {
+                self.lines.insert(format!("pub mod {here}"));
+                self.module(id_key(&item["id"]), &here);
+            }
+            "use" => {
+                let source = inner.get("source").and_then(Value::as_str).unwrap_or("?");
+                let target = inner.get("id").filter(|v| !v.is_null()).map(id_key);
+                let glob = inner.get("is_glob").and_then(Value::as_bool).unwrap_or(false);
+                match target.and_then(|t| self.item(&t).cloned()) {
+                    Some(target) if glob => {
+                        // A glob of a module documented here: its items belong to this path.
+                        if let Some(("module", _)) = Self::inner(&target) {
+                            self.module(id_key(&target["id"]), path);
+                        }
+                    }
+                    Some(target) => {
+                        let alias = inner.get("name").and_then(Value::as_str);
+                        self.named(&target, path, alias);
+                    }
+                    None if glob => {
+                        self.lines.insert(format!("pub use {path}::* (every public item of {source})"));
+                    }
+                    None => {
+                        self.lines.insert(format!("pub use {here} (= {source})"));
+                    }
+                }
+            }
+            "struct" => {
+                self.lines.insert(format!("pub struct {here}{}", self.generics(inner.get("generics"))));
+                if let Some(fields) = inner.pointer("/kind/plain/fields").and_then(Value::as_array) {
+                    for field in fields {
+                        let Some(field) = self.item(&id_key(field)).cloned() else { continue };
+                        if Self::public(&field) {
+                            let ty =
+                                field.pointer("/inner/struct_field").map(|t| self.ty(t)).unwrap_or_default();
+                            let fname = field.get("name").and_then(Value::as_str).unwrap_or("_");
+                            self.lines.insert(format!("pub field {here}::{fname}: {ty}"));
+                        }
+                    }
+                }
+                self.impls(inner, &here);
+            }
+            "enum" => {
+                self.lines.insert(format!("pub enum {here}{}", self.generics(inner.get("generics"))));
+                for variant in inner.get("variants").and_then(Value::as_array).into_iter().flatten() {
+                    if let Some(v) = self.item(&id_key(variant)) {
+                        let vname = v.get("name").and_then(Value::as_str).unwrap_or("_");
+                        self.lines.insert(format!("variant {here}::{vname}"));
+                    }
+                }
+                self.impls(inner, &here);
+            }
+            "function" => {
+                let line = self.function(&here, inner);
+                self.lines.insert(line);
+            }
+            "constant" => {
+                let ty = inner.get("type").map(|t| self.ty(t)).unwrap_or_default();
+                self.lines.insert(format!("pub const {here}: {ty}"));
+            }
+            "static" => {
+                let ty = inner.get("type").map(|t| self.ty(t)).unwrap_or_default();
+                self.lines.insert(format!("pub static {here}: {ty}"));
+            }
+            "type_alias" => {
+                let ty = inner.get("type").map(|t| self.ty(t)).unwrap_or_default();
+                self.lines.insert(format!("pub type {here} = {ty}"));
+            }
+            "trait" => {
+                self.lines.insert(format!("pub trait {here}"));
+                for child in inner.get("items").and_then(Value::as_array).into_iter().flatten() {
+                    let Some(item) = self.item(&id_key(child)).cloned() else { continue };
+                    self.member(&item, &here);
+                }
+            }
+            "macro" => {
+                self.lines.insert(format!("pub macro {here}!"));
+            }
+            other => {
+                self.lines.insert(format!("pub {other} {here}"));
+            }
+        }
+    }
+
+    /// The implementations of a struct or enum at `here`: inherent methods and constants, and the
+    /// traits it implements (not auto traits, not blanket implementations).
+    fn impls(&mut self, inner: &Value, here: &str) {
+        for id in inner.get("impls").and_then(Value::as_array).into_iter().flatten() {
+            let Some(block) = self.item(&id_key(id)).cloned() else { continue };
+            let Some(("impl", imp)) = Self::inner(&block) else { continue };
+            if imp.get("is_synthetic").and_then(Value::as_bool).unwrap_or(false)
+                || imp.get("blanket_impl").is_some_and(|b| !b.is_null())
+            {
+                continue;
+            }
+            match imp.get("trait").filter(|t| !t.is_null()) {
+                Some(tr) => {
+                    let name = self.path(tr);
+                    // The compiler's marker behind derived PartialEq: not something users name.
+                    if name != "StructuralPartialEq" {
+                        self.lines.insert(format!("impl {name} for {here}"));
+                    }
+                }
+                None => {
+                    for child in imp.get("items").and_then(Value::as_array).into_iter().flatten() {
+                        let Some(item) = self.item(&id_key(child)).cloned() else { continue };
+                        if Self::public(&item) {
+                            self.member(&item, here);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// A method, associated constant or type of `here`.
+    fn member(&mut self, item: &Value, here: &str) {
+        let name = item.get("name").and_then(Value::as_str).unwrap_or("_");
+        match Self::inner(item) {
+            Some(("function", f)) => {
+                let line = self.function(&format!("{here}::{name}"), f);
+                self.lines.insert(line);
+            }
+            Some(("assoc_const", c)) => {
+                let ty = c.get("type").map(|t| self.ty(t)).unwrap_or_default();
+                self.lines.insert(format!("pub const {here}::{name}: {ty}"));
+            }
+            Some(("assoc_type", _)) => {
+                self.lines.insert(format!("pub type {here}::{name}"));
+            }
+            Some((other, _)) => {
+                self.lines.insert(format!("pub {other} {here}::{name}"));
+            }
+            None => {}
+        }
+    }
+
+    /// The line of a function at `here`: qualifiers, generics, parameters, result, bounds.
+    fn function(&self, here: &str, f: &Value) -> String {
+        let header = f.get("header");
+        let flag = |name: &str| header.and_then(|h| h.get(name)).and_then(Value::as_bool).unwrap_or(false);
+        let mut prefix = String::new();
+        if flag("is_const") {
+            prefix.push_str("const ");
+        }
+        if flag("is_async") {
+            prefix.push_str("async ");
+        }
+        if flag("is_unsafe") {
+            prefix.push_str("unsafe ");
+        }
+        let inputs: Vec<String> = f
+            .pointer("/sig/inputs")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|pair| {
+                let name = pair.get(0).and_then(Value::as_str).unwrap_or("_");
+                let ty = pair.get(1).map(|t| self.ty(t)).unwrap_or_default();
+                if name == "self" {
+                    match ty.as_str() {
+                        "Self" => "self".to_string(),
+                        "&Self" => "&self".to_string(),
+                        "&mut Self" => "&mut self".to_string(),
+                        other => format!("self: {other}"),
+                    }
+                } else {
+                    format!("{name}: {ty}")
+                }
+            })
+            .collect();
+        let output = f
+            .pointer("/sig/output")
+            .filter(|o| !o.is_null())
+            .map(|o| format!(" -> {}", self.ty(o)))
+            .unwrap_or_default();
+        let generics = self.generics(f.get("generics"));
+        let bounds = self.where_clause(f.get("generics"));
+        format!("pub {prefix}fn {here}{generics}({}){output}{bounds}", inputs.join(", "))
+    }
+
+    /// `<T: Bound, ...>` of the explicit (not synthetic) generic parameters.
+    fn generics(&self, generics: Option<&Value>) -> String {
+        let params: Vec<String> = generics
+            .and_then(|g| g.get("params"))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|p| {
+                let name = p.get("name").and_then(Value::as_str)?;
+                let kind = p.get("kind")?.as_object()?;
+                if let Some(ty) = kind.get("type") {
+                    if ty.get("is_synthetic").and_then(Value::as_bool).unwrap_or(false) {
+                        return None;
+                    }
+                    let bounds = self.bounds(ty.get("bounds"));
+                    return Some(if bounds.is_empty() {
+                        name.to_string()
+                    } else {
+                        format!("{name}: {bounds}")
+                    });
+                }
+                Some(name.to_string())
+            })
+            .collect();
+        if params.is_empty() {
+            String::new()
+        } else {
+            format!("<{}>", params.join(", "))
+        }
+    }
+
+    fn where_clause(&self, generics: Option<&Value>) -> String {
+        let preds: Vec<String> = generics
+            .and_then(|g| g.get("where_predicates"))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|p| {
+                let bp = p.get("bound_predicate")?;
+                Some(format!("{}: {}", self.ty(bp.get("type")?), self.bounds(bp.get("bounds"))))
+            })
+            .collect();
+        if preds.is_empty() {
+            String::new()
+        } else {
+            format!(" where {}", preds.join(", "))
+        }
+    }
+
+    fn bounds(&self, bounds: Option<&Value>) -> String {
+        let list: Vec<String> = bounds
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|b| {
+                if let Some(tb) = b.get("trait_bound") {
+                    tb.get("trait").map(|t| self.path(t)).unwrap_or_default()
+                } else if let Some(o) = b.get("outlives") {
+                    o.as_str().unwrap_or("'_").to_string()
+                } else {
+                    "?".to_string()
+                }
+            })
+            .collect();
+        list.join(" + ")
+    }
+
+    /// A path with its generic arguments (`Vec<String>`).
+    fn path(&self, p: &Value) -> String {
+        let name = p.get("path").and_then(Value::as_str).unwrap_or("?");
+        format!("{name}{}", self.args(p.get("args")))
+    }
+
+    fn args(&self, args: Option<&Value>) -> String {
+        let Some(args) = args.filter(|a| !a.is_null()) else { return String::new() };
+        if let Some(ab) = args.get("angle_bracketed") {
+            let mut parts: Vec<String> = ab
+                .get("args")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .map(|a| {
+                    if let Some(t) = a.get("type") {
+                        self.ty(t)
+                    } else if let Some(l) = a.get("lifetime") {
+                        l.as_str().unwrap_or("'_").to_string()
+                    } else if let Some(c) = a.get("const") {
+                        c.get("expr").and_then(Value::as_str).unwrap_or("_").to_string()
+                    } else {
+                        "_".to_string()
+                    }
+                })
+                .collect();
+            for c in ab.get("constraints").and_then(Value::as_array).into_iter().flatten() {
+                let name = c.get("name").and_then(Value::as_str).unwrap_or("?");
+                let binding = c.get("binding").and_then(Value::as_object);
+                let value = match binding.and_then(|b| b.iter().next()).map(|(k, v)| (k.as_str(), v)) {
+                    Some(("equality", v)) => {
+                        format!(" = {}", v.get("type").map(|t| self.ty(t)).unwrap_or_default())
+                    }
+                    Some(("constraint", v)) => format!(": {}", self.bounds(Some(v))),
+                    _ => String::new(),
+                };
+                parts.push(format!("{name}{value}"));
+            }
+            if parts.is_empty() {
+                String::new()
+            } else {
+                format!("<{}>", parts.join(", "))
+            }
+        } else if let Some(pa) = args.get("parenthesized") {
+            let inputs: Vec<String> = pa
+                .get("inputs")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .map(|t| self.ty(t))
+                .collect();
+            let output = pa
+                .get("output")
+                .filter(|o| !o.is_null())
+                .map(|o| format!(" -> {}", self.ty(o)))
+                .unwrap_or_default();
+            format!("({}){output}", inputs.join(", "))
+        } else {
+            String::new()
+        }
+    }
+
+    fn ty(&self, t: &Value) -> String {
+        let Some((kind, v)) =
+            t.as_object().and_then(|o: &Map<String, Value>| o.iter().next()).map(|(k, v)| (k.as_str(), v))
+        else {
+            return t
+                .as_str()
+                .map_or_else(|| "_".to_string(), |s| if s == "infer" { "_".into() } else { s.into() });
+        };
+        match kind {
+            "resolved_path" => self.path(v),
+            "primitive" | "generic" => v.as_str().unwrap_or("?").to_string(),
+            "borrowed_ref" => {
+                let lifetime =
+                    v.get("lifetime").and_then(Value::as_str).map(|l| format!("{l} ")).unwrap_or_default();
+                let mutable =
+                    if v.get("is_mutable").and_then(Value::as_bool).unwrap_or(false) { "mut " } else { "" };
+                format!("&{lifetime}{mutable}{}", v.get("type").map(|t| self.ty(t)).unwrap_or_default())
+            }
+            "raw_pointer" => {
+                let mutable = v.get("is_mutable").and_then(Value::as_bool).unwrap_or(false);
+                format!(
+                    "*{} {}",
+                    if mutable { "mut" } else { "const" },
+                    v.get("type").map(|t| self.ty(t)).unwrap_or_default()
+                )
+            }
+            "tuple" => {
+                let items: Vec<String> = v.as_array().into_iter().flatten().map(|t| self.ty(t)).collect();
+                format!("({})", items.join(", "))
+            }
+            "slice" => format!("[{}]", self.ty(v)),
+            "array" => format!(
+                "[{}; {}]",
+                v.get("type").map(|t| self.ty(t)).unwrap_or_default(),
+                v.get("len").and_then(Value::as_str).unwrap_or("_")
+            ),
+            "impl_trait" => format!("impl {}", self.bounds(Some(v))),
+            "dyn_trait" => {
+                let traits: Vec<String> = v
+                    .get("traits")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|pt| pt.get("trait").map(|p| self.path(p)))
+                    .collect();
+                let lifetime =
+                    v.get("lifetime").and_then(Value::as_str).map(|l| format!(" + {l}")).unwrap_or_default();
+                format!("dyn {}{lifetime}", traits.join(" + "))
+            }
+            "qualified_path" => {
+                let name = v.get("name").and_then(Value::as_str).unwrap_or("?");
+                let self_type = v.get("self_type").map(|t| self.ty(t)).unwrap_or_default();
+                match v.get("trait").filter(|t| !t.is_null()) {
+                    Some(tr) => format!("<{self_type} as {}>::{name}", self.path(tr)),
+                    None => format!("{self_type}::{name}"),
+                }
+            }
+            "function_pointer" => "fn(..)".to_string(),
+            other => other.to_string(),
+        }
+    }
+}
