@@ -40,13 +40,7 @@ impl Transport {
     pub(crate) fn new(config: &Config) -> Result<Self, Error> {
         let http = match &config.http {
             Some(http) => http.clone(),
-            None => reqwest::Client::builder()
-                .connect_timeout(config.connect_timeout)
-                .timeout(config.request_timeout)
-                // The API does not redirect; following one could carry the request elsewhere.
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .map_err(|e| Error::config("http_client", e.to_string()))?,
+            None => default_http_client(config)?,
         };
         let user_agent = HeaderValue::from_str(&config.user_agent)
             .map_err(|_| Error::config("user_agent", "cannot be sent as a header"))?;
@@ -143,6 +137,22 @@ impl Transport {
     }
 }
 
+/// The client's own HTTP client: no redirects followed (the API does not redirect; following one
+/// could carry the request elsewhere), the configured connect and request timeouts, and the TLS
+/// of the crate's features.
+fn default_http_client(config: &Config) -> Result<reqwest::Client, Error> {
+    // With `rustls-ring` alone, reqwest's rustls has no crypto provider of its own: ring becomes
+    // the process's default, unless the application installed one already.
+    #[cfg(all(feature = "rustls-ring", not(feature = "rustls")))]
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .connect_timeout(config.connect_timeout)
+        .timeout(config.request_timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| Error::config("http_client", e.to_string()))
+}
+
 /// The error of an attempt that got no complete answer. A timeout names what timed out and
 /// after how long: connecting (the connect timeout, or the caller's client's), or the whole
 /// attempt (the request timeout).
@@ -159,3 +169,7 @@ fn failure(
     }
     (Outcome::Transport, Error::Transport { operation, source: Box::new(e.without_url()) })
 }
+
+#[cfg(test)]
+#[path = "tests/transport.rs"]
+mod tests;
