@@ -67,7 +67,8 @@ impl Reason {
 pub(crate) enum Decision {
     /// Send it now; it is the `seq`-th request the client sends.
     Go { seq: u64 },
-    /// Wait until then, and ask again.
+    /// Wait until then, and ask again. A wait for a spreading slot reserves it: asked again with
+    /// it ([`Pacer::decide`]'s `slot`), the pacer lets the request go without another slot.
     Wait { until: Instant, reason: Reason },
     /// Do not send it: the client gave up on 429s and the reset is this far away.
     Refuse { wait: Duration },
@@ -99,6 +100,8 @@ struct State {
     closed: Option<Instant>,
     /// When the next request may go while spreading.
     next_slot: Option<Instant>,
+    /// Spreading slots reserved by requests still waiting for them.
+    reserved: u64,
 }
 
 /// The rate-limit state shared by every clone of a client.
@@ -129,8 +132,9 @@ impl Pacer {
         &self.clock
     }
 
-    /// Decides whether a request may be sent now; registers it as sent when it may.
-    pub(crate) fn decide(&self) -> Decision {
+    /// Decides whether a request may be sent now; registers it as sent when it may. `slot` is the
+    /// spreading slot an earlier decision reserved for this request, if any.
+    pub(crate) fn decide(&self, slot: Option<Instant>) -> Decision {
         let now = self.clock.now();
         let mut state = self.state();
         if let Some(closed) = state.closed.filter(|c| *c > now) {
@@ -152,16 +156,31 @@ impl Pacer {
                     return Decision::Wait { until: reset_at, reason: Reason::WindowUsedUp };
                 }
                 let plenty = (self.share * window.limit as f64 * SPREAD_BELOW).ceil().max(1.0);
-                if usable < plenty {
-                    let slot = state.next_slot.filter(|s| *s > now);
-                    if let Some(slot) = slot {
-                        return Decision::Wait { until: slot, reason: Reason::Spreading };
+                let reserved_slot = slot.is_some_and(|s| s <= now);
+                if reserved_slot {
+                    state.reserved = state.reserved.saturating_sub(1);
+                } else if usable < plenty {
+                    // Each request takes the next free slot, one interval after the last, the
+                    // calls not yet promised to a waiting request spread over the time left from
+                    // that slot: a crowd of waiting tasks wakes one at a time, never all at once.
+                    let next = state.next_slot.filter(|s| *s > now).unwrap_or(now);
+                    let free = usable - state.reserved as f64;
+                    if free < 1.0 {
+                        return Decision::Wait { until: reset_at, reason: Reason::WindowUsedUp };
                     }
-                    let interval = Duration::try_from_secs_f64(left / usable).unwrap_or(MAX_WINDOW);
-                    state.next_slot = now.checked_add(interval.min(MAX_WINDOW));
+                    let left_at_next = left - (next - now).as_secs_f64();
+                    let interval = Duration::try_from_secs_f64(left_at_next.max(0.0) / free)
+                        .unwrap_or(MAX_WINDOW)
+                        .min(MAX_WINDOW);
+                    state.next_slot = next.checked_add(interval);
+                    if next > now {
+                        state.reserved += 1;
+                        return Decision::Wait { until: next, reason: Reason::Spreading };
+                    }
                 }
             } else {
                 state.next_slot = None;
+                state.reserved = 0;
             }
         }
         state.sent += 1;
@@ -224,6 +243,11 @@ impl Pacer {
             return;
         }
         let limit = figures.limit.unwrap_or(DEFAULT_LIMIT).max(1);
+        if state.window.is_some_and(|w| w.reset != reset) {
+            // A new window: the promises of the last one are void.
+            state.reserved = 0;
+            state.next_slot = None;
+        }
         state.window = Some(Window { reset, limit, remaining, seq });
     }
 

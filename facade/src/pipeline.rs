@@ -219,8 +219,9 @@ impl Pipeline {
         held: &mut Duration,
     ) -> Result<u64, Error> {
         let budget = policy.max_wait().saturating_mul(policy.max_attempts());
+        let mut slot = None;
         loop {
-            let (wait, reason) = match self.pacer.decide() {
+            let (wait, reason) = match self.pacer.decide(slot.take()) {
                 Decision::Go { seq } => return Ok(seq),
                 Decision::Refuse { wait } => {
                     return Err(self.not_sent(
@@ -231,6 +232,10 @@ impl Pipeline {
                     ));
                 }
                 Decision::Wait { until, reason } => {
+                    if reason == Reason::Spreading {
+                        // The slot is this request's: asked again with it, the pacer lets it go.
+                        slot = Some(until);
+                    }
                     (until.saturating_duration_since(self.pacer.clock().now()), reason)
                 }
             };

@@ -31,7 +31,7 @@ fn epoch_now(pacer: &Pacer) -> u64 {
 }
 
 fn go(pacer: &Pacer) -> u64 {
-    match pacer.decide() {
+    match pacer.decide(None) {
         Decision::Go { seq } => seq,
         other => panic!("expected to go, got {other:?}"),
     }
@@ -56,7 +56,7 @@ async fn a_used_up_window_holds_until_its_reset_and_the_next_window_releases_it(
     let t = pacer.clock().now();
     let seq = go(&pacer);
     pacer.observe(&figures(240, 0, now + 30, now), 200, seq, t, t);
-    match pacer.decide() {
+    match pacer.decide(None) {
         Decision::Wait { until, reason: Reason::WindowUsedUp } => {
             let wait = until - pacer.clock().now();
             assert!(wait > Duration::from_secs(28) && wait <= Duration::from_secs(31), "{wait:?}");
@@ -65,7 +65,7 @@ async fn a_used_up_window_holds_until_its_reset_and_the_next_window_releases_it(
     }
     // An older answer from the same window changes nothing; one from the next window releases.
     pacer.observe(&figures(240, 5, now + 30, now), 200, 0, t, t);
-    assert!(matches!(pacer.decide(), Decision::Wait { reason: Reason::WindowUsedUp, .. }));
+    assert!(matches!(pacer.decide(None), Decision::Wait { reason: Reason::WindowUsedUp, .. }));
     pacer.observe(&figures(240, 239, now + 90, now), 200, seq, t, t);
     go(&pacer);
 }
@@ -85,7 +85,7 @@ async fn what_this_client_sent_since_the_figures_counts_against_them() {
     // the next waits its turn.
     go(&pacer);
     go(&pacer);
-    assert!(matches!(pacer.decide(), Decision::Wait { reason: Reason::Spreading, .. }));
+    assert!(matches!(pacer.decide(None), Decision::Wait { reason: Reason::Spreading, .. }));
 }
 
 #[tokio::test(start_paused = true)]
@@ -97,11 +97,14 @@ async fn the_last_calls_are_spread_over_the_time_left() {
     // 10 calls left, 20 s to go: one every 2 s.
     pacer.observe(&figures(240, 10, now + 20, now), 200, seq, t, t);
     go(&pacer);
-    let Decision::Wait { until, reason: Reason::Spreading } = pacer.decide() else { panic!("spread") };
+    let Decision::Wait { until, reason: Reason::Spreading } = pacer.decide(None) else { panic!("spread") };
     let gap = until - pacer.clock().now();
     assert!(gap > Duration::from_millis(1_500) && gap <= Duration::from_millis(2_100), "{gap:?}");
+    // The slot is reserved: a second request gets the one after it.
+    let Decision::Wait { until: after, .. } = pacer.decide(None) else { panic!("spread") };
+    assert!(after - until > Duration::from_millis(1_500), "{:?}", after - until);
     tokio::time::sleep(gap).await;
-    go(&pacer);
+    assert!(matches!(pacer.decide(Some(until)), Decision::Go { .. }), "the reserved slot goes");
 }
 
 #[tokio::test(start_paused = true)]
@@ -112,14 +115,18 @@ async fn a_share_keeps_a_reserve_of_the_window_untouched() {
     let seq = go(&pacer);
     // 130 left of 240 with a reserve of 120: 10 more may go, spread, then the client waits.
     pacer.observe(&figures(240, 130, now + 30, now), 200, seq, t, t);
-    let mut sent = 0;
+    let (mut sent, mut slot) = (0, None);
     loop {
-        match pacer.decide() {
+        match pacer.decide(slot.take()) {
             Decision::Go { .. } => sent += 1,
-            Decision::Wait { reason: Reason::Spreading, until } => tokio::time::sleep_until(until).await,
+            Decision::Wait { reason: Reason::Spreading, until } => {
+                tokio::time::sleep_until(until).await;
+                slot = Some(until);
+            }
             Decision::Wait { reason: Reason::WindowUsedUp, .. } => break,
             other => panic!("{other:?}"),
         }
+        assert!(sent <= 10, "more than the share allows");
     }
     assert_eq!(sent, 10);
 }
@@ -155,9 +162,9 @@ async fn giving_up_refuses_until_the_reset_and_holds_are_never_released_early() 
     let pacer = Pacer::new(Clock::new(), 1.0);
     let now = pacer.clock().now();
     pacer.hold_until(now + Duration::from_secs(20));
-    assert!(matches!(pacer.decide(), Decision::Wait { reason: Reason::AfterRateLimit, .. }));
+    assert!(matches!(pacer.decide(None), Decision::Wait { reason: Reason::AfterRateLimit, .. }));
     pacer.close_until(now + Duration::from_secs(30));
-    assert!(matches!(pacer.decide(), Decision::Refuse { wait } if wait == Duration::from_secs(30)));
+    assert!(matches!(pacer.decide(None), Decision::Refuse { wait } if wait == Duration::from_secs(30)));
     tokio::time::sleep(Duration::from_secs(30)).await;
     go(&pacer);
 }
