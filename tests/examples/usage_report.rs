@@ -8,7 +8,8 @@
 //! cargo run --example usage_report -- --csv --start 2024-05-01T00:00:00Z > tests.csv
 //! ```
 //!
-//! Without `TE_TOKEN` it starts the embedded demo server and reports on its sample data; with
+//! Without `TE_TOKEN` it starts the demo, a fake Usage API in the same process
+//! ([`thousandeyes_usage_tests::report::demo_api`]), and reports on its sample data; with
 //! it, it asks the API (`TE_AID`, `TE_API_ENDPOINT` and `TE_TIMEOUT` are honoured). The report
 //! itself is the same code either way ([`thousandeyes_usage_tests::report`]).
 //!
@@ -19,10 +20,10 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use thousandeyes_usage::{Client, Error, ENV_TOKEN};
-use thousandeyes_usage_tests::demo::{DemoServer, DEMO_TOKEN};
+use thousandeyes_usage_fake::FakeUsageApi;
 use thousandeyes_usage_tests::report::{
-    build_report, render_csv, render_json, render_stats, render_table, terminal_safe, Period, Progress,
-    ReportOptions, DEFAULT_TOP,
+    build_report, demo_api, render_csv, render_json, render_stats, render_table, terminal_safe, Period,
+    Progress, ReportOptions, DEFAULT_TOP,
 };
 
 const USAGE: &str = "\
@@ -31,8 +32,8 @@ Usage: cargo run --example usage_report -- [OPTIONS]
 Prints a usage report of a ThousandEyes organization: units used, projected and included,
 quotas, the tests and enterprise agents that use the most, and totals.
 
-Without TE_TOKEN in the environment the report runs against an embedded demo server with
-sample data. With it, the report asks the ThousandEyes API; TE_AID (account group),
+Without TE_TOKEN in the environment the report runs against a fake Usage API in the same
+process, with sample data. With it, the report asks the ThousandEyes API; TE_AID (account group),
 TE_API_ENDPOINT (base URL) and TE_TIMEOUT (seconds) are honoured.
 
 Options:
@@ -192,15 +193,15 @@ async fn main() -> ExitCode {
         }
     };
 
-    // Kept alive until the end: dropping it stops the demo server.
-    let _demo: Option<DemoServer>;
+    // Kept alive until the end: dropping it stops the fake.
+    let _demo: Option<FakeUsageApi>;
     let client = if std::env::var_os(ENV_TOKEN).is_none() {
-        let demo = DemoServer::start().await;
+        let demo = demo_api().start().await;
         say!(
-            "Demo mode: no {ENV_TOKEN} set; using the embedded demo server at {} with sample data",
+            "Demo mode: no {ENV_TOKEN} set; using the fake Usage API at {} with sample data",
             demo.base_url()
         );
-        let client = Client::builder().token(DEMO_TOKEN).base_url(demo.base_url()).build();
+        let client = Client::builder().token(demo.token()).base_url(demo.base_url()).build();
         _demo = Some(demo);
         client
     } else {
