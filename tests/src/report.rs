@@ -102,32 +102,51 @@ impl Period {
     /// assert!(Period::from_args(Some("yesterday"), None).is_err());
     /// ```
     pub fn from_args(start: Option<&str>, end: Option<&str>) -> Result<Period, String> {
-        let parse = |name: &str, value: &str| {
-            DateTime::parse_from_rfc3339(value.trim()).map_err(|e| {
-                format!(
-                    "{name} {value:?} is not an RFC 3339 date-time ({e}); for example 2024-05-01T00:00:00Z"
-                )
-            })
-        };
+        let parse =
+            |name: &str, value: &str| parse_time(value).map_err(|e| format!("{name} {value:?} is {e}"));
+        let start = start.map(|s| parse("--start", s)).transpose()?;
+        let end = end.map(|e| parse("--end", e)).transpose()?;
+        Period::from_times(start, end)
+    }
+
+    /// The period from `start` to `end` (to now when `end` is none), or the current billing
+    /// period when neither is given; an end needs a start, and the start must come before the
+    /// end. The message of an error names the argument at fault (`--start`, `--end`).
+    ///
+    /// ```
+    /// use thousandeyes_usage_tests::report::{parse_time, Period};
+    /// let (may, june) = (parse_time("2024-05-01T00:00:00Z")?, parse_time("2024-06-01T00:00:00Z")?);
+    /// assert_eq!(Period::from_times(Some(may), None), Ok(Period::Range { start: may, end: None }));
+    /// assert!(Period::from_times(Some(june), Some(may)).is_err());
+    /// assert!(Period::from_times(None, Some(may)).is_err());
+    /// # Ok::<(), String>(())
+    /// ```
+    pub fn from_times(
+        start: Option<DateTime<FixedOffset>>,
+        end: Option<DateTime<FixedOffset>>,
+    ) -> Result<Period, String> {
         match (start, end) {
             (None, None) => Ok(Period::CurrentBillingPeriod),
             (None, Some(_)) => Err("--end needs --start".into()),
-            (Some(start), end) => {
-                let start = parse("--start", start)?;
-                let end = end.map(|e| parse("--end", e)).transpose()?;
-                if let Some(end) = end {
-                    if start >= end {
-                        return Err(format!(
-                            "--start {} must be before --end {}",
-                            start.to_rfc3339(),
-                            end.to_rfc3339()
-                        ));
-                    }
-                }
-                Ok(Period::Range { start, end })
+            (Some(start), Some(end)) if start >= end => {
+                Err(format!("--start {} must be before --end {}", start.to_rfc3339(), end.to_rfc3339()))
             }
+            (Some(start), end) => Ok(Period::Range { start, end }),
         }
     }
+}
+
+/// An RFC 3339 date-time (surrounding spaces ignored); the error says what is wrong and gives an
+/// example.
+///
+/// ```
+/// use thousandeyes_usage_tests::report::parse_time;
+/// assert!(parse_time(" 2024-05-01T00:00:00+02:00").is_ok());
+/// assert!(parse_time("yesterday").unwrap_err().contains("2024-05-01T00:00:00Z"));
+/// ```
+pub fn parse_time(value: &str) -> Result<DateTime<FixedOffset>, String> {
+    DateTime::parse_from_rfc3339(value.trim())
+        .map_err(|e| format!("not an RFC 3339 date-time ({e}); for example 2024-05-01T00:00:00Z"))
 }
 
 /// What to report on.
