@@ -8,51 +8,79 @@
 //! cargo run --example usage_report -- --csv --start 2024-05-01T00:00:00Z > tests.csv
 //! ```
 //!
-//! Without `TE_TOKEN` it starts the embedded demo server and reports on its sample data; with
+//! Without `TE_TOKEN` it starts the demo, a fake Usage API in the same process
+//! ([`thousandeyes_usage_tests::report::demo_api`]), and reports on its sample data; with
 //! it, it asks the API (`TE_AID`, `TE_API_ENDPOINT` and `TE_TIMEOUT` are honoured). The report
 //! itself is the same code either way ([`thousandeyes_usage_tests::report`]).
 //!
 //! Exit status: 0 on success, 1 when the API or the configuration fails, 2 for bad arguments.
 
-use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
+use chrono::{DateTime, FixedOffset};
+use clap::error::ErrorKind;
+use clap::{CommandFactory, Parser};
 use thousandeyes_usage::{Client, Error, ENV_TOKEN};
-use thousandeyes_usage_tests::demo::{DemoServer, DEMO_TOKEN};
+use thousandeyes_usage_fake::FakeUsageApi;
 use thousandeyes_usage_tests::report::{
-    build_report, render_csv, render_json, render_stats, render_table, terminal_safe, Period, Progress,
-    ReportOptions, DEFAULT_TOP,
+    build_report, demo_api, parse_time, render_csv, render_json, render_stats, render_table, terminal_safe,
+    Listing, Period, Progress, ReportOptions, DEFAULT_TOP,
 };
-
-const USAGE: &str = "\
-Usage: cargo run --example usage_report -- [OPTIONS]
-
-Prints a usage report of a ThousandEyes organization: units used, projected and included,
-quotas, the tests and enterprise agents that use the most, and totals.
-
-Without TE_TOKEN in the environment the report runs against an embedded demo server with
-sample data. With it, the report asks the ThousandEyes API; TE_AID (account group),
-TE_API_ENDPOINT (base URL) and TE_TIMEOUT (seconds) are honoured.
-
-Options:
-  --start <TIME>   start of the range of the units by test and by agent, in RFC 3339
-                   (for example 2024-05-01T00:00:00Z); default: the current billing period
-  --end <TIME>     end of that range, in RFC 3339; default: now (needs --start)
-  --top <N>        how many tests the top list shows (default 10)
-  --json           print the report as one JSON document
-  --csv            print one CSV row per test, with a header line
-  -h, --help       print this help
-
-Pages fetched, retries and the time spent go to stderr.
-Exit status: 0 on success, 1 when the API or the configuration fails, 2 for bad arguments.
-";
 
 /// `eprintln!` that does not panic when stderr is gone (`2>&1 | head`).
 macro_rules! say {
     ($($arg:tt)*) => {{
         let _ = writeln!(std::io::stderr(), $($arg)*);
     }};
+}
+
+/// The command line. clap writes `--help` from it and answers a bad argument with a usage
+/// error and exit status 2.
+#[derive(Debug, Parser)]
+#[command(
+    name = "usage_report",
+    override_usage = "cargo run --example usage_report -- [OPTIONS]",
+    about = "\
+Prints a usage report of a ThousandEyes organization: units used, projected and included,
+quotas, the tests and enterprise agents that use the most, and totals.
+
+Without TE_TOKEN in the environment the report runs against a fake Usage API in the same
+process, with sample data. With it, the report asks the ThousandEyes API; TE_AID (account
+group), TE_API_ENDPOINT (base URL) and TE_TIMEOUT (seconds) are honoured.",
+    after_help = "\
+TIME is an RFC 3339 date-time, for example 2024-05-01T00:00:00Z. Without --start the units by
+test and by agent cover the current billing period.
+
+Pages fetched, retries and the time spent go to stderr.
+Exit status: 0 on success, 1 when the API or the configuration fails, 2 for bad arguments."
+)]
+struct Args {
+    /// Start of the range of the units by test and by agent
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    start: Option<DateTime<FixedOffset>>,
+    /// End of that range (needs --start) [default: now]
+    #[arg(long, value_name = "TIME", value_parser = parse_time, requires = "start")]
+    end: Option<DateTime<FixedOffset>>,
+    /// How many tests the top list shows
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_TOP, value_parser = at_least_one)]
+    top: usize,
+    /// Print the report as one JSON document
+    #[arg(long, conflicts_with = "csv")]
+    json: bool,
+    /// Print one CSV row per test, with a header line
+    #[arg(long)]
+    csv: bool,
+}
+
+/// A whole number of at least 1.
+fn at_least_one(value: &str) -> Result<usize, String> {
+    value
+        .trim()
+        .parse::<usize>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| "not a whole number of at least 1".into())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,74 +90,34 @@ enum Format {
     Csv,
 }
 
-#[derive(Debug)]
-struct Args {
-    start: Option<String>,
-    end: Option<String>,
-    top: usize,
-    format: Format,
-    help: bool,
-}
-
-/// The value of option `name`: the part after `=`, else the next argument.
-fn value_of(
-    name: &str,
-    inline: Option<String>,
-    args: &mut impl Iterator<Item = OsString>,
-) -> Result<String, String> {
-    match inline {
-        Some(v) => Ok(v),
-        None => match args.next() {
-            Some(v) => v.into_string().map_err(|v| format!("the value of {name}, {v:?}, is not valid UTF-8")),
-            None => Err(format!("{name} needs a value")),
-        },
-    }
-}
-
-fn set_once(slot: &mut Option<String>, name: &str, value: String) -> Result<(), String> {
-    if slot.is_some() {
-        return Err(format!("{name} is given twice"));
-    }
-    *slot = Some(value);
-    Ok(())
-}
-
-fn parse_args(mut args: impl Iterator<Item = OsString>) -> Result<Args, String> {
-    let mut parsed = Args { start: None, end: None, top: DEFAULT_TOP, format: Format::Table, help: false };
-    let mut format_flag: Option<&str> = None;
-    while let Some(arg) = args.next() {
-        let arg = arg.into_string().map_err(|a| format!("argument {a:?} is not valid UTF-8"))?;
-        let (name, inline) = match arg.split_once('=') {
-            Some((name, value)) if name.starts_with("--") => (name.to_string(), Some(value.to_string())),
-            _ => (arg, None),
-        };
-        match name.as_str() {
-            "--start" => set_once(&mut parsed.start, "--start", value_of("--start", inline, &mut args)?)?,
-            "--end" => set_once(&mut parsed.end, "--end", value_of("--end", inline, &mut args)?)?,
-            "--top" => {
-                let v = value_of("--top", inline, &mut args)?;
-                parsed.top = v
-                    .trim()
-                    .parse::<usize>()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .ok_or_else(|| format!("--top {v:?} is not a whole number of at least 1"))?;
-            }
-            "--json" | "--csv" | "--help" if inline.is_some() => {
-                return Err(format!("{name} takes no value"))
-            }
-            "--json" | "--csv" => {
-                if let Some(other) = format_flag.filter(|f| *f != name) {
-                    return Err(format!("{other} and {name} cannot be combined"));
-                }
-                parsed.format = if name == "--json" { Format::Json } else { Format::Csv };
-                format_flag = Some(if name == "--json" { "--json" } else { "--csv" });
-            }
-            "-h" | "--help" => parsed.help = true,
-            other => return Err(format!("unknown argument {:?}", terminal_safe(other, 80))),
+impl Args {
+    fn format(&self) -> Format {
+        match (self.json, self.csv) {
+            (true, _) => Format::Json,
+            (_, true) => Format::Csv,
+            _ => Format::Table,
         }
     }
-    Ok(parsed)
+
+    /// The period of `--start` and `--end`; a start that is not before the end is a usage error.
+    fn period(&self) -> Result<Period, clap::Error> {
+        Period::from_times(self.start, self.end)
+            .map_err(|message| Args::command().error(ErrorKind::ArgumentConflict, message))
+    }
+}
+
+/// The arguments of the command line, or the exit status after clap printed the help (0) or a
+/// usage error (2).
+fn parse_args() -> Result<(Args, Period), ExitCode> {
+    let parsed = Args::try_parse().and_then(|args| {
+        let period = args.period()?;
+        Ok((args, period))
+    });
+    parsed.map_err(|err| {
+        // Help goes to stdout, errors to stderr; a closed pipe is not worth a panic.
+        let _ = err.print();
+        ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(2))
+    })
 }
 
 /// Prints an error with the details an API error carries. No error of the client ever contains
@@ -173,34 +161,20 @@ fn print_error(err: &Error) {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = match parse_args(std::env::args_os().skip(1)) {
-        Ok(args) => args,
-        Err(message) => {
-            say!("usage_report: {message}\n\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
-    if args.help {
-        print!("{USAGE}");
-        return ExitCode::SUCCESS;
-    }
-    let period = match Period::from_args(args.start.as_deref(), args.end.as_deref()) {
-        Ok(period) => period,
-        Err(message) => {
-            say!("usage_report: {message}\n\n{USAGE}");
-            return ExitCode::from(2);
-        }
+    let (args, period) = match parse_args() {
+        Ok(parsed) => parsed,
+        Err(status) => return status,
     };
 
-    // Kept alive until the end: dropping it stops the demo server.
-    let _demo: Option<DemoServer>;
+    // Kept alive until the end: dropping it stops the fake.
+    let _demo: Option<FakeUsageApi>;
     let client = if std::env::var_os(ENV_TOKEN).is_none() {
-        let demo = DemoServer::start().await;
+        let demo = demo_api().start().await;
         say!(
-            "Demo mode: no {ENV_TOKEN} set; using the embedded demo server at {} with sample data",
+            "Demo mode: no {ENV_TOKEN} set; using the fake Usage API at {} with sample data",
             demo.base_url()
         );
-        let client = Client::builder().token(DEMO_TOKEN).base_url(demo.base_url()).build();
+        let client = Client::builder().token(demo.token()).base_url(demo.base_url()).build();
         _demo = Some(demo);
         client
     } else {
@@ -215,17 +189,19 @@ async fn main() -> ExitCode {
         }
     };
 
+    // The two listings are fetched together: show where each has got to, on one line.
     let show_progress = std::io::stderr().is_terminal();
     let mut progress_shown = false;
+    let mut latest: [Option<Progress>; 2] = [None, None];
     let mut progress = |p: &Progress| {
         if show_progress {
-            let _ = write!(
-                std::io::stderr(),
-                "\r\x1b[2K  fetching {}: page {}, {} items",
-                p.listing.label(),
-                p.pages,
-                p.items
-            );
+            latest[usize::from(p.listing == Listing::AgentUnits)] = Some(*p);
+            let parts: Vec<String> = latest
+                .iter()
+                .flatten()
+                .map(|p| format!("{}: page {}, {} items", p.listing.label(), p.pages, p.items))
+                .collect();
+            let _ = write!(std::io::stderr(), "\r\x1b[2K  fetching {}", parts.join("; "));
             progress_shown = true;
         }
     };
@@ -242,7 +218,7 @@ async fn main() -> ExitCode {
         }
     };
 
-    let text = match args.format {
+    let text = match args.format() {
         Format::Table => render_table(&report),
         Format::Csv => render_csv(&report),
         Format::Json => match render_json(&report) {
@@ -264,4 +240,84 @@ async fn main() -> ExitCode {
     }
     say!("{}", render_stats(&report));
     ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The arguments `usage_report` would get, or clap's error.
+    fn parse(args: &[&str]) -> Result<(Args, Period), clap::Error> {
+        let args = Args::try_parse_from(std::iter::once("usage_report").chain(args.iter().copied()))?;
+        let period = args.period()?;
+        Ok((args, period))
+    }
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Args::command().debug_assert();
+    }
+
+    #[test]
+    fn defaults_and_options() {
+        let (args, period) = parse(&[]).expect("no arguments");
+        assert_eq!(
+            (args.top, args.format(), period),
+            (DEFAULT_TOP, Format::Table, Period::CurrentBillingPeriod)
+        );
+
+        let (args, period) = parse(&[
+            "--top",
+            "3",
+            "--csv",
+            "--start=2024-05-01T00:00:00Z",
+            "--end",
+            "2024-05-02T00:00:00+02:00",
+        ])
+        .expect("options");
+        assert_eq!((args.top, args.format()), (3, Format::Csv));
+        assert!(matches!(period, Period::Range { end: Some(_), .. }), "{period:?}");
+        assert_eq!(parse(&["--json"]).expect("json").0.format(), Format::Json);
+    }
+
+    #[test]
+    fn bad_arguments_are_usage_errors_with_status_2() {
+        for args in [
+            &["--top", "0"][..],
+            &["--top", "ten"],
+            &["--top"],
+            &["--bogus"],
+            &["extra"],
+            &["--json", "--csv"],
+            &["--end", "2024-05-01T00:00:00Z"],
+            &["--start", "yesterday"],
+            &["--start", "2024-05-02T00:00:00Z", "--end", "2024-05-01T00:00:00Z"],
+            &["--start", "2024-05-01T00:00:00Z", "--start", "2024-05-01T00:00:00Z"],
+            &["--help=1"],
+        ] {
+            let err = parse(args).expect_err(&format!("{args:?} is refused"));
+            assert_eq!(err.exit_code(), 2, "{args:?}: {err}");
+            assert!(err.use_stderr(), "{args:?}");
+        }
+        let err = parse(&["--start", "yesterday"]).expect_err("not a time");
+        assert!(err.to_string().contains("for example 2024-05-01T00:00:00Z"), "{err}");
+    }
+
+    #[test]
+    fn help_is_generated_and_exits_0() {
+        for flag in ["-h", "--help"] {
+            let help = parse(&[flag]).expect_err("help");
+            assert_eq!(
+                (help.kind(), help.exit_code(), help.use_stderr()),
+                (ErrorKind::DisplayHelp, 0, false)
+            );
+            let text = help.to_string();
+            for option in
+                ["--start <TIME>", "--end <TIME>", "--top <N>", "--json", "--csv", "-h, --help", "TE_TOKEN"]
+            {
+                assert!(text.contains(option), "{flag} lacks {option}: {text}");
+            }
+            assert!(text.contains("Exit status: 0 on success, 1 when the API"), "{text}");
+        }
+    }
 }

@@ -1,11 +1,10 @@
-//! The integration suite's shared pieces, the demo server and the usage report.
+//! The integration suite's shared pieces and the usage report.
 //!
 //! * [`support`]: helpers for tests against local `httpmock` servers.
 //! * [`raw`]: a raw HTTP/1.1 server answering from scripted bytes, for hostile tests.
-//! * [`demo`]: an in-process server that behaves like the Usage API, with realistic data.
-//! * [`report`]: the usage report that `cargo run --example usage_report` prints.
+//! * [`report`]: the usage report that `cargo run --example usage_report` prints, and the demo
+//!   it runs on without `TE_TOKEN` (the fake Usage API of `thousandeyes-usage-fake`).
 
-pub mod demo;
 pub mod raw;
 pub mod report;
 pub mod support;

@@ -3,11 +3,12 @@
 //! agents that use the most, and totals that add up.
 //!
 //! The report knows only a [`Client`] and a [`Period`]: it does not know (or care) whether the
-//! client talks to the live API or to the [demo server](crate::demo).
+//! client talks to the live API or to the [demo](demo_api), a fake Usage API.
 //!
 //! * [`build_report`] fetches `GET /usage` (with the enterprise agent breakdowns), `GET /quotas`
-//!   and every page of both units listings, and builds a [`Report`].
-//! * [`render_table`], [`render_json`] and [`render_csv`] turn it into text.
+//!   and every page of both units listings, the four at once, and builds a [`Report`].
+//! * [`render_table`] (with `comfy-table`), [`render_json`] and [`render_csv`] (with `csv`) turn it
+//!   into text.
 //! * Retries and time spent waiting come from the client's own counters ([`Client::stats`]).
 //!
 //! ```no_run
@@ -21,9 +22,11 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::time::{Duration, Instant};
+use std::sync::Mutex;
+use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, Utc};
+use comfy_table::{CellAlignment, ContentArrangement, ContentLineStyle, TableStyle};
 use futures::{Stream, TryStreamExt};
 use serde::Serialize;
 use thousandeyes_usage::models::{
@@ -31,9 +34,39 @@ use thousandeyes_usage::models::{
     UnitsByTests as TestUnits, UsageDetails as Usage,
 };
 use thousandeyes_usage::{Client, Error, Page};
+use thousandeyes_usage_fake::{Failure, FakeUsageApi, FakeUsageApiBuilder, Operation};
+use tokio::time::Instant;
 
 /// How many tests the table shows when not told otherwise.
 pub const DEFAULT_TOP: usize = 10;
+
+/// The demo the example reports on when `TE_TOKEN` is not set: the fake Usage API
+/// ([`FakeUsageApi`]) with its seeded "Acme Corp" data, and one 429 on the way, as if another
+/// client of the organization had just used up the rate-limit window: the second page of test
+/// units is refused once, and the window resets within a second.
+///
+/// The report's tests run on the same demo, so what they check is what the example shows.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// use thousandeyes_usage_tests::report::demo_api;
+///
+/// let demo = demo_api().start().await;
+/// let client = thousandeyes_usage::Client::builder()
+///     .token(demo.token())
+///     .base_url(demo.base_url())
+///     .build()
+///     .expect("client");
+/// let usage = client.usage().send().await.expect("usage");
+/// assert_eq!(usage.cloud_units_used, Some(11_152_765));
+/// # }
+/// ```
+pub fn demo_api() -> FakeUsageApiBuilder {
+    FakeUsageApi::builder().fail(
+        Failure::rate_limited(Operation::GetTestsUnitsUsage).on_page(2).reset_after(Duration::from_secs(1)),
+    )
+}
 
 // ---------------------------------------------------------------------------------------------
 // Inputs.
@@ -69,32 +102,51 @@ impl Period {
     /// assert!(Period::from_args(Some("yesterday"), None).is_err());
     /// ```
     pub fn from_args(start: Option<&str>, end: Option<&str>) -> Result<Period, String> {
-        let parse = |name: &str, value: &str| {
-            DateTime::parse_from_rfc3339(value.trim()).map_err(|e| {
-                format!(
-                    "{name} {value:?} is not an RFC 3339 date-time ({e}); for example 2024-05-01T00:00:00Z"
-                )
-            })
-        };
+        let parse =
+            |name: &str, value: &str| parse_time(value).map_err(|e| format!("{name} {value:?} is {e}"));
+        let start = start.map(|s| parse("--start", s)).transpose()?;
+        let end = end.map(|e| parse("--end", e)).transpose()?;
+        Period::from_times(start, end)
+    }
+
+    /// The period from `start` to `end` (to now when `end` is none), or the current billing
+    /// period when neither is given; an end needs a start, and the start must come before the
+    /// end. The message of an error names the argument at fault (`--start`, `--end`).
+    ///
+    /// ```
+    /// use thousandeyes_usage_tests::report::{parse_time, Period};
+    /// let (may, june) = (parse_time("2024-05-01T00:00:00Z")?, parse_time("2024-06-01T00:00:00Z")?);
+    /// assert_eq!(Period::from_times(Some(may), None), Ok(Period::Range { start: may, end: None }));
+    /// assert!(Period::from_times(Some(june), Some(may)).is_err());
+    /// assert!(Period::from_times(None, Some(may)).is_err());
+    /// # Ok::<(), String>(())
+    /// ```
+    pub fn from_times(
+        start: Option<DateTime<FixedOffset>>,
+        end: Option<DateTime<FixedOffset>>,
+    ) -> Result<Period, String> {
         match (start, end) {
             (None, None) => Ok(Period::CurrentBillingPeriod),
             (None, Some(_)) => Err("--end needs --start".into()),
-            (Some(start), end) => {
-                let start = parse("--start", start)?;
-                let end = end.map(|e| parse("--end", e)).transpose()?;
-                if let Some(end) = end {
-                    if start >= end {
-                        return Err(format!(
-                            "--start {} must be before --end {}",
-                            start.to_rfc3339(),
-                            end.to_rfc3339()
-                        ));
-                    }
-                }
-                Ok(Period::Range { start, end })
+            (Some(start), Some(end)) if start >= end => {
+                Err(format!("--start {} must be before --end {}", start.to_rfc3339(), end.to_rfc3339()))
             }
+            (Some(start), end) => Ok(Period::Range { start, end }),
         }
     }
+}
+
+/// An RFC 3339 date-time (surrounding spaces ignored); the error says what is wrong and gives an
+/// example.
+///
+/// ```
+/// use thousandeyes_usage_tests::report::parse_time;
+/// assert!(parse_time(" 2024-05-01T00:00:00+02:00").is_ok());
+/// assert!(parse_time("yesterday").unwrap_err().contains("2024-05-01T00:00:00Z"));
+/// ```
+pub fn parse_time(value: &str) -> Result<DateTime<FixedOffset>, String> {
+    DateTime::parse_from_rfc3339(value.trim())
+        .map_err(|e| format!("not an RFC 3339 date-time ({e}); for example 2024-05-01T00:00:00Z"))
 }
 
 /// What to report on.
@@ -312,9 +364,12 @@ pub struct FetchStats {
     /// Requests the client sent again (after a 429 or a transient failure), from
     /// [`Client::stats`].
     pub retries: Option<u64>,
-    /// How long the client waited, for retries and for the rate-limit window, in milliseconds.
+    /// How long the client's requests waited, for retries and for the rate-limit window, in
+    /// milliseconds, added up over the requests: two that wait at the same time both count, so
+    /// with the report's calls in flight together this may exceed [`elapsed_ms`](Self::elapsed_ms).
     pub waited_ms: Option<u64>,
-    /// Time spent building the report, in milliseconds.
+    /// Time spent building the report, in milliseconds (of tokio's clock: virtual time when it
+    /// is paused).
     pub elapsed_ms: u64,
 }
 
@@ -376,9 +431,13 @@ pub fn percent_of(part: Option<i64>, whole: Option<i64>) -> Option<f64> {
 /// Fetches everything the report needs and builds it; `progress` is called after every listing
 /// page. Retries and waits are read from the client's [`Client::stats`] before and after.
 ///
-/// The calls are made one after another, so that at most one request is in flight: the report
-/// stays well inside the organization's rate limit, and the retries counted are this report's
-/// (if the client is not used elsewhere meanwhile).
+/// The four calls (`GET /usage`, `GET /quotas` and the two listings, each listing a page at a
+/// time with the next page prefetched) go out together, on this task, through `client` and its
+/// clones: they share its connection pool and its pacing, so together they stay inside the
+/// organization's rate limit as one caller would, and a 429 holds them all. The report takes about
+/// as long as its longest listing instead of the sum of its calls. The first error ends the
+/// report, dropping the calls still in flight; a listing's invalid range is found before anything
+/// is sent. The retries counted are this report's if the client is not used elsewhere meanwhile.
 pub async fn build_report(
     client: &Client,
     options: &ReportOptions,
@@ -386,22 +445,9 @@ pub async fn build_report(
 ) -> Result<Report, Error> {
     let started = Instant::now();
     let before = client.stats();
-    let mut notes = Vec::new();
-
-    let usage = client
-        .usage()
-        .expand([ExpandUsageOptions::EnterpriseAgent, ExpandUsageOptions::EnterpriseAgentUnit])
-        .send()
-        .await?;
-    let quotas = match client.quotas().send().await {
-        Ok(quotas) => quotas,
-        // A user may view usage without being allowed to see quotas: report without them.
-        Err(Error::Api(api)) if matches!(api.status(), 403 | 404) => {
-            notes.push(format!("quotas not shown: {api}"));
-            Vec::new()
-        }
-        Err(e) => return Err(e),
-    };
+    // The two listings report progress from the same task, one page at a time.
+    let progress = Mutex::new(progress);
+    let report_progress = |p: &Progress| (progress.lock().unwrap_or_else(|e| e.into_inner()))(p);
 
     let mut tests_request = client.test_units();
     let mut agents_request = client.agent_units();
@@ -413,8 +459,29 @@ pub async fn build_report(
             agents_request = agents_request.end(end);
         }
     }
-    let (tests, test_pages) = walk(tests_request.pages(), Listing::TestUnits, progress).await?;
-    let (agent_units, agent_pages) = walk(agents_request.pages(), Listing::AgentUnits, progress).await?;
+    let usage = client
+        .usage()
+        .expand([ExpandUsageOptions::EnterpriseAgent, ExpandUsageOptions::EnterpriseAgentUnit])
+        .send();
+    let quotas = async {
+        match client.quotas().send().await {
+            Ok(quotas) => Ok((quotas, None)),
+            // A user may view usage without being allowed to see quotas: report without them.
+            Err(Error::Api(api)) if matches!(api.status(), 403 | 404) => {
+                Ok((Vec::new(), Some(format!("quotas not shown: {api}"))))
+            }
+            Err(e) => Err(e),
+        }
+    };
+    // The listings come first: `try_join!` polls in order and returns at the first error, so a
+    // range the builders refuse ends the report before the other calls are sent.
+    let ((tests, test_pages), (agent_units, agent_pages), usage, (quotas, quota_note)) = futures::try_join!(
+        walk(tests_request.pages(), Listing::TestUnits, &report_progress),
+        walk(agents_request.pages(), Listing::AgentUnits, &report_progress),
+        usage,
+        quotas,
+    )?;
+    let notes = quota_note.into_iter().collect();
 
     let after = client.stats();
     let retries = Some(after.retries.saturating_sub(before.retries));
@@ -439,7 +506,7 @@ fn millis(d: Duration) -> u64 {
 async fn walk<T>(
     mut pages: impl Stream<Item = Result<Page<T>, Error>> + Unpin,
     listing: Listing,
-    progress: &mut (dyn FnMut(&Progress) + Send),
+    progress: &(dyn Fn(&Progress) + Sync),
 ) -> Result<(Vec<T>, usize), Error> {
     let mut items = Vec::new();
     let mut count = 0;
@@ -763,64 +830,56 @@ enum Align {
     Right,
 }
 
-/// A table of aligned columns.
+/// The look of the report's tables: no borders and a space between columns (two, with the
+/// padding). The line of dashes under the header is the header's second line (see
+/// [`Table::render`]), so that it spans each column's text and not its padding.
+const TABLE_STYLE: TableStyle = TableStyle::new()
+    .header_lines(ContentLineStyle::none().junction(' '))
+    .content_lines(ContentLineStyle::none().junction(' '));
+
+/// A table of aligned columns, indented by two spaces, on `comfy-table`.
 struct Table {
-    columns: Vec<(&'static str, Align)>,
-    rows: Vec<Vec<String>>,
+    inner: comfy_table::Table,
+    names: Vec<&'static str>,
 }
 
 impl Table {
     fn new(columns: &[(&'static str, Align)]) -> Self {
-        Table { columns: columns.to_vec(), rows: Vec::new() }
+        let names: Vec<&'static str> = columns.iter().map(|(name, _)| *name).collect();
+        let mut inner = comfy_table::Table::new();
+        inner
+            .load_style(TABLE_STYLE)
+            // Never wrap: cells are already cut to size (`terminal_safe`), and a report piped to
+            // a file keeps one line per row.
+            .set_content_arrangement(ContentArrangement::Disabled)
+            .set_header(names.clone());
+        for (column, (_, align)) in inner.column_iter_mut().zip(columns) {
+            column.set_padding((0, 1));
+            column.set_cell_alignment(match align {
+                Align::Left => CellAlignment::Left,
+                Align::Right => CellAlignment::Right,
+            });
+        }
+        Table { inner, names }
     }
 
     fn row(&mut self, cells: Vec<String>) {
-        self.rows.push(cells);
+        self.inner.add_row(cells);
     }
 
-    fn render(&self, out: &mut String) {
-        let width = |s: &str| s.chars().count();
-        let widths: Vec<usize> = self
-            .columns
+    fn render(mut self, out: &mut String) {
+        // Underline each column name with dashes as wide as the column's widest text (its name
+        // included), as comfy-table measures it.
+        let widths = self.inner.column_max_content_widths();
+        let header: Vec<String> = self
+            .names
             .iter()
-            .enumerate()
-            .map(|(i, (name, _))| {
-                self.rows
-                    .iter()
-                    .filter_map(|r| r.get(i))
-                    .map(|c| width(c))
-                    .max()
-                    .unwrap_or(0)
-                    .max(width(name))
-            })
+            .zip(widths)
+            .map(|(name, width)| format!("{name}\n{}", "-".repeat(usize::from(width))))
             .collect();
-        let line = |cells: Vec<&str>, out: &mut String| {
-            let mut s = String::new();
-            for (i, cell) in cells.iter().enumerate() {
-                let (w, align) = (widths[i], self.columns[i].1);
-                let pad = " ".repeat(w.saturating_sub(width(cell)));
-                s.push_str("  ");
-                match align {
-                    Align::Left => {
-                        s.push_str(cell);
-                        s.push_str(&pad);
-                    }
-                    Align::Right => {
-                        s.push_str(&pad);
-                        s.push_str(cell);
-                    }
-                }
-            }
-            out.push_str(s.trim_end());
-            out.push('\n');
-        };
-        line(self.columns.iter().map(|(name, _)| *name).collect(), out);
-        line(
-            widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().iter().map(String::as_str).collect(),
-            out,
-        );
-        for row in &self.rows {
-            line((0..self.columns.len()).map(|i| row.get(i).map_or("", String::as_str)).collect(), out);
+        self.inner.set_header(header);
+        for line in self.inner.lines() {
+            let _ = writeln!(out, "  {}", line.trim_end());
         }
     }
 }
@@ -1020,18 +1079,15 @@ pub fn render_json(report: &Report) -> Result<String, serde_json::Error> {
 pub const CSV_HEADER: &str = "rank,test_id,test_name,test_type,aid,account_group,instant_test,\
     cloud_units_used,cloud_units_projected,enterprise_units_used,enterprise_units_projected,units_used";
 
-/// A text field of a CSV row: quoted when needed (RFC 4180), and with a leading `'` when it
-/// would otherwise start like a spreadsheet formula.
+/// A text field of a CSV row, with a leading `'` when it would otherwise start like a
+/// spreadsheet formula (`=`, `+`, `-`, `@`, a tab or a carriage return). Quoting is the CSV
+/// writer's.
 fn csv_text(s: Option<&str>) -> String {
     let Some(s) = s else { return String::new() };
-    let mut s = s.to_string();
     if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        s.insert(0, '\'');
-    }
-    if s.contains([',', '"', '\n', '\r']) || s.starts_with(' ') || s.ends_with(' ') {
-        format!("\"{}\"", s.replace('"', "\"\""))
+        format!("'{s}")
     } else {
-        s
+        s.to_string()
     }
 }
 
@@ -1039,12 +1095,30 @@ fn csv_number(n: Option<i64>) -> String {
     n.map(|n| n.to_string()).unwrap_or_default()
 }
 
-/// Every test of the report as CSV: [`CSV_HEADER`], then one row per test, most units first.
+/// Rows as CSV (RFC 4180: fields quoted when they hold a comma, a quote or a line break), each
+/// line ending in `\n`.
+fn csv_document<const N: usize>(rows: impl IntoIterator<Item = [String; N]>) -> String {
+    let mut writer = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
+    for row in rows {
+        // Writing to memory cannot fail, and every row has the same number of fields.
+        writer.write_record(&row).expect("a CSV row written to memory");
+    }
+    let bytes = writer.into_inner().expect("a CSV writer flushed to memory");
+    // Every field was a Rust string, and the writer adds only ASCII.
+    String::from_utf8(bytes).expect("UTF-8 CSV")
+}
+
+/// Every test of the report as CSV (written by the `csv` crate): [`CSV_HEADER`], then one row per
+/// test, most units first.
 pub fn render_csv(report: &Report) -> String {
-    let mut out = String::from(CSV_HEADER);
-    out.push('\n');
-    for t in &report.tests {
-        let row = [
+    let header: [String; 12] = CSV_HEADER
+        .split(',')
+        .map(str::to_string)
+        .collect::<Vec<_>>()
+        .try_into()
+        .unwrap_or_else(|_| unreachable!("CSV_HEADER names 12 columns"));
+    let rows = report.tests.iter().map(|t| {
+        [
             t.rank.to_string(),
             csv_text(t.test_id.as_deref()),
             csv_text(t.name.as_deref()),
@@ -1057,18 +1131,18 @@ pub fn render_csv(report: &Report) -> String {
             csv_number(t.enterprise_units_used),
             csv_number(t.enterprise_units_projected),
             t.units_used.to_string(),
-        ];
-        out.push_str(&row.join(","));
-        out.push('\n');
-    }
-    out
+        ]
+    });
+    csv_document(std::iter::once(header).chain(rows))
 }
 
 /// One line on what fetching took, for stderr.
 pub fn render_stats(report: &Report) -> String {
     let s = &report.stats;
     let retries = match (s.retries, s.waited_ms) {
-        (Some(n), Some(ms)) => format!("retries: {n} (waited {:.1} s)", ms as f64 / 1000.0),
+        (Some(n), Some(ms)) => {
+            format!("retries: {n} (requests waited {:.1} s in all)", ms as f64 / 1000.0)
+        }
         (Some(n), None) => format!("retries: {n}"),
         _ => "retries: n/a".to_string(),
     };
@@ -1091,10 +1165,12 @@ mod tests {
     #[test]
     fn csv_fields_are_quoted_and_defused() {
         assert_eq!(csv_text(Some("plain")), "plain");
-        assert_eq!(csv_text(Some("a, b")), "\"a, b\"");
-        assert_eq!(csv_text(Some("say \"hi\"")), "\"say \"\"hi\"\"\"");
         assert_eq!(csv_text(Some("=HYPERLINK(1)")), "'=HYPERLINK(1)");
+        assert_eq!(csv_text(Some("-1")), "'-1");
         assert_eq!(csv_text(None), "");
+        let fields = ["plain", "a, b", "say \"hi\"", "two\nlines", ""].map(|f| csv_text(Some(f)));
+        assert_eq!(csv_document([fields]), "plain,\"a, b\",\"say \"\"hi\"\"\",\"two\nlines\",\n");
+        assert_eq!(csv_document::<2>([]), "");
     }
 
     #[test]
@@ -1112,8 +1188,16 @@ mod tests {
         let mut out = String::new();
         t.render(&mut out);
         let lines: Vec<&str> = out.lines().collect();
-        assert_eq!(lines[0], "  Name    Units");
-        assert_eq!(lines[2], "  a       1,000");
-        assert_eq!(lines[3], "  longer      7");
+        assert_eq!(lines, ["  Name    Units", "  ------  -----", "  a       1,000", "  longer      7"]);
+
+        // Wide characters count twice; an empty table is its header.
+        let mut t = Table::new(&[("Name", Align::Left), ("N", Align::Right)]);
+        t.row(vec!["東京".into(), "12".into()]);
+        let mut out = String::new();
+        t.render(&mut out);
+        assert_eq!(out, "  Name   N\n  ----  --\n  東京  12\n");
+        let mut out = String::new();
+        Table::new(&[("Kind", Align::Left), ("Used", Align::Right)]).render(&mut out);
+        assert_eq!(out, "  Kind  Used\n  ----  ----\n");
     }
 }

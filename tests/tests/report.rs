@@ -1,27 +1,33 @@
-//! The usage report against the demo server: its totals are those of the data served, its
-//! renderers agree with it, and the demo's one 429 is retried.
+//! The usage report against the demo, the fake Usage API of `thousandeyes-usage-fake` as
+//! [`demo_api`] sets it up: its totals are those of the data served, its renderers agree with it,
+//! the demo's one 429 is retried, and the four calls of a report go out concurrently.
+//!
+//! The fake runs on the test's tokio runtime and follows its clock: under `start_paused` the
+//! rate-limit waits and the fake's latency take no real time.
+
+use std::time::Duration;
 
 use serde_json::Value;
 use thousandeyes_usage::{Client, Error};
-use thousandeyes_usage_tests::demo::{DemoServer, DemoTotals, DEMO_TOKEN};
+use thousandeyes_usage_fake::{ExpectedTotals, FakeUsageApi, Operation};
 use thousandeyes_usage_tests::report::{
-    build_report, percent_of, render_csv, render_json, render_table, Period, Progress, Report, ReportOptions,
-    CSV_HEADER,
+    build_report, demo_api, percent_of, render_csv, render_json, render_table, Listing, Period, Progress,
+    Report, ReportOptions, CSV_HEADER,
 };
 
-/// A client of `demo`; its waits are real (the demo enforces its rate-limit window).
-fn demo_client(demo: &DemoServer) -> Client {
-    Client::builder().token(DEMO_TOKEN).base_url(demo.base_url()).build().expect("demo client")
+/// A client of `fake`.
+fn client_of(fake: &FakeUsageApi) -> Client {
+    Client::builder().token(fake.token()).base_url(fake.base_url()).build().expect("client of the fake")
 }
 
-async fn report_of(demo: &DemoServer, options: ReportOptions) -> (Report, Vec<Progress>) {
-    let client = demo_client(demo);
+async fn report_of(fake: &FakeUsageApi, options: ReportOptions) -> (Report, Vec<Progress>) {
+    let client = client_of(fake);
     let mut seen = Vec::new();
     let report = build_report(&client, &options, &mut |p| seen.push(*p)).await.expect("report");
     (report, seen)
 }
 
-fn assert_totals(report: &Report, expected: &DemoTotals) {
+fn assert_totals(report: &Report, expected: &ExpectedTotals) {
     let t = &report.totals;
     assert_eq!(t.tests, expected.tests);
     assert_eq!(t.instant_tests, expected.instant_tests);
@@ -30,42 +36,34 @@ fn assert_totals(report: &Report, expected: &DemoTotals) {
     assert_eq!(t.units_used, expected.cloud_units_used + expected.enterprise_units_used);
     assert_eq!(t.agents, expected.agents);
     assert_eq!(t.agent_entries, expected.agent_entries);
-    assert_eq!(t.agent_enterprise_units_used, expected.enterprise_units_used);
+    assert_eq!(t.agent_enterprise_units_used, expected.agent_enterprise_units_used);
     assert_eq!(t.account_groups, expected.account_groups);
 }
 
-/// The cells of one CSV line (RFC 4180 quoting; no line breaks inside cells).
-fn csv_cells(line: &str) -> Vec<String> {
-    let mut cells = vec![String::new()];
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                chars.next();
-                cells.last_mut().expect("cell").push('"');
-            }
-            ('"', _) => quoted = !quoted,
-            (',', false) => cells.push(String::new()),
-            (c, _) => cells.last_mut().expect("cell").push(c),
-        }
-    }
-    cells
+/// The rows of a CSV document, header first.
+fn csv_rows(text: &str) -> Vec<csv::StringRecord> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(text.as_bytes());
+    reader.records().collect::<Result<_, _>>().expect("the CSV parses")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+/// The demo as the example runs it (seeded data, the one scripted 429), on virtual time: the
+/// wait for the window's reset takes no real time.
+#[tokio::test(start_paused = true)]
 async fn report_adds_up_to_the_demo_data_and_retries_the_429() {
-    let demo = DemoServer::start().await;
-    let expected = demo.expected_totals();
+    let fake = demo_api().start().await;
+    let expected = fake.expected_totals();
     assert!(expected.tests > 0 && expected.cloud_units_used > 0 && expected.enterprise_units_used > 0);
     assert!(expected.agents > 0 && expected.test_pages > 1 && expected.agent_pages > 1);
+    // The figures the example prints and the README quotes.
+    assert_eq!((expected.cloud_units_used, expected.enterprise_units_used), (11_152_765, 619_200));
 
     let (report, progress) =
-        report_of(&demo, ReportOptions { period: Period::CurrentBillingPeriod, top: 7 }).await;
+        report_of(&fake, ReportOptions { period: Period::CurrentBillingPeriod, top: 7 }).await;
 
     // Totals: those of the data served, and non-zero.
     assert_totals(&report, &expected);
     assert!(report.totals.cloud_units_used > 0 && report.totals.enterprise_units_used > 0);
+    assert_eq!(expected.agent_enterprise_units_used, expected.enterprise_units_used);
 
     // The lines add up to the totals.
     let tests_cloud: i64 = report.tests.iter().map(|t| t.cloud_units_used.unwrap_or(0)).sum();
@@ -81,19 +79,17 @@ async fn report_adds_up_to_the_demo_data_and_retries_the_429() {
     assert!(report.account_groups.iter().all(|g| g.enterprise_agents.is_some()), "expand=enterprise-agent");
 
     // The billing period summary, from GET /usage.
+    let included = expected.cloud_units_included.expect("the seeded contract includes cloud units");
     assert_eq!(report.cloud.used, Some(expected.cloud_units_used));
     assert_eq!(report.cloud.projected, Some(expected.cloud_units_projected));
-    assert_eq!(report.cloud.included, Some(expected.cloud_units_included));
-    assert_eq!(
-        report.cloud.used_percent,
-        percent_of(Some(expected.cloud_units_used), Some(expected.cloud_units_included))
-    );
+    assert_eq!(report.cloud.included, Some(included));
+    assert_eq!(report.cloud.used_percent, percent_of(Some(expected.cloud_units_used), Some(included)));
     assert!(report.cloud.used_percent.is_some_and(|p| p > 0.0 && p < 100.0));
     assert_eq!(report.enterprise.used, Some(expected.enterprise_units_used));
     assert_eq!(report.enterprise.projected, Some(expected.enterprise_units_projected));
     assert_eq!((report.enterprise.included, report.enterprise.used_percent), (None, None));
     assert_eq!(report.organization_quotas.len(), 1);
-    assert_eq!(report.organization_quotas[0].quota, expected.organization_quota);
+    assert_eq!(Some(report.organization_quotas[0].quota), expected.organization_quota);
     assert_eq!(
         report.organization_quotas[0].used,
         Some(expected.cloud_units_used + expected.enterprise_units_used)
@@ -105,22 +101,33 @@ async fn report_adds_up_to_the_demo_data_and_retries_the_429() {
     assert!(report.tests.windows(2).all(|w| w[0].units_used >= w[1].units_used));
     assert!(report.tests.iter().enumerate().all(|(i, t)| t.rank == i + 1));
 
-    // Pages: as many as the server served, which is what the data needs; the 429 was retried.
+    // Pages: as many as the server served, which is what the data needs.
     assert_eq!(report.stats.test_pages, expected.test_pages);
     assert_eq!(report.stats.agent_pages, expected.agent_pages);
     assert_eq!(report.stats.pages_fetched, expected.pages);
-    assert_eq!(report.stats.pages_fetched, demo.pages_served());
-    assert_eq!(demo.rate_limited_responses(), expected.rate_limited_responses);
-    assert_eq!(demo.rate_limited_responses(), 1);
-    assert!(report.stats.retries.is_some_and(|n| n >= 1), "{:?}", report.stats);
+    assert_eq!(report.stats.pages_fetched, fake.pages_served());
+    // The scripted 429 (the second page of test units) was waited out and retried. A request of
+    // another call that reached the fake while the window was closed is refused too, and retried
+    // the same way.
+    let refused: Vec<_> = fake.requests().into_iter().filter(|r| r.status == 429).collect();
+    assert!(!refused.is_empty() && refused.len() <= 4, "{refused:?}");
+    assert_eq!((refused[0].operation, refused[0].page), (Some(Operation::GetTestsUnitsUsage), Some(2)));
+    assert_eq!(report.stats.retries, Some(refused.len() as u64), "{:?}", report.stats);
     assert!(report.stats.waited_ms.is_some_and(|ms| ms > 0), "{:?}", report.stats);
-    // Every request: usage, quotas, every page, and the one refused.
-    assert_eq!(demo.requests(), 2 + expected.pages + 1);
+    // Every request: usage, quotas, every page, and those refused.
+    assert_eq!(fake.request_count(), 2 + expected.pages + refused.len());
+    assert_eq!(fake.status_counts().get(&200), Some(&(2 + expected.pages)));
 
-    // Progress was reported after every page.
-    assert_eq!(progress.len(), expected.pages);
-    let last = progress.last().expect("progress");
-    assert_eq!((last.pages, last.items), (expected.agent_pages, expected.agent_entries));
+    // Progress was reported after every page of each listing.
+    for (listing, pages, items) in [
+        (Listing::TestUnits, expected.test_pages, expected.tests),
+        (Listing::AgentUnits, expected.agent_pages, expected.agent_entries),
+    ] {
+        let seen: Vec<_> = progress.iter().filter(|p| p.listing == listing).collect();
+        assert_eq!(seen.len(), pages, "{listing:?}");
+        assert!(seen.iter().enumerate().all(|(i, p)| p.pages == i + 1), "{seen:?}");
+        assert_eq!(seen.last().map(|p| p.items), Some(items), "{listing:?}");
+    }
 
     // JSON: one document, with the same totals.
     let json: Value = serde_json::from_str(&render_json(&report).expect("json")).expect("the JSON parses");
@@ -142,17 +149,17 @@ async fn report_adds_up_to_the_demo_data_and_retries_the_429() {
 
     // CSV: the header, then one row per test; its units add up too.
     let csv = render_csv(&report);
-    let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(lines.len(), expected.tests + 1);
-    assert_eq!(lines[0], CSV_HEADER);
+    assert_eq!(csv.lines().next(), Some(CSV_HEADER));
+    let rows = csv_rows(&csv);
+    assert_eq!(rows.len(), expected.tests + 1);
     let columns = CSV_HEADER.split(',').count();
+    assert_eq!(rows[0].iter().collect::<Vec<_>>(), CSV_HEADER.split(',').collect::<Vec<_>>());
     let mut csv_total = 0i64;
     let mut names = Vec::new();
-    for line in &lines[1..] {
-        let cells = csv_cells(line);
-        assert_eq!(cells.len(), columns, "{line}");
-        csv_total += cells[columns - 1].parse::<i64>().expect("units_used");
-        names.push(cells[2].clone());
+    for row in &rows[1..] {
+        assert_eq!(row.len(), columns, "{row:?}");
+        csv_total += row[columns - 1].parse::<i64>().expect("units_used");
+        names.push(row[2].to_string());
     }
     let report_names: Vec<String> = report.tests.iter().map(|t| t.name.clone().unwrap_or_default()).collect();
     assert_eq!(names, report_names, "names round-trip, commas included");
@@ -167,19 +174,28 @@ async fn report_adds_up_to_the_demo_data_and_retries_the_429() {
     }
     assert!(!table.contains(&report.tests[7].name.clone().expect("name")), "only the top 7");
     assert!(table.contains("(matches GET /usage)"), "{table}");
+    assert!(table.contains("Cloud units        11,152,765 (matches GET /usage)"), "{table}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn a_range_is_sent_and_checked_by_the_server() {
-    let demo = DemoServer::start().await;
-    let expected = demo.expected_totals();
+    let fake = FakeUsageApi::start().await;
+    let expected = fake.expected_totals();
     let period =
         Period::from_args(Some("2024-05-01T00:00:00Z"), Some("2024-05-15T12:00:00+02:00")).expect("period");
-    let (report, _) = report_of(&demo, ReportOptions { period, top: 3 }).await;
+    let (report, _) = report_of(&fake, ReportOptions { period, top: 3 }).await;
     assert_totals(&report, &expected);
     assert_eq!(report.period.kind, "range");
     assert_eq!(report.period.start.map(|t| t.to_rfc3339()).as_deref(), Some("2024-05-01T00:00:00+00:00"));
-    assert_eq!(report.stats.pages_fetched, demo.pages_served());
+    assert_eq!(report.stats.pages_fetched, fake.pages_served());
+    // Every page of both listings asked for the range, in UTC; GET /usage takes none.
+    let pages: Vec<_> = fake.requests().into_iter().filter(|r| r.page.is_some()).collect();
+    assert_eq!(pages.len(), expected.pages);
+    for page in &pages {
+        assert_eq!(page.query_param("startDate"), Some("2024-05-01T00:00:00Z"), "{page:?}");
+        assert_eq!(page.query_param("endDate"), Some("2024-05-15T10:00:00Z"), "{page:?}");
+    }
+    assert!(fake.requests_for(Operation::GetUsage).iter().all(|r| r.query_param("startDate").is_none()));
     let table = render_table(&report);
     assert!(table.contains("2024-05-01 00:00:00 UTC to 2024-05-15 10:00:00 UTC"), "{table}");
     assert!(!table.contains("matches GET /usage"), "a range is not the billing period: {table}");
@@ -187,29 +203,115 @@ async fn a_range_is_sent_and_checked_by_the_server() {
 
 #[tokio::test]
 async fn a_wrong_token_is_an_api_error_with_its_details() {
-    let demo = DemoServer::start().await;
+    let fake = FakeUsageApi::start().await;
     let client =
-        Client::builder().token("not-the-demo-token").base_url(demo.base_url()).build().expect("client");
+        Client::builder().token("not-the-fake-token").base_url(fake.base_url()).build().expect("client");
     let err = build_report(&client, &ReportOptions::default(), &mut |_| {}).await.expect_err("401");
     let api = err.as_api().expect("an API error");
     assert_eq!(api.status(), 401);
     assert_eq!(api.oauth_error(), Some("invalid_token"));
     assert!(err.to_string().contains("401"), "{err}");
-    assert!(!err.to_string().contains("not-the-demo-token"), "{err}");
+    assert!(!err.to_string().contains("not-the-fake-token"), "{err}");
     assert_eq!(client.stats().retries, 0, "a 401 is not retried");
-    assert_eq!(client.stats().requests_sent, 1);
-    assert_eq!(demo.requests(), 1);
+    // The report's calls go out together: each was sent at most once, and the first 401 ended
+    // the report (the others, if still in flight, were dropped).
+    let sent = client.stats().requests_sent;
+    assert!((1..=4).contains(&sent), "{sent}");
+    assert!(fake.request_count() <= 4);
+    assert_eq!(fake.responses_with_status(401), fake.request_count());
+    assert_eq!(fake.pages_served(), 0);
 }
 
 #[tokio::test]
-async fn a_start_in_the_future_is_refused_before_anything_is_sent_for_it() {
-    let demo = DemoServer::start().await;
-    let client = demo_client(&demo);
+async fn a_start_in_the_future_is_refused_before_anything_is_sent() {
+    let fake = FakeUsageApi::start().await;
+    let client = client_of(&fake);
     let start = (chrono::Utc::now() + chrono::Duration::days(2)).fixed_offset();
     let options = ReportOptions { period: Period::Range { start, end: None }, top: 5 };
     let err = build_report(&client, &options, &mut |_| {}).await.expect_err("future start");
     assert!(matches!(err, Error::InvalidInput { field: "start", .. }), "{err}");
-    assert_eq!(demo.pages_served(), 0);
+    assert_eq!(client.stats().requests_sent, 0);
+    assert_eq!(fake.request_count(), 0);
+}
+
+/// A user allowed to see usage but not quotas still gets a report, with a note.
+#[tokio::test]
+async fn quotas_that_are_forbidden_leave_a_note() {
+    let fake = FakeUsageApi::builder()
+        .fail(thousandeyes_usage_fake::Failure::new(Operation::GetQuotas, 403).detail("Missing permission."))
+        .start()
+        .await;
+    let (report, _) = report_of(&fake, ReportOptions::default()).await;
+    assert_totals(&report, &fake.expected_totals());
+    assert!(report.organization_quotas.is_empty());
+    assert!(report.account_groups.iter().all(|g| g.quota.is_none()));
+    assert_eq!(report.notes.len(), 1, "{:?}", report.notes);
+    assert!(report.notes[0].starts_with("quotas not shown:"), "{:?}", report.notes);
+    assert!(render_table(&report).contains("Note: quotas not shown:"));
+}
+
+/// The report's four calls (`GET /usage`, `GET /quotas` and the two listings) go out together,
+/// so the report takes as long as its longest listing, not the sum of its calls. Measured in
+/// virtual time against the fake with 100 ms of latency per answer: deterministic, and no real
+/// time spent. `--nocapture` prints the figures the README quotes.
+#[tokio::test(start_paused = true)]
+async fn the_report_fetches_its_four_parts_concurrently() {
+    use futures::TryStreamExt;
+    use thousandeyes_usage::models::ExpandUsageOptions;
+
+    const LATENCY: Duration = Duration::from_millis(100);
+    let fake = FakeUsageApi::builder().latency(LATENCY).start().await;
+    let expected = fake.expected_totals();
+    let longest = u32::try_from(expected.test_pages.max(expected.agent_pages)).expect("pages");
+    let bound = LATENCY * longest * 6 / 5;
+
+    let client = client_of(&fake);
+    let started = tokio::time::Instant::now();
+    let report = build_report(&client, &ReportOptions::default(), &mut |_| {}).await.expect("report");
+    let concurrent = started.elapsed();
+    assert_totals(&report, &expected);
+    assert_eq!(report.stats.pages_fetched, expected.pages);
+    assert!(concurrent <= bound, "the report took {concurrent:?}, more than {bound:?}");
+    assert!(report.stats.elapsed_ms <= bound.as_millis() as u64, "{:?}", report.stats);
+    // The first request of each call arrived at once.
+    let first = |operation: Operation| {
+        fake.requests_for(operation).first().map(|r| r.arrived_at).expect("a request of each call")
+    };
+    let arrivals = [
+        first(Operation::GetUsage),
+        first(Operation::GetQuotas),
+        first(Operation::GetTestsUnitsUsage),
+        first(Operation::GetEnterpriseAgentsUnitsUsage),
+    ];
+    assert!(arrivals.iter().all(|a| *a == arrivals[0]), "{arrivals:?}");
+
+    // The same calls one after another, as the report made them before: the sum of them.
+    let client = client_of(&fake);
+    let started = tokio::time::Instant::now();
+    client
+        .usage()
+        .expand([ExpandUsageOptions::EnterpriseAgent, ExpandUsageOptions::EnterpriseAgentUnit])
+        .send()
+        .await
+        .expect("usage");
+    client.quotas().send().await.expect("quotas");
+    let test_pages: Vec<_> = client.test_units().pages().try_collect().await.expect("test units");
+    let agent_pages: Vec<_> = client.agent_units().pages().try_collect().await.expect("agent units");
+    let sequential = started.elapsed();
+    assert_eq!((test_pages.len(), agent_pages.len()), (expected.test_pages, expected.agent_pages));
+    let calls = u32::try_from(2 + expected.pages).expect("calls");
+    assert!(sequential >= LATENCY * calls, "{sequential:?}");
+    assert!(sequential > bound, "the bound tells the two apart");
+
+    println!(
+        "usage report against the fake, {} ms a request, virtual time: one call after another {} ms, \
+         concurrently {} ms; pages: test units {}, enterprise agent units {}",
+        LATENCY.as_millis(),
+        sequential.as_millis(),
+        concurrent.as_millis(),
+        expected.test_pages,
+        expected.agent_pages
+    );
 }
 
 #[test]
@@ -222,69 +324,4 @@ fn percentages_handle_missing_and_zero_quotas() {
     assert_eq!(percent_of(Some(150), Some(100)), Some(150.0));
     assert_eq!(percent_of(Some(1), Some(3)), Some(33.33));
     assert_eq!(percent_of(Some(i64::MAX), Some(1)).map(f64::is_finite), Some(true));
-}
-
-/// The demo server answers as the spec says, seen without the client: media types, rate-limit
-/// headers, cursor links, `expand`, problem details, and its one 429.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_demo_server_speaks_like_the_api() {
-    let demo = DemoServer::start().await;
-    let expected = demo.expected_totals();
-    let base = demo.base_url();
-    assert!(base.starts_with("http://127.0.0.1:") && base.ends_with("/v7"), "{base}");
-    let http = reqwest::Client::new();
-    let get = |url: String| http.get(url).bearer_auth(DEMO_TOKEN).send();
-    let header = |r: &reqwest::Response, name: &str| {
-        r.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string).unwrap_or_default()
-    };
-
-    let first = get(format!("{base}/usage/units/tests")).await.expect("first page");
-    assert_eq!(first.status(), 200);
-    assert_eq!(header(&first, "content-type"), "application/hal+json");
-    assert_eq!(first.headers().get_all("date").iter().count(), 1);
-    assert_eq!(header(&first, "x-organization-rate-limit-limit"), "240");
-    assert!(header(&first, "x-organization-rate-limit-remaining").parse::<u64>().is_ok_and(|n| n < 240));
-    assert!(header(&first, "x-organization-rate-limit-reset").parse::<i64>().is_ok());
-    let body: Value = first.json().await.expect("json");
-    assert_eq!(
-        body["breakdowns"].as_array().map(Vec::len),
-        Some(thousandeyes_usage_tests::demo::TESTS_PAGE_SIZE)
-    );
-    let next = body["_links"]["next"]["href"].as_str().expect("next link").to_string();
-    assert!(next.starts_with(&format!("{base}/usage/units/tests?cursor=")), "{next}");
-
-    // The second page: refused once, held while the window is used up, then served.
-    let refused = get(next.clone()).await.expect("429");
-    assert_eq!(refused.status(), 429);
-    assert_eq!(header(&refused, "content-type"), "application/problem+json");
-    assert_eq!(header(&refused, "x-organization-rate-limit-remaining"), "0");
-    let reset: i64 = header(&refused, "x-organization-rate-limit-reset").parse().expect("reset");
-    assert!(reset > chrono::Utc::now().timestamp() - 1);
-    let problem: Value = refused.json().await.expect("problem");
-    assert_eq!(problem["status"], 429);
-    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
-    let second = get(next).await.expect("second page");
-    assert_eq!(second.status(), 200);
-    assert_eq!(demo.rate_limited_responses(), 1);
-
-    let bogus = get(format!("{base}/usage/units/tests?cursor=bm9wZQ")).await.expect("bogus cursor");
-    assert_eq!(bogus.status(), 400);
-    assert_eq!(header(&bogus, "content-type"), "application/problem+json");
-
-    let plain: Value = get(format!("{base}/usage")).await.expect("usage").json().await.expect("json");
-    assert_eq!(plain["usage"]["cloudUnitsUsed"], expected.cloud_units_used);
-    assert!(plain["usage"].get("tests").is_none(), "nothing expanded unless asked");
-    let expanded: Value = get(format!("{base}/usage?expand=test,enterprise-agent-unit"))
-        .await
-        .expect("usage")
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(expanded["usage"]["tests"].as_array().map(Vec::len), Some(expected.tests));
-    assert_eq!(expanded["usage"]["enterpriseAgentUnits"].as_array().map(Vec::len), Some(expected.agents));
-    let bad_expand = get(format!("{base}/usage?expand=tests")).await.expect("bad expand");
-    assert_eq!(bad_expand.status(), 400);
-
-    let anonymous = http.get(format!("{base}/quotas")).send().await.expect("401");
-    assert_eq!(anonymous.status(), 401);
 }
