@@ -45,9 +45,9 @@ async fn a_hundred_tasks_get_exactly_their_items_through_rate_limit_windows_and_
     assert!(stats.retry_backoff.count >= (TASKS / 2) as u64, "{stats:?}");
     assert_eq!(stats.rate_limited as usize, fake.rate_limited_responses());
     // Pacing kept to the window: the full windows (all but the first and the last) were used
-    // whole, and the last calls of each were spread rather than sent in a burst.
+    // almost whole, and the last calls of each were spread rather than sent in a burst.
     for w in &windows[1..windows.len() - 1] {
-        assert_eq!(w.used, LIMIT, "a full window used whole: {w:?}");
+        assert!(w.used * 10 >= LIMIT * 9, "a full window at least 90 % used: {w:?}");
     }
     assert!(stats.spreading.count > 0, "{stats:?}");
 }

@@ -9,6 +9,7 @@ use httpmock::prelude::*;
 use httpmock::Mock;
 use serde_json::Value;
 use thousandeyes_usage::{Client, Error};
+use thousandeyes_usage_tests::raw::{RawServer, Reply, Request};
 use thousandeyes_usage_tests::support::{self, HAL_JSON, PROBLEM_JSON};
 
 const TESTS_PATH: &str = "/v7/usage/units/tests";
@@ -206,46 +207,6 @@ async fn an_error_on_page_three_comes_after_pages_one_and_two_and_ends_the_strea
 }
 
 #[tokio::test]
-async fn nothing_is_sent_until_the_stream_is_polled() {
-    let server = MockServer::start_async().await;
-    let first = page(&server, None, support::page_body(items(0..1), None)).await;
-    let stream = client(&server).test_units().aid("1234").items();
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(first.calls_async().await, 0);
-    let all: Vec<_> = stream.try_collect().await.expect("items");
-    assert_eq!(all.len(), 1);
-    first.assert_calls_async(1).await;
-}
-
-#[tokio::test]
-async fn dropping_mid_listing_cancels_the_prefetch_and_sends_nothing_more() {
-    let server = MockServer::start_async().await;
-    page(&server, None, support::page_body(items(0..1), Some(&next(&server, "d2")))).await;
-    // Page 2 answers 429 (retry after 1 s) and then succeeds: a prefetch that outlived the
-    // stream would come back for it.
-    let second = server
-        .mock_async(|when, then| {
-            when.method(GET).path(TESTS_PATH).query_param("cursor", "d2");
-            then.status(429).header("retry-after", "1");
-        })
-        .await;
-    let client =
-        Client::builder().token(support::TOKEN).base_url(support::base_url(&server)).build().expect("client");
-    let mut pages = client.test_units().aid("1234").prefetch(true).pages();
-    pages.next().await.expect("page 1").expect("ok");
-    for _ in 0..40 {
-        if second.calls_async().await > 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    assert_eq!(second.calls_async().await, 1, "page 2 was prefetched and rate limited");
-    drop(pages); // the prefetch task is waiting out its 429; dropping the stream aborts it
-    tokio::time::sleep(Duration::from_millis(1_600)).await;
-    assert_eq!(second.calls_async().await, 1, "the aborted prefetch retried after the drop");
-}
-
-#[tokio::test]
 async fn a_next_link_of_the_wrong_shape_is_an_error_not_a_short_listing() {
     for next in [
         serde_json::json!({"href": 42}),
@@ -311,35 +272,71 @@ async fn prefetch_on_and_off_give_identical_items() {
     assert_eq!(on.len(), 13);
 }
 
+/// A raw server on the test's runtime answering `/v7/usage/units/tests`: page 1 (no cursor)
+/// links to cursor `c2`, whose answer is `second`.
+async fn two_pages(second: Reply) -> RawServer {
+    RawServer::start(move |req: &Request| match req.query("cursor") {
+        None => Reply::status(200)
+            .header("Content-Type", HAL_JSON)
+            .json(&support::page_body(items(0..2), Some("/v7/usage/units/tests?cursor=c2")))
+            .into(),
+        Some(_) => second.clone(),
+    })
+    .await
+}
+
+fn raw_client(server: &RawServer) -> Client {
+    Client::builder().token(support::TOKEN).base_url(server.base_url()).build().expect("client")
+}
+
+fn last_page() -> Reply {
+    Reply::status(200).header("Content-Type", HAL_JSON).json(&support::page_body(items(2..4), None)).into()
+}
+
+#[tokio::test(start_paused = true)]
+async fn nothing_is_sent_until_the_stream_is_polled() {
+    let server = two_pages(last_page()).await;
+    let stream = raw_client(&server).test_units().aid("1234").items();
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert_eq!(server.count(), 0);
+    let all: Vec<_> = stream.try_collect().await.expect("items");
+    assert_eq!(all.len(), 4);
+    assert_eq!(server.count(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn dropping_mid_listing_cancels_the_prefetch_and_sends_nothing_more() {
+    // Page 2 answers 429 (retry after 1 s): a prefetch that outlived the stream would come back.
+    let server = two_pages(Reply::status(429).header("Retry-After", "1").into()).await;
+    let mut pages = raw_client(&server).test_units().aid("1234").prefetch(true).pages();
+    pages.next().await.expect("page 1").expect("ok");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(server.count(), 2, "page 2 was prefetched and rate limited");
+    drop(pages); // the prefetch task is waiting out its 429; dropping the stream aborts it
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    assert_eq!(server.count(), 2, "the aborted prefetch retried after the drop");
+}
+
 /// With prefetch, the next page is requested while the caller still holds the current one;
-/// without it, not before the caller asks. Observed through the server's request count, so no
-/// wall-clock threshold is involved.
-#[tokio::test]
+/// without it, not before the caller asks. Observed through the server's request count, in
+/// virtual time.
+#[tokio::test(start_paused = true)]
 async fn prefetch_requests_the_next_page_while_the_caller_works_on_the_current_one() {
     for prefetch in [true, false] {
-        let server = MockServer::start_async().await;
-        page(&server, None, support::page_body(items(0..2), Some(&next(&server, "w2")))).await;
-        let second = page(&server, Some("w2"), support::page_body(items(2..4), None)).await;
-        let mut pages = client(&server).test_units().aid("1234").prefetch(prefetch).pages();
+        let server = two_pages(last_page()).await;
+        let mut pages = raw_client(&server).test_units().aid("1234").prefetch(prefetch).pages();
         let first = pages.next().await.expect("page 1").expect("ok");
-        // "Working" on page 1 without polling the stream: wait (bounded) for page 2's request.
-        let mut seen = 0;
-        for _ in 0..40 {
-            seen = second.calls_async().await;
-            if seen > 0 {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
+        // "Working" on page 1 for a second without polling the stream.
+        tokio::time::sleep(Duration::from_secs(1)).await;
         assert_eq!(
-            seen,
-            usize::from(prefetch),
+            server.count(),
+            1 + usize::from(prefetch),
             "prefetch {prefetch}: page 2 requested while page 1 was held"
         );
         assert_eq!(first.items().len(), 2);
         let rest: Vec<_> = pages.try_collect().await.expect("rest");
         assert_eq!(rest.len(), 1);
-        second.assert_calls_async(1).await;
+        assert_eq!(server.count(), 2);
     }
 }
 
@@ -383,4 +380,20 @@ async fn streams_are_send_and_work_inside_spawned_tasks() {
         .expect("task")
         .expect("items");
     assert_eq!(count, 4);
+}
+
+#[tokio::test(start_paused = true)]
+async fn pages_of_a_listing_started_from_a_cursor_do_not_claim_a_position() {
+    let server = two_pages(last_page()).await;
+    let client = raw_client(&server);
+    let from_start: Vec<_> = client.test_units().pages().try_collect().await.expect("pages");
+    assert_eq!(from_start.iter().map(|p| p.number()).collect::<Vec<_>>(), vec![Some(1), Some(2)]);
+    let from_cursor: Vec<_> = client.test_units().cursor("c2").pages().try_collect().await.expect("pages");
+    assert_eq!(
+        from_cursor.iter().map(|p| p.number()).collect::<Vec<_>>(),
+        vec![None],
+        "not page 1 of anything"
+    );
+    assert_eq!(client.test_units().cursor("c2").send().await.expect("page").number(), None);
+    assert_eq!(client.test_units().send().await.expect("page").number(), Some(1));
 }

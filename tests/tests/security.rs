@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 
 use futures::TryStreamExt;
 use httpmock::prelude::*;
-use httpmock::{HttpMockRequest, HttpMockResponse};
 use thousandeyes_usage::{Client, RetryPolicy};
+use thousandeyes_usage_tests::raw::{RawServer, Reply, Request};
 use thousandeyes_usage_tests::support::{self, HAL_JSON, PROBLEM_JSON, TOKEN};
 
 /// Log output captured in memory.
@@ -32,7 +32,7 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_full_run_with_retries_and_errors_never_logs_the_token() {
     let log = Captured::default();
     let subscriber = tracing_subscriber::fmt()
@@ -42,38 +42,26 @@ async fn a_full_run_with_retries_and_errors_never_logs_the_token() {
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
 
-    let server = MockServer::start_async().await;
-    let listing = server.url("/v7/usage/units/tests");
-    let calls = Arc::new(AtomicUsize::new(0));
-    let counter = Arc::clone(&calls);
-    server.mock(move |when, then| {
-        when.path("/v7/usage/units/tests");
-        then.respond_with(move |req: &HttpMockRequest| {
-            let n = counter.fetch_add(1, Ordering::SeqCst);
-            let cursor = req.query_params().into_iter().find(|(k, _)| k == "cursor").map(|(_, v)| v);
-            match (n, cursor.as_deref()) {
-                (0, _) => HttpMockResponse::builder().status(429).header("retry-after", "1").build(),
-                (1, _) => HttpMockResponse::builder().status(503).build(),
-                (_, None) => page(vec![support::test_units_item(1)], Some(format!("{listing}?cursor=two"))),
-                (_, Some(_)) => page(vec![support::test_units_item(2)], None),
-            }
-        });
-    });
-    server
-        .mock_async(|when, then| {
-            when.path("/v7/usage");
-            then.status(401)
-                .header("content-type", "application/json")
-                .body(r#"{"error":"invalid_token","error_description":"Bad token"}"#);
-        })
-        .await;
-    server
-        .mock_async(|when, then| {
-            when.path("/v7/quotas/assign");
-            then.status(400).header("content-type", PROBLEM_JSON).body(r#"{"title":"Bad Request"}"#);
-        })
-        .await;
-    let client = support::client(&server);
+    // The listing: a 429, a 503, then two pages; /usage a 401, the quota assignment a 400.
+    let listing_calls = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&listing_calls);
+    let server = RawServer::start(move |req: &Request| match req.path() {
+        "/v7/usage/units/tests" => match (counter.fetch_add(1, Ordering::SeqCst), req.query("cursor")) {
+            (0, _) => Reply::status(429).header("Retry-After", "1").into(),
+            (1, _) => Reply::status(503).into(),
+            (_, None) => page(vec![support::test_units_item(1)], Some("/v7/usage/units/tests?cursor=two")),
+            (_, Some(_)) => page(vec![support::test_units_item(2)], None),
+        },
+        "/v7/usage" => Reply::status(401)
+            .header("Content-Type", PROBLEM_JSON)
+            .body(r#"{"error":"invalid_token","error_description":"Bad token"}"#)
+            .into(),
+        _ => {
+            Reply::status(400).header("Content-Type", PROBLEM_JSON).body(r#"{"title":"Bad Request"}"#).into()
+        }
+    })
+    .await;
+    let client = Client::builder().token(TOKEN).base_url(server.base_url()).build().expect("client");
 
     let items: Vec<_> = client.test_units().items().try_collect().await.expect("listing after retries");
     assert_eq!(items.len(), 2);
@@ -94,12 +82,8 @@ async fn a_full_run_with_retries_and_errors_never_logs_the_token() {
     }
 }
 
-fn page(items: Vec<serde_json::Value>, next: Option<String>) -> HttpMockResponse {
-    HttpMockResponse::builder()
-        .status(200)
-        .header("content-type", HAL_JSON)
-        .body(support::page_body(items, next.as_deref()).to_string())
-        .build()
+fn page(items: Vec<serde_json::Value>, next: Option<&str>) -> Reply {
+    Reply::status(200).header("Content-Type", HAL_JSON).json(&support::page_body(items, next)).into()
 }
 
 #[tokio::test]
