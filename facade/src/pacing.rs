@@ -9,8 +9,11 @@
 //! * when the window is used up (counting what this client sent since the figures), requests
 //!   wait for its reset;
 //! * when little of the window remains, requests are spread over the time left until the reset
-//!   instead of spending it all at once: concurrent tasks, and other clients and processes of the
-//!   organization (which all see the same organization-wide `remaining`), then avoid 429s;
+//!   instead of spending it all at once, one request of this client in flight at a time:
+//!   concurrent tasks, and other clients and processes of the organization (which all see the
+//!   same organization-wide `remaining`), then avoid 429s. "Little" is a quarter of the usable
+//!   window, or more when the organization spends calls fast: what it spends in two round trips,
+//!   so that the calls already in flight elsewhere when the figures arrive do not overrun it;
 //! * otherwise, and whenever there are no figures, a request goes at once.
 //!
 //! A budget share below 1 keeps a reserve of the organization's limit untouched, so that a
@@ -39,6 +42,10 @@ const DEFAULT_LIMIT: u64 = 240;
 
 /// Below this share of the usable limit, what remains is spread over the time left.
 const SPREAD_BELOW: f64 = 0.25;
+
+/// How often a request waiting for its turn while another of the client's is in flight looks
+/// again, at least (the round trip's half, when that is longer).
+const IN_FLIGHT_POLL: Duration = Duration::from_millis(5);
 
 /// Why a request waits before it is sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,15 +81,33 @@ pub(crate) enum Decision {
     Refuse { wait: Duration },
 }
 
-/// The freshest figures of the current window.
+/// What the answers say of the current window.
 #[derive(Debug, Clone, Copy)]
 struct Window {
     /// Its end, epoch seconds of the server's clock.
     reset: u64,
     limit: u64,
+    /// The lowest `remaining` any answer of this window reported: within a window the count only
+    /// goes down, so that is the latest the server has told, whatever order answers came in.
     remaining: u64,
-    /// The sequence number of the request whose answer reported these figures.
-    seq: u64,
+    /// When that was.
+    remaining_at: Instant,
+    /// The first `remaining` seen in this window, and when: with the lowest, how fast the
+    /// organization spends its calls.
+    first: u64,
+    first_at: Instant,
+}
+
+impl Window {
+    /// Calls a second the organization has spent in this window, as far as the answers tell.
+    fn spend_rate(&self) -> f64 {
+        let span = self.remaining_at.saturating_duration_since(self.first_at).as_secs_f64();
+        if span > 0.0 {
+            self.first.saturating_sub(self.remaining) as f64 / span
+        } else {
+            0.0
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -92,6 +117,11 @@ struct State {
     window: Option<Window>,
     /// Requests sent so far (each gets the next sequence number).
     sent: u64,
+    /// Requests of this client sent and not yet answered (or failed): not yet in any
+    /// `remaining` the client has seen.
+    in_flight: u64,
+    /// The round trip of a request, smoothed, in seconds.
+    round_trip: Option<f64>,
     /// Bounds on the server's clock minus ours, in seconds.
     offset: Option<(f64, f64)>,
     /// Until when a 429 holds every request.
@@ -149,34 +179,54 @@ impl Pacer {
             let left = window.reset as f64 - server_now;
             if left > 0.0 {
                 let reserve = ((1.0 - self.share) * window.limit as f64).ceil();
-                let used_since = state.sent.saturating_sub(window.seq) as f64;
-                let usable = window.remaining as f64 - used_since - reserve;
+                let usable = window.remaining as f64 - state.in_flight as f64 - reserve;
                 let reset_at = self.clock.instant_at_epoch(window.reset as f64 - offset);
                 if usable < 1.0 {
                     return Decision::Wait { until: reset_at, reason: Reason::WindowUsedUp };
                 }
-                let plenty = (self.share * window.limit as f64 * SPREAD_BELOW).ceil().max(1.0);
-                let reserved_slot = slot.is_some_and(|s| s <= now);
-                if reserved_slot {
+                // Spread when less than a quarter of the usable window is left, or less than the
+                // organization spends in two round trips (what may be in flight elsewhere).
+                let share_of_limit = self.share * window.limit as f64;
+                let round_trip = state.round_trip.unwrap_or(0.0);
+                let in_two_round_trips = (2.0 * window.spend_rate() * round_trip).ceil() + 1.0;
+                let plenty = (share_of_limit * SPREAD_BELOW)
+                    .ceil()
+                    .max(in_two_round_trips)
+                    .min(share_of_limit)
+                    .max(1.0);
+                if usable < plenty {
+                    let poll = IN_FLIGHT_POLL.max(Duration::from_secs_f64(round_trip / 2.0));
+                    match slot {
+                        // A request that reserved its slot: it goes when the slot has come and no
+                        // other request of the client is in flight.
+                        Some(s) if s > now => return Decision::Wait { until: s, reason: Reason::Spreading },
+                        Some(_) if state.in_flight > 0 => {
+                            return Decision::Wait { until: now + poll, reason: Reason::Spreading };
+                        }
+                        Some(_) => state.reserved = state.reserved.saturating_sub(1),
+                        // Each request takes the next free slot, one interval after the last, the
+                        // calls not yet promised to a waiting request spread over the time left
+                        // from that slot: a crowd of waiting tasks wakes one at a time.
+                        None => {
+                            let next = state.next_slot.filter(|s| *s > now).unwrap_or(now);
+                            let free = usable - state.reserved as f64;
+                            if free < 1.0 {
+                                return Decision::Wait { until: reset_at, reason: Reason::WindowUsedUp };
+                            }
+                            let left_at_next = left - (next - now).as_secs_f64();
+                            let interval = Duration::try_from_secs_f64(left_at_next.max(0.0) / free)
+                                .unwrap_or(MAX_WINDOW)
+                                .min(MAX_WINDOW);
+                            state.next_slot = next.checked_add(interval);
+                            if next > now || state.in_flight > 0 {
+                                state.reserved += 1;
+                                let until = if next > now { next } else { now + poll };
+                                return Decision::Wait { until, reason: Reason::Spreading };
+                            }
+                        }
+                    }
+                } else if slot.is_some() {
                     state.reserved = state.reserved.saturating_sub(1);
-                } else if usable < plenty {
-                    // Each request takes the next free slot, one interval after the last, the
-                    // calls not yet promised to a waiting request spread over the time left from
-                    // that slot: a crowd of waiting tasks wakes one at a time, never all at once.
-                    let next = state.next_slot.filter(|s| *s > now).unwrap_or(now);
-                    let free = usable - state.reserved as f64;
-                    if free < 1.0 {
-                        return Decision::Wait { until: reset_at, reason: Reason::WindowUsedUp };
-                    }
-                    let left_at_next = left - (next - now).as_secs_f64();
-                    let interval = Duration::try_from_secs_f64(left_at_next.max(0.0) / free)
-                        .unwrap_or(MAX_WINDOW)
-                        .min(MAX_WINDOW);
-                    state.next_slot = next.checked_add(interval);
-                    if next > now {
-                        state.reserved += 1;
-                        return Decision::Wait { until: next, reason: Reason::Spreading };
-                    }
                 }
             } else {
                 state.next_slot = None;
@@ -184,12 +234,20 @@ impl Pacer {
             }
         }
         state.sent += 1;
+        state.in_flight += 1;
         Decision::Go { seq: state.sent }
     }
 
+    /// A request that went ([`Decision::Go`]) is no longer in flight: answered, failed, or
+    /// dropped. Called once for each, by [`Landing`].
+    fn landed(&self) {
+        let mut state = self.state();
+        state.in_flight = state.in_flight.saturating_sub(1);
+    }
+
     /// Takes in an answer to request `seq`, sent at `sent` and received at `received`: the
-    /// offset of the server's clock, and the window's figures when they are fresher than those
-    /// already known.
+    /// offset of the server's clock, the round trip, and the window's figures when they are news
+    /// (a later window, or a lower count in the same one).
     pub(crate) fn observe(
         &self,
         headers: &HeaderMap,
@@ -223,13 +281,22 @@ impl Pacer {
             return;
         };
         let remaining = if status == 429 { 0 } else { remaining };
+        let round_trip = received.saturating_duration_since(sent).as_secs_f64();
+        state.round_trip = Some(state.round_trip.map_or(round_trip, |r| 0.8 * r + 0.2 * round_trip));
         let left = reset as f64 - (self.clock.epoch_at(received) + estimate(state.offset));
-        let newer = match state.window {
-            None => true,
-            Some(w) => reset > w.reset || (reset == w.reset && seq > w.seq),
-        };
-        if !newer {
-            return;
+        match state.window {
+            // An older window: nothing to learn.
+            Some(w) if reset < w.reset => return,
+            // The same window: only a lower count is news.
+            Some(w) if reset == w.reset => {
+                if remaining < w.remaining {
+                    state.window = Some(Window { remaining, remaining_at: received, ..w });
+                    state.latest = figures;
+                    state.latest_seq = seq;
+                }
+                return;
+            }
+            _ => {}
         }
         state.latest = figures;
         state.latest_seq = seq;
@@ -242,13 +309,18 @@ impl Pacer {
             }
             return;
         }
+        // A new window: the promises of the last one are void.
+        state.reserved = 0;
+        state.next_slot = None;
         let limit = figures.limit.unwrap_or(DEFAULT_LIMIT).max(1);
-        if state.window.is_some_and(|w| w.reset != reset) {
-            // A new window: the promises of the last one are void.
-            state.reserved = 0;
-            state.next_slot = None;
-        }
-        state.window = Some(Window { reset, limit, remaining, seq });
+        state.window = Some(Window {
+            reset,
+            limit,
+            remaining,
+            remaining_at: received,
+            first: remaining,
+            first_at: received,
+        });
     }
 
     /// The wait a 429 answer (received at `received`) names: the later of `Retry-After` and the
@@ -276,6 +348,23 @@ impl Pacer {
         let mut state = self.state();
         state.closed = Some(state.closed.map_or(until, |c| c.max(until)));
         state.hold = Some(state.hold.map_or(until, |h| h.max(until)));
+    }
+}
+
+/// A request in flight: dropping it (answered, failed, or the call cancelled) tells the pacer.
+#[derive(Debug)]
+pub(crate) struct Landing<'a>(&'a Pacer);
+
+impl<'a> Landing<'a> {
+    /// The landing of the request the pacer just let go.
+    pub(crate) fn new(pacer: &'a Pacer) -> Self {
+        Landing(pacer)
+    }
+}
+
+impl Drop for Landing<'_> {
+    fn drop(&mut self) {
+        self.0.landed();
     }
 }
 

@@ -11,7 +11,7 @@ use tracing::Instrument;
 use crate::config::Config;
 use crate::decode;
 use crate::error::{ApiError, Error};
-use crate::pacing::{Decision, Pacer, Reason};
+use crate::pacing::{Decision, Landing, Pacer, Reason};
 use crate::rate_limit::{self, RateLimit};
 use crate::retry::{classify, Outcome, RetryPolicy, Verdict};
 use crate::secret::Secret;
@@ -124,6 +124,7 @@ impl Pipeline {
             if attempts > 1 {
                 span.record("http.request.resend_count", attempts - 1);
             }
+            let landing = Landing::new(&self.pacer);
             let sent = clock.now();
             let result = self.transport.send(operation, attempt).await;
             let received = clock.now();
@@ -144,6 +145,7 @@ impl Pipeline {
             let status = answer.status.as_u16();
             span.record("http.response.status_code", status);
             self.pacer.observe(&answer.headers, status, seq, sent, received);
+            drop(landing);
             if answer.status.is_success() {
                 let rate_limit = RateLimit::from_headers(&answer.headers);
                 return decode(&answer, &self.secret).map(|value| Reply { value, rate_limit });

@@ -71,31 +71,43 @@ async fn a_used_up_window_holds_until_its_reset_and_the_next_window_releases_it(
 }
 
 #[tokio::test(start_paused = true)]
-async fn what_this_client_sent_since_the_figures_counts_against_them() {
+async fn requests_in_flight_count_against_the_figures() {
     let pacer = Pacer::new(Clock::new(), 1.0);
     let now = epoch_now(&pacer);
     let t = pacer.clock().now();
     let seq = go(&pacer);
-    // 100 remain: plenty (a quarter of 240 is 60), until this client has sent 40 more.
+    // 100 remain: plenty (a quarter of 240 is 60), until 40 more are in flight.
     pacer.observe(&figures(240, 100, now + 60, now), 200, seq, t, t);
+    pacer.landed();
     for _ in 0..40 {
         go(&pacer);
     }
-    // Still 60: plenty. Below that, requests are spread over the time left: the first goes and
-    // the next waits its turn.
-    go(&pacer);
+    // 60 usable: still plenty. Below that, spreading, with one request in flight at a time:
+    // another waits while these 41 are in flight.
     go(&pacer);
     assert!(matches!(pacer.decide(None), Decision::Wait { reason: Reason::Spreading, .. }));
 }
 
 #[tokio::test(start_paused = true)]
-async fn the_last_calls_are_spread_over_the_time_left() {
+async fn the_lowest_count_of_a_window_wins_whatever_order_answers_arrive_in() {
+    let pacer = Pacer::new(Clock::new(), 1.0);
+    let now = epoch_now(&pacer);
+    let t = pacer.clock().now();
+    // The request sent last was counted first: its answer, with the higher count, comes last.
+    pacer.observe(&figures(240, 44, now + 30, now), 200, 1, t, t);
+    pacer.observe(&figures(240, 58, now + 30, now), 200, 2, t, t);
+    assert_eq!(pacer.latest().remaining, Some(44));
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_last_calls_are_spread_over_the_time_left_one_in_flight_at_a_time() {
     let pacer = Pacer::new(Clock::new(), 1.0);
     let now = epoch_now(&pacer);
     let t = pacer.clock().now();
     let seq = go(&pacer);
     // 10 calls left, 20 s to go: one every 2 s.
     pacer.observe(&figures(240, 10, now + 20, now), 200, seq, t, t);
+    pacer.landed();
     go(&pacer);
     let Decision::Wait { until, reason: Reason::Spreading } = pacer.decide(None) else { panic!("spread") };
     let gap = until - pacer.clock().now();
@@ -104,6 +116,9 @@ async fn the_last_calls_are_spread_over_the_time_left() {
     let Decision::Wait { until: after, .. } = pacer.decide(None) else { panic!("spread") };
     assert!(after - until > Duration::from_millis(1_500), "{:?}", after - until);
     tokio::time::sleep(gap).await;
+    // The slot has come, but the first request is still in flight: not yet.
+    assert!(matches!(pacer.decide(Some(until)), Decision::Wait { reason: Reason::Spreading, .. }));
+    pacer.landed();
     assert!(matches!(pacer.decide(Some(until)), Decision::Go { .. }), "the reserved slot goes");
 }
 
@@ -115,10 +130,17 @@ async fn a_share_keeps_a_reserve_of_the_window_untouched() {
     let seq = go(&pacer);
     // 130 left of 240 with a reserve of 120: 10 more may go, spread, then the client waits.
     pacer.observe(&figures(240, 130, now + 30, now), 200, seq, t, t);
+    pacer.landed();
     let (mut sent, mut slot) = (0, None);
     loop {
         match pacer.decide(slot.take()) {
-            Decision::Go { .. } => sent += 1,
+            // Each answer says one fewer remains.
+            Decision::Go { seq } => {
+                sent += 1;
+                let t = pacer.clock().now();
+                pacer.observe(&figures(240, 130 - sent, now + 30, now), 200, seq, t, t);
+                pacer.landed();
+            }
             Decision::Wait { reason: Reason::Spreading, until } => {
                 tokio::time::sleep_until(until).await;
                 slot = Some(until);
