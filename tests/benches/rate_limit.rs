@@ -977,7 +977,7 @@ fn print_machine(config: &Config) {
 
 fn print_summary(config: &Config, verdicts: &[Verdict], took: Duration) {
     println!("\n== Summary (took {:.0} s)", took.as_secs_f64());
-    println!("{:<66} {:>18} {:>32}  result", "target", "wanted", "measured");
+    println!("{:<67} {:>18} {:>32}  result", "target", "wanted", "measured");
     for v in verdicts {
         let result = match (config.judged, v.probe, v.pass) {
             (false, _, _) => "-",
@@ -986,7 +986,7 @@ fn print_summary(config: &Config, verdicts: &[Verdict], took: Duration) {
             (true, false, true) => "PASS",
             (true, false, false) => "MISS",
         };
-        println!("{:<66} {:>18} {:>32}  {result}", v.target, v.wanted, v.measured);
+        println!("{:<67} {:>18} {:>32}  {result}", v.target, v.wanted, v.measured);
     }
     if config.judged {
         let judged: Vec<&Verdict> = verdicts.iter().filter(|v| !v.probe).collect();
