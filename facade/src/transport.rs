@@ -115,18 +115,26 @@ impl Transport {
             if status.is_success() && resp.content_length().is_some_and(|n| n > limit as u64) {
                 return Err(too_large());
             }
-            let mut body = Vec::new();
+            // The chunks as they arrive, joined once at the end (not at all when there is one).
+            let mut chunks: Vec<Bytes> = Vec::new();
+            let mut read = 0usize;
             while let Some(chunk) = resp.chunk().await.map_err(|e| failure(operation, timeout, started, e))? {
-                if chunk.len() > limit - body.len() {
+                if chunk.len() > limit - read {
                     if status.is_success() {
                         return Err(too_large());
                     }
-                    body.extend_from_slice(&chunk[..limit - body.len()]);
+                    chunks.push(chunk.slice(..limit - read));
                     break;
                 }
-                body.extend_from_slice(&chunk);
+                read += chunk.len();
+                chunks.push(chunk);
             }
-            Ok(Answer { status, headers, body: Bytes::from(body) })
+            let body = match chunks.len() {
+                0 => Bytes::new(),
+                1 => chunks.swap_remove(0),
+                _ => Bytes::from(chunks.concat()),
+            };
+            Ok(Answer { status, headers, body })
         };
         match tokio::time::timeout(timeout, exchange).await {
             Ok(result) => result,
