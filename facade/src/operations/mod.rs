@@ -29,7 +29,7 @@ macro_rules! retry_policy_setter {
                 "let request = client.", $make, ".retry_policy(thousandeyes_usage::RetryPolicy::disabled());\n",
                 "# let _ = request; }\n```"
             )]
-            pub fn retry_policy(mut self, policy: crate::retry::RetryPolicy) -> Self {
+            pub fn retry_policy(mut self, policy: crate::RetryPolicy) -> Self {
                 self.policy = Some(policy);
                 self
             }
