@@ -31,9 +31,9 @@
 //! # Testing your code
 //!
 //! A function of your own that sums the cloud units of every test with the
-//! [`thousandeyes-usage`](https://docs.rs/thousandeyes-usage) client, and its test (this crate
-//! does not depend on the client, so the example is not compiled here; the project's
-//! `tests/tests/fake_consumer.rs` runs it):
+//! `thousandeyes-usage` client, and its test (this crate does not depend on the client, so the
+//! example is not compiled here; the client's README compiles it, and the project's
+//! `tests/tests/fake_consumer.rs` runs tests of its kind):
 //!
 //! ```ignore
 //! use futures::TryStreamExt;

@@ -334,3 +334,37 @@ async fn a_base_url_with_a_path_prefix_and_a_trailing_slash_is_honoured() {
     assert!(client.quotas().send().await.expect("quotas").is_empty());
     mock.assert_async().await;
 }
+
+/// Counters are 64-bit whatever the vendor's spec says of their format (a marked deviation in
+/// openapi/usage.yaml): values above 2^31 occur, and decode in every counter of every listing.
+#[tokio::test]
+async fn every_counter_of_the_listings_decodes_values_above_two_to_the_31() {
+    const BIG: i64 = 2_500_000_000;
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/v7/usage/units/tests");
+            then.status(200).header("content-type", HAL_JSON).json_body(json!({"breakdowns": [{
+                "enterpriseUnitsUsed": BIG, "enterpriseUnitsProjected": BIG,
+                "cloudUnitsUsed": BIG, "cloudUnitsProjected": BIG
+            }]}));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/v7/usage/units/enterprise-agents");
+            then.status(200).header("content-type", HAL_JSON).json_body(json!({"breakdowns": [{
+                "enterpriseUnitsUsed": BIG, "enterpriseUnitsProjected": BIG
+            }]}));
+        })
+        .await;
+    let client = support::client(&server);
+    let tests = client.test_units().collect_all().await.expect("tests");
+    let t = &tests[0];
+    assert_eq!(
+        [t.enterprise_units_used, t.enterprise_units_projected, t.cloud_units_used, t.cloud_units_projected],
+        [Some(BIG); 4]
+    );
+    let agents = client.agent_units().collect_all().await.expect("agents");
+    assert_eq!([agents[0].enterprise_units_used, agents[0].enterprise_units_projected], [Some(BIG); 2]);
+}
