@@ -871,19 +871,8 @@ impl Verdict {
 
 fn print_machine(config: &Config) {
     let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let model = cpuinfo
-        .lines()
-        .find_map(|l| l.strip_prefix("model name")?.split_once(':').map(|(_, v)| v.trim().to_string()))
-        .unwrap_or_else(|| "unknown".into());
-    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
-    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!("thousandeyes-usage pagination benchmark");
-    println!(
-        "machine: nproc {cpus}, CPU {model}, Linux {}, load average {}",
-        kernel.trim(),
-        load.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
-    );
+    println!("machine: {}", thousandeyes_usage_tests::support::machine());
     println!(
         "client runtime: tokio multi-thread, {cpus} workers; server: own thread, current-thread runtime"
     );

@@ -953,19 +953,8 @@ impl Verdict {
 
 fn print_machine(config: &Config) {
     let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let model = cpuinfo
-        .lines()
-        .find_map(|l| l.strip_prefix("model name")?.split_once(':').map(|(_, v)| v.trim().to_string()))
-        .unwrap_or_else(|| "unknown".into());
-    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
-    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!("thousandeyes-usage rate-limit pacing benchmark (real time)");
-    println!(
-        "machine: nproc {cpus}, CPU {model}, Linux {}, load average {}",
-        kernel.trim(),
-        load.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
-    );
+    println!("machine: {}", thousandeyes_usage_tests::support::machine());
     println!(
         "server: thousandeyes-usage-fake in this process (tokio multi-thread, {cpus} workers); clients: in \
          this process, or child processes of this binary over loopback"
