@@ -1,6 +1,8 @@
 //! The API's data types: one per schema of the spec, under the spec's name, with its fields in
 //! snake case (the JSON names are kept by serde). They are the generated models, re-exported:
-//! a schema the spec adds is here without any change to this crate. Every field is an `Option`
+//! a schema, or a field of an answer, that the spec adds is here without any change to this
+//! crate. (A field added to a request body's schema fails this crate's build, naming the field,
+//! until a builder sets it: the builders fill request bodies field by field, on purpose.) Every field is an `Option`
 //! where the spec does not require it; counters are `i64`.
 //!
 //! The operations unwrap their envelopes: `client.usage().send()` returns [`UsageDetails`] (the

@@ -485,6 +485,7 @@ pub(crate) fn dataset(now: DateTime<Utc>) -> Dataset {
                 test_name: Some(t.name.clone()),
                 test_type: Some(TEST_TYPES[t.kind].name.to_string()),
                 is_instant_test: Some(t.instant),
+                ..Default::default()
             }
         })
         .collect();
@@ -500,6 +501,7 @@ pub(crate) fn dataset(now: DateTime<Utc>) -> Dataset {
                 agent_name: Some(AGENTS[e.agent].0.to_string()),
                 enterprise_units_used: Some(e.used),
                 enterprise_units_projected: Some(e.projected),
+                ..Default::default()
             }
         })
         .collect();
@@ -527,6 +529,7 @@ pub(crate) fn dataset(now: DateTime<Utc>) -> Dataset {
                 test_type: Some(TEST_TYPES[t.kind].name.to_string()),
                 cloud_units_used: Some(t.cloud_used),
                 cloud_units_projected: t.cloud_projected,
+                ..Default::default()
             }
         })
         .collect();
@@ -545,6 +548,7 @@ pub(crate) fn dataset(now: DateTime<Utc>) -> Dataset {
                 agent_name: Some(name.to_string()),
                 enterprise_units_used: Some(used),
                 enterprise_units_projected: Some(projected),
+                ..Default::default()
             }
         })
         .collect();
@@ -569,6 +573,7 @@ pub(crate) fn dataset(now: DateTime<Utc>) -> Dataset {
                 aid,
                 account_group_name,
                 enterprise_agents_used: Some(n),
+                ..Default::default()
             })
             .collect();
     let endpoint_agents = per_group(&|_, g| g.endpoint_agents)
@@ -577,6 +582,7 @@ pub(crate) fn dataset(now: DateTime<Utc>) -> Dataset {
             aid,
             account_group_name,
             endpoint_agents_used: Some(n),
+            ..Default::default()
         })
         .collect();
     let endpoint_agents_essentials = per_group(&|_, g| g.endpoint_agents_essentials)
@@ -585,6 +591,7 @@ pub(crate) fn dataset(now: DateTime<Utc>) -> Dataset {
             aid,
             account_group_name,
             endpoint_agents_essentials_used: Some(n),
+            ..Default::default()
         })
         .collect();
 
@@ -598,6 +605,7 @@ pub(crate) fn dataset(now: DateTime<Utc>) -> Dataset {
             endpoint_agents_essentials_included: Some(100),
             endpoint_agents_embedded_included: Some(0),
             enterprise_agents_included: Some(0),
+            ..Default::default()
         }),
         cloud_units_used: Some(cloud_used),
         cloud_units_projected: Some(cloud_projected),
@@ -621,18 +629,28 @@ pub(crate) fn dataset(now: DateTime<Utc>) -> Dataset {
         endpoint_agents_embedded: Some(Vec::<EndpointAgentsEmbedded>::new()),
         enterprise_agents: Some(enterprise_agents),
         allocations: None,
+        ..Default::default()
     };
 
     let quotas = vec![Quota {
-        organization_quota: Some(OrganizationQuota { value: ORG_QUOTA, org_id: Some(ORG_ID.to_string()) }),
+        organization_quota: Some(OrganizationQuota {
+            value: ORG_QUOTA,
+            org_id: Some(ORG_ID.to_string()),
+            ..Default::default()
+        }),
         account_group_quotas: Some(
             ACCOUNT_GROUPS
                 .iter()
                 .filter_map(|g| {
-                    g.quota.map(|q| AccountGroupQuota { value: Some(q), aid: Some(g.aid.to_string()) })
+                    g.quota.map(|q| AccountGroupQuota {
+                        value: Some(q),
+                        aid: Some(g.aid.to_string()),
+                        ..Default::default()
+                    })
                 })
                 .collect(),
         ),
+        ..Default::default()
     }];
 
     Dataset {

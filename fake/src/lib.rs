@@ -118,6 +118,9 @@
 //! # }
 //! ```
 
+// Literals of the generated models end in `..Default::default()` even when every field is
+// given, so that a field the spec adds later does not break the fake's build.
+#![allow(clippy::needless_update)]
 #![deny(missing_docs)]
 #![warn(rustdoc::broken_intra_doc_links)]
 
@@ -712,8 +715,9 @@ impl FakeUsageApiBuilder {
     /// use thousandeyes_usage_fake::models::{OrganizationQuota, Quota};
     ///
     /// let quota = Quota {
-    ///     organization_quota: Some(OrganizationQuota { value: 1_000, org_id: Some("1001".into()) }),
+    ///     organization_quota: Some(OrganizationQuota { value: 1_000, org_id: Some("1001".into()), ..Default::default() }),
     ///     account_group_quotas: Some(vec![]),
+    ///     ..Default::default()
     /// };
     /// let builder = thousandeyes_usage_fake::FakeUsageApi::builder().quotas(vec![quota]);
     /// # let _ = builder;

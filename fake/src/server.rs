@@ -178,13 +178,22 @@ fn render_quotas(orgs: &[OrgQuotas]) -> Vec<Quota> {
     orgs.iter()
         .filter(|o| o.quota.is_some() || !o.groups.is_empty())
         .map(|o| Quota {
-            organization_quota: o.quota.map(|value| OrganizationQuota { value, org_id: o.org_id.clone() }),
+            organization_quota: o.quota.map(|value| OrganizationQuota {
+                value,
+                org_id: o.org_id.clone(),
+                ..Default::default()
+            }),
             account_group_quotas: Some(
                 o.groups
                     .iter()
-                    .map(|(aid, value)| AccountGroupQuota { value: Some(*value), aid: Some(aid.clone()) })
+                    .map(|(aid, value)| AccountGroupQuota {
+                        value: Some(*value),
+                        aid: Some(aid.clone()),
+                        ..Default::default()
+                    })
                     .collect(),
             ),
+            ..Default::default()
         })
         .collect()
 }
@@ -271,6 +280,7 @@ fn problem(status: StatusCode, detail: impl Into<String>, instance: &str) -> Ans
         status: Some(i32::from(status.as_u16())),
         detail: Some(detail.into()),
         instance: Some(instance.to_string()),
+        ..Default::default()
     };
     Answer::json(status, PROBLEM_JSON, &body)
 }
@@ -285,12 +295,18 @@ fn invalid(detail: impl Into<String>, instance: &str, errors: Vec<ValidationErro
         detail: Some(detail.into()),
         instance: Some(instance.to_string()),
         errors: Some(Some(errors)),
+        ..Default::default()
     };
     Answer::json(status, PROBLEM_JSON, &body)
 }
 
 fn field_error(field: impl Into<String>, code: &str, message: impl Into<String>) -> ValidationErrorItem {
-    ValidationErrorItem { code: Some(code.into()), field: Some(field.into()), message: Some(message.into()) }
+    ValidationErrorItem {
+        code: Some(code.into()),
+        field: Some(field.into()),
+        message: Some(message.into()),
+        ..Default::default()
+    }
 }
 
 /// A 400 with one invalid value.
@@ -309,6 +325,7 @@ fn unauthorized(status: StatusCode, description: &str) -> Answer {
     let body = UnauthorizedError {
         error: Some("invalid_token".into()),
         error_description: Some(description.into()),
+        ..Default::default()
     };
     Answer::json(status, PROBLEM_JSON, &body)
         .with_header(header::WWW_AUTHENTICATE, r#"Bearer error="invalid_token""#)
@@ -571,6 +588,7 @@ impl State {
                 Operation::GetQuotas => Answer::ok(&Quotas {
                     quotas: Some(render_quotas(&self.orgs)),
                     _links: Some(self_links(&link(&shared.config, req, None))),
+                    ..Default::default()
                 }),
                 _ => self.quota_change(req, op),
             },
@@ -637,7 +655,11 @@ impl State {
                 .filter(|_| keep("endpoint-agent-embedded")),
             ..full.clone()
         };
-        Answer::ok(&Usage { usage: Some(usage), _links: Some(self_links(&link(&shared.config, req, None))) })
+        Answer::ok(&Usage {
+            usage: Some(usage),
+            _links: Some(self_links(&link(&shared.config, req, None))),
+            ..Default::default()
+        })
     }
 
     fn listing(&self, shared: &Shared, req: &Req, op: Operation, now: SystemTime) -> Answer {
@@ -703,11 +725,13 @@ impl State {
             Answer::ok(&TestsUsage {
                 breakdowns: Some(self.data.test_units[range].to_vec()),
                 _links: Some(links),
+                ..Default::default()
             })
         } else {
             Answer::ok(&EnterpriseAgentsUsage {
                 breakdowns: Some(self.data.agent_units[range].to_vec()),
                 _links: Some(links),
+                ..Default::default()
             })
         }
     }
@@ -808,9 +832,9 @@ impl State {
                 }
                 let set = orgs
                     .into_iter()
-                    .map(|o| OrganizationQuota { value: o.value, org_id: o.org_id })
+                    .map(|o| OrganizationQuota { value: o.value, org_id: o.org_id, ..Default::default() })
                     .collect();
-                Answer::ok(&QuotasAssignResponse { organizations: Some(set) })
+                Answer::ok(&QuotasAssignResponse { organizations: Some(set), ..Default::default() })
             }
             Operation::UnassignOrganizationsQuotas => {
                 let request: QuotasUnassign = match serde_json::from_slice(body) {
@@ -906,9 +930,10 @@ impl State {
                     .map(|o| OrganizationQuotaAssignment {
                         org_id: o.org_id,
                         account_groups: o.account_groups,
+                        ..Default::default()
                     })
                     .collect();
-                Answer::ok(&OrganizationsQuotasAssign { organizations: Some(set) })
+                Answer::ok(&OrganizationsQuotasAssign { organizations: Some(set), ..Default::default() })
             }
             _ => {
                 let request: OrganizationsQuotasUnassign = match serde_json::from_slice(body) {
@@ -1049,7 +1074,7 @@ fn check_range(
 }
 
 fn self_links(href: &str) -> SelfLinks {
-    SelfLinks { param_self: Some(Link::new(href.to_string())) }
+    SelfLinks { param_self: Some(Link::new(href.to_string())), ..Default::default() }
 }
 
 /// The absolute URL of the request's path with its query, `cursor` replaced.

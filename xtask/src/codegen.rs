@@ -143,8 +143,8 @@ pub struct Step {
 /// The facade checks run after codegen.
 pub const FACADE_STEPS: &[Step] = &[
     Step {
-        what: "compile check of the facade against the generated crate",
-        args: &["check", "-p", "thousandeyes-usage", "--all-targets"],
+        what: "compile check of the generated crate's users (the facade, the fake, their tests)",
+        args: &["check", "-p", "thousandeyes-usage", "-p", "thousandeyes-usage-fake", "--all-targets"],
         needs: None,
     },
     Step {
@@ -163,7 +163,8 @@ pub fn verify_facade(cargo: &OsStr, root: &Path) -> Result<()> {
     } else {
         Err(Failure(format!(
             "the facade does not keep up with the generated API:\n{}\n\
-             Change facade/ until these pass; `cargo xtask codegen` runs them again.",
+             Change the crates the compiler names above (facade/, fake/) until these pass; \
+             `cargo xtask codegen` runs them again.",
             failures.iter().map(|f| format!("  - {f}")).collect::<Vec<_>>().join("\n")
         )))
     }

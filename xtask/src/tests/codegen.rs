@@ -9,7 +9,10 @@ fn the_facade_is_compile_checked_then_its_coverage_test_runs() {
     let commands: Vec<String> = FACADE_STEPS.iter().map(|s| s.args.join(" ")).collect();
     assert_eq!(
         commands,
-        ["check -p thousandeyes-usage --all-targets", "test -p thousandeyes-usage --test spec_coverage"]
+        [
+            "check -p thousandeyes-usage -p thousandeyes-usage-fake --all-targets",
+            "test -p thousandeyes-usage --test spec_coverage"
+        ]
     );
     assert_eq!(FACADE_STEPS[1].needs, Some("facade/tests/spec_coverage.rs"));
 }
@@ -22,7 +25,8 @@ fn failures_name_the_step_and_the_command() {
     assert_eq!(failures.len(), 2, "{failures:#?}");
     assert!(
         failures[0].starts_with(
-            "compile check of the facade against the generated crate: `cargo check -p thousandeyes-usage --all-targets` failed"
+            "compile check of the generated crate's users (the facade, the fake, their tests): \
+             `cargo check -p thousandeyes-usage -p thousandeyes-usage-fake --all-targets` failed"
         ),
         "{failures:#?}"
     );
