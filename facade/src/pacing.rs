@@ -45,7 +45,7 @@ const SPREAD_BELOW: f64 = 0.25;
 
 /// How often a request waiting for its turn while another of the client's is in flight looks
 /// again, at least (the round trip's half, when that is longer).
-const IN_FLIGHT_POLL: Duration = Duration::from_millis(5);
+pub(crate) const IN_FLIGHT_POLL: Duration = Duration::from_millis(5);
 
 /// Why a request waits before it is sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,11 +74,18 @@ impl Reason {
 pub(crate) enum Decision {
     /// Send it now; it is the `seq`-th request the client sends.
     Go { seq: u64 },
-    /// Wait until then, and ask again. A wait for a spreading slot reserves it: asked again with
-    /// it ([`Pacer::decide`]'s `slot`), the pacer lets the request go without another slot.
+    /// Wait until then, and ask again (with the slot a spreading wait reserved).
     Wait { until: Instant, reason: Reason },
     /// Do not send it: the client gave up on 429s and the reset is this far away.
     Refuse { wait: Duration },
+}
+
+/// A spreading slot reserved by a waiting request: when it comes, and the window it was
+/// reserved in (a new window voids the promises of the last).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Slot {
+    until: Instant,
+    generation: u64,
 }
 
 /// What the answers say of the current window.
@@ -132,6 +139,8 @@ struct State {
     next_slot: Option<Instant>,
     /// Spreading slots reserved by requests still waiting for them.
     reserved: u64,
+    /// Counts the windows seen: slots of an earlier window are void.
+    generation: u64,
 }
 
 /// The rate-limit state shared by every clone of a client.
@@ -163,47 +172,67 @@ impl Pacer {
     }
 
     /// Decides whether a request may be sent now; registers it as sent when it may. `slot` is the
-    /// spreading slot an earlier decision reserved for this request, if any.
-    pub(crate) fn decide(&self, slot: Option<Instant>) -> Decision {
+    /// spreading slot this request holds, if any: the decision keeps it (a wait for it), uses it
+    /// (the request goes), or gives it back (any other decision).
+    pub(crate) fn decide(&self, slot: &mut Option<Slot>) -> Decision {
         let now = self.clock.now();
         let mut state = self.state();
+        // The slot is in hand: put back only if this decision is a wait for it.
+        let held = slot.take().filter(|s| s.generation == state.generation);
+        let give_back = |state: &mut State| {
+            if held.is_some() {
+                state.reserved = state.reserved.saturating_sub(1);
+            }
+        };
         if let Some(closed) = state.closed.filter(|c| *c > now) {
+            give_back(&mut state);
             return Decision::Refuse { wait: closed - now };
         }
         if let Some(hold) = state.hold.filter(|h| *h > now) {
+            give_back(&mut state);
             return Decision::Wait { until: hold, reason: Reason::AfterRateLimit };
         }
-        if let Some(window) = state.window {
-            let offset = estimate(state.offset);
-            let server_now = self.clock.epoch_at(now) + offset;
-            let left = window.reset as f64 - server_now;
-            if left > 0.0 {
-                let reserve = ((1.0 - self.share) * window.limit as f64).ceil();
-                let usable = window.remaining as f64 - state.in_flight as f64 - reserve;
-                let reset_at = self.clock.instant_at_epoch(window.reset as f64 - offset);
-                if usable < 1.0 {
-                    return Decision::Wait { until: reset_at, reason: Reason::WindowUsedUp };
-                }
-                // Spread when less than a quarter of the usable window is left, or less than the
-                // organization spends in two round trips (what may be in flight elsewhere).
+        let round_trip = state.round_trip.unwrap_or(0.0);
+        let poll =
+            IN_FLIGHT_POLL.max(Duration::try_from_secs_f64(round_trip / 2.0).unwrap_or(IN_FLIGHT_POLL));
+        match state.window {
+            Some(window) => {
+                let offset = estimate(state.offset);
+                let left = window.reset as f64 - (self.clock.epoch_at(now) + offset);
                 let share_of_limit = self.share * window.limit as f64;
-                let round_trip = state.round_trip.unwrap_or(0.0);
-                let in_two_round_trips = (2.0 * window.spend_rate() * round_trip).ceil() + 1.0;
-                let plenty = (share_of_limit * SPREAD_BELOW)
-                    .ceil()
-                    .max(in_two_round_trips)
-                    .min(share_of_limit)
-                    .max(1.0);
-                if usable < plenty {
-                    let poll = IN_FLIGHT_POLL.max(Duration::from_secs_f64(round_trip / 2.0));
-                    match slot {
-                        // A request that reserved its slot: it goes when the slot has come and no
-                        // other request of the client is in flight.
-                        Some(s) if s > now => return Decision::Wait { until: s, reason: Reason::Spreading },
+                let quarter = (share_of_limit * SPREAD_BELOW).ceil().max(1.0);
+                if left <= 0.0 {
+                    // The window has ended and no answer has told of the next one yet: a few
+                    // requests at a time until one does, not every waiting request at once.
+                    give_back(&mut state);
+                    if state.in_flight as f64 >= quarter {
+                        return Decision::Wait { until: now + poll, reason: Reason::Spreading };
+                    }
+                } else {
+                    let reserve = ((1.0 - self.share) * window.limit as f64).ceil();
+                    let usable = window.remaining as f64 - state.in_flight as f64 - reserve;
+                    let reset_at = self.clock.instant_at_epoch(window.reset as f64 - offset);
+                    if usable < 1.0 {
+                        give_back(&mut state);
+                        return Decision::Wait { until: reset_at, reason: Reason::WindowUsedUp };
+                    }
+                    // Spread when less than a quarter of the usable window is left, or less than
+                    // the organization spends in two round trips (what may be in flight elsewhere).
+                    let in_two_round_trips = (2.0 * window.spend_rate() * round_trip).ceil() + 1.0;
+                    let plenty = quarter.max(in_two_round_trips).min(share_of_limit).max(1.0);
+                    match held {
+                        _ if usable >= plenty => give_back(&mut state),
+                        // A request that holds a slot goes when the slot has come and no other
+                        // request of the client is in flight.
+                        Some(s) if s.until > now => {
+                            *slot = held;
+                            return Decision::Wait { until: s.until, reason: Reason::Spreading };
+                        }
                         Some(_) if state.in_flight > 0 => {
+                            *slot = held;
                             return Decision::Wait { until: now + poll, reason: Reason::Spreading };
                         }
-                        Some(_) => state.reserved = state.reserved.saturating_sub(1),
+                        Some(_) => give_back(&mut state),
                         // Each request takes the next free slot, one interval after the last, the
                         // calls not yet promised to a waiting request spread over the time left
                         // from that slot: a crowd of waiting tasks wakes one at a time.
@@ -221,21 +250,26 @@ impl Pacer {
                             if next > now || state.in_flight > 0 {
                                 state.reserved += 1;
                                 let until = if next > now { next } else { now + poll };
+                                *slot = Some(Slot { until, generation: state.generation });
                                 return Decision::Wait { until, reason: Reason::Spreading };
                             }
                         }
                     }
-                } else if slot.is_some() {
-                    state.reserved = state.reserved.saturating_sub(1);
                 }
-            } else {
-                state.next_slot = None;
-                state.reserved = 0;
             }
+            None => give_back(&mut state),
         }
         state.sent += 1;
         state.in_flight += 1;
         Decision::Go { seq: state.sent }
+    }
+
+    /// Gives back a slot a request held and will not use (its call was cancelled).
+    pub(crate) fn release(&self, slot: Slot) {
+        let mut state = self.state();
+        if slot.generation == state.generation {
+            state.reserved = state.reserved.saturating_sub(1);
+        }
     }
 
     /// A request that went ([`Decision::Go`]) is no longer in flight: answered, failed, or
@@ -301,6 +335,7 @@ impl Pacer {
         state.latest = figures;
         state.latest_seq = seq;
         if left <= 0.0 || left > MAX_WINDOW.as_secs_f64() {
+            drop(state);
             if left > MAX_WINDOW.as_secs_f64() {
                 tracing::warn!(
                     reset_in_s = left as u64,
@@ -312,6 +347,7 @@ impl Pacer {
         // A new window: the promises of the last one are void.
         state.reserved = 0;
         state.next_slot = None;
+        state.generation += 1;
         let limit = figures.limit.unwrap_or(DEFAULT_LIMIT).max(1);
         state.window = Some(Window {
             reset,

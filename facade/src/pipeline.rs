@@ -11,7 +11,7 @@ use tracing::Instrument;
 use crate::config::Config;
 use crate::decode;
 use crate::error::{ApiError, Error};
-use crate::pacing::{Decision, Landing, Pacer, Reason};
+use crate::pacing::{Decision, Landing, Pacer, Reason, Slot, IN_FLIGHT_POLL};
 use crate::rate_limit::{self, RateLimit};
 use crate::retry::{classify, Outcome, RetryPolicy, Verdict};
 use crate::secret::Secret;
@@ -102,7 +102,6 @@ impl Pipeline {
         let mut held = Duration::ZERO;
         loop {
             if let Some(wait) = backoff.take() {
-                self.counters.backed_off(wait);
                 tracing::info!(
                     attempt = attempts + 1,
                     wait_ms = millis(wait),
@@ -110,8 +109,9 @@ impl Pipeline {
                     "backing off"
                 );
                 tokio::time::sleep(wait).await;
+                self.counters.backed_off(wait);
             }
-            let seq = self.wait_turn(operation, policy, attempts + 1, &mut held).await?;
+            let (seq, landing) = self.wait_turn(operation, policy, attempts + 1, &mut held).await?;
             let Some(attempt) = prepared.try_clone() else {
                 return Err(Error::Transport {
                     operation,
@@ -124,7 +124,6 @@ impl Pipeline {
             if attempts > 1 {
                 span.record("http.request.resend_count", attempts - 1);
             }
-            let landing = Landing::new(&self.pacer);
             let sent = clock.now();
             let result = self.transport.send(operation, attempt).await;
             let received = clock.now();
@@ -210,22 +209,32 @@ impl Pipeline {
         Error::Api(Box::new(decode::api_error(operation, answer, retry_after, &self.secret)))
     }
 
-    /// Waits until the pacer lets attempt `attempt` go, and returns its sequence number. A wait
-    /// for a closed window longer than the policy's `max_wait` (or than what the call's attempts
-    /// could wait in all) fails at once, without sending; so does a client that gave up on 429s.
+    /// Waits until the pacer lets attempt `attempt` go, and returns its sequence number and its
+    /// landing (dropped when the attempt is over). A wait for a closed window longer than the
+    /// policy's `max_wait` (or than what the call's attempts could wait in all) fails at once,
+    /// without sending; so does a client that gave up on 429s. Each wait is counted in the
+    /// client's stats by its reason, for the time actually waited, once per call.
     async fn wait_turn(
         &self,
         operation: &'static str,
         policy: &RetryPolicy,
         attempt: u32,
         held: &mut Duration,
-    ) -> Result<u64, Error> {
+    ) -> Result<(u64, Landing<'_>), Error> {
         let budget = policy.max_wait().saturating_mul(policy.max_attempts());
-        let mut slot = None;
+        let clock = *self.pacer.clock();
+        // A reserved spreading slot goes back to the pacer if this call is dropped while waiting.
+        let mut slot = SlotGuard { pacer: &self.pacer, slot: None };
+        let mut waited = Waited::default();
         loop {
-            let (wait, reason) = match self.pacer.decide(slot.take()) {
-                Decision::Go { seq } => return Ok(seq),
+            let (wait, reason) = match self.pacer.decide(&mut slot.slot) {
+                Decision::Go { seq } => {
+                    let landing = Landing::new(&self.pacer);
+                    waited.count(&self.counters);
+                    return Ok((seq, landing));
+                }
                 Decision::Refuse { wait } => {
+                    waited.count(&self.counters);
                     return Err(self.not_sent(
                         operation,
                         attempt,
@@ -233,19 +242,14 @@ impl Pipeline {
                         "the client gave up on 429s until the window's reset",
                     ));
                 }
-                Decision::Wait { until, reason } => {
-                    if reason == Reason::Spreading {
-                        // The slot is this request's: asked again with it, the pacer lets it go.
-                        slot = Some(until);
-                    }
-                    (until.saturating_duration_since(self.pacer.clock().now()), reason)
-                }
+                Decision::Wait { until, reason } => (until.saturating_duration_since(clock.now()), reason),
             };
             let wait = match reason {
-                // Spreading is the client's own choice: never a failure, never longer than a
-                // policy's longest wait at a time.
-                Reason::Spreading => wait.min(policy.max_wait()),
+                // Spreading is the client's own choice: never a failure, and never longer than the
+                // policy's longest wait at a time (the slot stays reserved across the waits).
+                Reason::Spreading => wait.min(policy.max_wait().max(IN_FLIGHT_POLL)),
                 _ if wait > policy.max_wait() || held.saturating_add(wait) > budget => {
+                    waited.count(&self.counters);
                     return Err(self.not_sent(
                         operation,
                         attempt,
@@ -253,22 +257,26 @@ impl Pipeline {
                         "the organization's rate-limit window stays closed for longer than the retry policy's max_wait",
                     ));
                 }
-                _ => wait.saturating_add(policy.jitter_for(wait)),
+                // Jitter spreads a crowd of clients, within the longest wait.
+                _ => wait.saturating_add(policy.jitter_for(wait)).min(policy.max_wait().max(wait)),
             };
             if reason != Reason::Spreading {
                 *held = held.saturating_add(wait);
             }
-            self.counters.paced(reason, wait);
-            let figures = self.pacer.latest();
-            tracing::info!(
-                attempt,
-                wait_ms = millis(wait),
-                reason = reason.describe(),
-                remaining = figures.remaining,
-                limit = figures.limit,
-                "waiting before sending"
-            );
+            if waited.first(reason) {
+                let figures = self.pacer.latest();
+                tracing::info!(
+                    attempt,
+                    wait_ms = millis(wait),
+                    reason = reason.describe(),
+                    remaining = figures.remaining,
+                    limit = figures.limit,
+                    "waiting before sending"
+                );
+            }
+            let before = clock.now();
             tokio::time::sleep(wait).await;
+            waited.add(reason, clock.now().saturating_duration_since(before));
         }
     }
 
@@ -276,6 +284,58 @@ impl Pipeline {
         self.counters.not_sent();
         tracing::warn!(attempt, wait_ms = millis(wait), reason = why, "rate limited: not sending");
         Error::Api(Box::new(ApiError::held(operation, wait, self.pacer.latest(), why)))
+    }
+}
+
+/// A spreading slot held by a waiting call; given back to the pacer if the call is dropped.
+struct SlotGuard<'a> {
+    pacer: &'a Pacer,
+    slot: Option<Slot>,
+}
+
+impl Drop for SlotGuard<'_> {
+    fn drop(&mut self) {
+        if let Some(slot) = self.slot.take() {
+            self.pacer.release(slot);
+        }
+    }
+}
+
+/// The time one call waited before an attempt, by reason.
+#[derive(Default)]
+struct Waited {
+    by_reason: [(Option<Reason>, Duration); 3],
+}
+
+impl Waited {
+    fn index(reason: Reason) -> usize {
+        match reason {
+            Reason::Spreading => 0,
+            Reason::WindowUsedUp => 1,
+            Reason::AfterRateLimit => 2,
+        }
+    }
+
+    /// True the first time this call waits for `reason` (and marks it).
+    fn first(&mut self, reason: Reason) -> bool {
+        let entry = &mut self.by_reason[Self::index(reason)];
+        let first = entry.0.is_none();
+        entry.0 = Some(reason);
+        first
+    }
+
+    fn add(&mut self, reason: Reason, waited: Duration) {
+        let entry = &mut self.by_reason[Self::index(reason)];
+        entry.1 = entry.1.saturating_add(waited);
+    }
+
+    /// Counts the waits in the client's stats: one per reason, for the time waited.
+    fn count(&mut self, counters: &Counters) {
+        for (reason, waited) in std::mem::take(&mut self.by_reason) {
+            if let Some(reason) = reason {
+                counters.paced(reason, waited);
+            }
+        }
     }
 }
 

@@ -31,7 +31,7 @@ fn epoch_now(pacer: &Pacer) -> u64 {
 }
 
 fn go(pacer: &Pacer) -> u64 {
-    match pacer.decide(None) {
+    match pacer.decide(&mut None) {
         Decision::Go { seq } => seq,
         other => panic!("expected to go, got {other:?}"),
     }
@@ -56,7 +56,7 @@ async fn a_used_up_window_holds_until_its_reset_and_the_next_window_releases_it(
     let t = pacer.clock().now();
     let seq = go(&pacer);
     pacer.observe(&figures(240, 0, now + 30, now), 200, seq, t, t);
-    match pacer.decide(None) {
+    match pacer.decide(&mut None) {
         Decision::Wait { until, reason: Reason::WindowUsedUp } => {
             let wait = until - pacer.clock().now();
             assert!(wait > Duration::from_secs(28) && wait <= Duration::from_secs(31), "{wait:?}");
@@ -65,7 +65,7 @@ async fn a_used_up_window_holds_until_its_reset_and_the_next_window_releases_it(
     }
     // An older answer from the same window changes nothing; one from the next window releases.
     pacer.observe(&figures(240, 5, now + 30, now), 200, 0, t, t);
-    assert!(matches!(pacer.decide(None), Decision::Wait { reason: Reason::WindowUsedUp, .. }));
+    assert!(matches!(pacer.decide(&mut None), Decision::Wait { reason: Reason::WindowUsedUp, .. }));
     pacer.observe(&figures(240, 239, now + 90, now), 200, seq, t, t);
     go(&pacer);
 }
@@ -85,7 +85,7 @@ async fn requests_in_flight_count_against_the_figures() {
     // 60 usable: still plenty. Below that, spreading, with one request in flight at a time:
     // another waits while these 41 are in flight.
     go(&pacer);
-    assert!(matches!(pacer.decide(None), Decision::Wait { reason: Reason::Spreading, .. }));
+    assert!(matches!(pacer.decide(&mut None), Decision::Wait { reason: Reason::Spreading, .. }));
 }
 
 #[tokio::test(start_paused = true)]
@@ -109,17 +109,23 @@ async fn the_last_calls_are_spread_over_the_time_left_one_in_flight_at_a_time() 
     pacer.observe(&figures(240, 10, now + 20, now), 200, seq, t, t);
     pacer.landed();
     go(&pacer);
-    let Decision::Wait { until, reason: Reason::Spreading } = pacer.decide(None) else { panic!("spread") };
+    let mut slot = None;
+    let Decision::Wait { until, reason: Reason::Spreading } = pacer.decide(&mut slot) else {
+        panic!("spread")
+    };
     let gap = until - pacer.clock().now();
     assert!(gap > Duration::from_millis(1_500) && gap <= Duration::from_millis(2_100), "{gap:?}");
     // The slot is reserved: a second request gets the one after it.
-    let Decision::Wait { until: after, .. } = pacer.decide(None) else { panic!("spread") };
+    let mut second = None;
+    let Decision::Wait { until: after, .. } = pacer.decide(&mut second) else { panic!("spread") };
     assert!(after - until > Duration::from_millis(1_500), "{:?}", after - until);
     tokio::time::sleep(gap).await;
     // The slot has come, but the first request is still in flight: not yet.
-    assert!(matches!(pacer.decide(Some(until)), Decision::Wait { reason: Reason::Spreading, .. }));
+    assert!(matches!(pacer.decide(&mut slot), Decision::Wait { reason: Reason::Spreading, .. }));
+    assert!(slot.is_some(), "the slot is kept while waiting for it");
     pacer.landed();
-    assert!(matches!(pacer.decide(Some(until)), Decision::Go { .. }), "the reserved slot goes");
+    assert!(matches!(pacer.decide(&mut slot), Decision::Go { .. }), "the reserved slot goes");
+    assert!(slot.is_none(), "and is used");
 }
 
 #[tokio::test(start_paused = true)]
@@ -133,7 +139,7 @@ async fn a_share_keeps_a_reserve_of_the_window_untouched() {
     pacer.landed();
     let (mut sent, mut slot) = (0, None);
     loop {
-        match pacer.decide(slot.take()) {
+        match pacer.decide(&mut slot) {
             // Each answer says one fewer remains.
             Decision::Go { seq } => {
                 sent += 1;
@@ -141,10 +147,7 @@ async fn a_share_keeps_a_reserve_of_the_window_untouched() {
                 pacer.observe(&figures(240, 130 - sent, now + 30, now), 200, seq, t, t);
                 pacer.landed();
             }
-            Decision::Wait { reason: Reason::Spreading, until } => {
-                tokio::time::sleep_until(until).await;
-                slot = Some(until);
-            }
+            Decision::Wait { reason: Reason::Spreading, until } => tokio::time::sleep_until(until).await,
             Decision::Wait { reason: Reason::WindowUsedUp, .. } => break,
             other => panic!("{other:?}"),
         }
@@ -184,9 +187,9 @@ async fn giving_up_refuses_until_the_reset_and_holds_are_never_released_early() 
     let pacer = Pacer::new(Clock::new(), 1.0);
     let now = pacer.clock().now();
     pacer.hold_until(now + Duration::from_secs(20));
-    assert!(matches!(pacer.decide(None), Decision::Wait { reason: Reason::AfterRateLimit, .. }));
+    assert!(matches!(pacer.decide(&mut None), Decision::Wait { reason: Reason::AfterRateLimit, .. }));
     pacer.close_until(now + Duration::from_secs(30));
-    assert!(matches!(pacer.decide(None), Decision::Refuse { wait } if wait == Duration::from_secs(30)));
+    assert!(matches!(pacer.decide(&mut None), Decision::Refuse { wait } if wait == Duration::from_secs(30)));
     tokio::time::sleep(Duration::from_secs(30)).await;
     go(&pacer);
 }
@@ -204,4 +207,45 @@ async fn implausible_resets_are_not_believed() {
     // Retry-After is believed at any length.
     let h = headers(&[("retry-after", "7200".into())]);
     assert_eq!(pacer.server_wait(&h, t), Some(Duration::from_secs(7_200)));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_slot_given_back_frees_its_call_for_the_next_request() {
+    let pacer = Pacer::new(Clock::new(), 1.0);
+    let now = epoch_now(&pacer);
+    let t = pacer.clock().now();
+    let seq = go(&pacer);
+    // 2 calls left, 20 s to go, one request in flight: both later requests must reserve slots.
+    pacer.observe(&figures(240, 3, now + 20, now), 200, seq, t, t);
+    let (mut a, mut b) = (None, None);
+    assert!(matches!(pacer.decide(&mut a), Decision::Wait { reason: Reason::Spreading, .. }));
+    assert!(matches!(pacer.decide(&mut b), Decision::Wait { reason: Reason::Spreading, .. }));
+    // Every call is promised: a third request waits for the reset.
+    assert!(matches!(pacer.decide(&mut None), Decision::Wait { reason: Reason::WindowUsedUp, .. }));
+    // The two waiting calls are cancelled: their slots come back, and a new request gets one.
+    pacer.release(a.take().expect("a slot"));
+    pacer.release(b.take().expect("a slot"));
+    pacer.landed();
+    let mut c = None;
+    let decision = pacer.decide(&mut c);
+    assert!(
+        matches!(decision, Decision::Go { .. } | Decision::Wait { reason: Reason::Spreading, .. }),
+        "{decision:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn after_the_window_ends_only_a_few_requests_go_until_the_next_is_known() {
+    let pacer = Pacer::new(Clock::new(), 0.25);
+    let now = epoch_now(&pacer);
+    let t = pacer.clock().now();
+    let seq = go(&pacer);
+    pacer.observe(&figures(40, 0, now + 2, now), 200, seq, t, t);
+    pacer.landed();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    // The window of 40 (a share of 10) has ended: a quarter of the share, 3, may go at once.
+    for _ in 0..3 {
+        go(&pacer);
+    }
+    assert!(matches!(pacer.decide(&mut None), Decision::Wait { reason: Reason::Spreading, .. }));
 }

@@ -152,7 +152,7 @@ proptest! {
             pacer.hold_until(now.checked_add(wait).unwrap_or(now));
         }
         pacer.observe(&headers, status, 1, now, now);
-        match pacer.decide(None) {
+        match pacer.decide(&mut None) {
             // A window's wait is bounded by what a window can be.
             Decision::Wait { until, .. } => prop_assert!(until.duration_since(now) <= Duration::from_secs(7 * 24 * 3_600)),
             Decision::Go { .. } | Decision::Refuse { .. } => {}
