@@ -37,6 +37,9 @@ use crate::rate_limit::{self, RateLimit, MAX_RESET_WAIT};
 /// minute; a reset far away is a wrong header).
 const MAX_WINDOW: Duration = Duration::from_secs(300);
 
+/// Offsets of the server's clock closer to zero than this are taken for rounding.
+const CLOCK_RESOLUTION: f64 = 0.001;
+
 /// The limit assumed when answers report `remaining` but no limit (the API's default).
 const DEFAULT_LIMIT: u64 = 240;
 
@@ -407,10 +410,12 @@ impl Drop for Landing<'_> {
 /// The offset to use: zero while the bounds allow it (the clocks agree to within what the
 /// `Date` header can tell, so the local clock times the fractions), else the lower bound, with
 /// which a wait for the server's reset never ends before it (it may end up to the bounds' width
-/// after it; they narrow with every answer).
+/// after it; they narrow with every answer). The offset is at least the lower bound and less
+/// than the upper one: an upper bound at zero (a request refused when our clock read the reset
+/// already) says that our clock runs ahead.
 fn estimate(offset: Option<(f64, f64)>) -> f64 {
     match offset {
-        Some((lo, hi)) if lo <= 0.0 && 0.0 <= hi => 0.0,
+        Some((lo, hi)) if lo <= 0.0 && hi > CLOCK_RESOLUTION => 0.0,
         Some((lo, _)) => lo,
         None => 0.0,
     }

@@ -8,9 +8,9 @@ use std::sync::Arc;
 /// What replaces the token wherever it would show.
 pub(crate) const REDACTED: &str = "[REDACTED]";
 
-/// Tokens shorter than this are not searched for in server text: no real API token is that
-/// short, and every message would be garbled.
-const SHORTEST_SEARCHED: usize = 8;
+/// Tokens shorter than this are redacted only where they stand as a word of their own: shorter
+/// strings occur inside ordinary words too often to cut out everywhere.
+const SHORTEST_ANYWHERE: usize = 8;
 
 /// The bearer token. Its `Debug` never shows it; cheap to clone.
 #[derive(Clone)]
@@ -25,20 +25,40 @@ impl Secret {
         &self.0
     }
 
-    /// `text` with every occurrence of the token (as is, or percent-encoded) replaced by
-    /// [`REDACTED`].
-    pub(crate) fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
+    /// The forms the token can take in what a server sends back: as is, JSON-escaped (also with
+    /// `/` escaped), and percent-encoded (upper- or lower-case hex, `~` encoded or not).
+    fn forms(&self) -> Vec<String> {
         let token = self.expose();
-        if token.len() < SHORTEST_SEARCHED {
-            return Cow::Borrowed(text);
-        }
-        let mut out = Cow::Borrowed(text);
-        if out.contains(token) {
-            out = Cow::Owned(out.replace(token, REDACTED));
+        let mut forms = vec![token.to_string()];
+        if let Ok(json) = serde_json::to_string(token) {
+            let inner = json.trim_matches('"').to_string();
+            forms.push(inner.replace('/', "\\/"));
+            forms.push(inner);
         }
         let encoded: String = url::form_urlencoded::byte_serialize(token.as_bytes()).collect();
-        if encoded != token && out.contains(encoded.as_str()) {
-            out = Cow::Owned(out.replace(encoded.as_str(), REDACTED));
+        let tilde = encoded.replace("%7E", "~");
+        forms.push(lower_hex(&tilde));
+        forms.push(tilde);
+        forms.push(lower_hex(&encoded));
+        forms.push(encoded);
+        forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+        forms.dedup();
+        forms
+    }
+
+    /// `text` with every occurrence of the token, in any of the forms a server may echo it in,
+    /// replaced by [`REDACTED`].
+    pub(crate) fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        let token = self.expose();
+        if token.is_empty() {
+            return Cow::Borrowed(text);
+        }
+        let anywhere = token.len() >= SHORTEST_ANYWHERE;
+        let mut out = Cow::Borrowed(text);
+        for form in self.forms() {
+            if out.contains(form.as_str()) {
+                out = Cow::Owned(replace(&out, &form, anywhere));
+            }
         }
         out
     }
@@ -53,6 +73,48 @@ impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(REDACTED)
     }
+}
+
+/// `text` with `needle` replaced by [`REDACTED`]: everywhere, or only where it is not part of a
+/// longer word (letters, digits, `-`, `_`, `.` around it).
+fn replace(text: &str, needle: &str, anywhere: bool) -> String {
+    if anywhere {
+        return text.replace(needle, REDACTED);
+    }
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(needle) {
+        let before = rest[..at].chars().next_back().or_else(|| out.chars().next_back());
+        let after = rest[at + needle.len()..].chars().next();
+        out.push_str(&rest[..at]);
+        if word(before) || word(after) {
+            out.push_str(needle);
+        } else {
+            out.push_str(REDACTED);
+        }
+        rest = &rest[at + needle.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A percent-encoded string with its hex digits in lower case.
+fn lower_hex(encoded: &str) -> String {
+    let mut out = String::with_capacity(encoded.len());
+    let mut hex = 0;
+    for c in encoded.chars() {
+        if c == '%' {
+            hex = 2;
+            out.push(c);
+        } else if hex > 0 {
+            hex -= 1;
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -183,6 +183,32 @@ async fn with_agreeing_clocks_the_local_clock_times_the_fractions() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_retry_refused_at_our_reset_teaches_that_our_clock_runs_ahead() {
+    let pacer = Pacer::new(Clock::new(), 1.0);
+    let clock = *pacer.clock();
+    // Halfway through a second of our clock, which runs 0.2 s ahead of the server's: too little
+    // for the first `Date` header to show.
+    let fraction = clock.epoch_at(clock.now()).fract();
+    tokio::time::sleep(Duration::from_secs_f64((1.5 - fraction) % 1.0)).await;
+    let t = clock.now();
+    let local = clock.epoch_at(t);
+    let server = local - 0.2;
+    let reset = server.floor() as u64 + 2;
+    let h = figures(240, 0, reset, server.floor() as u64);
+    pacer.observe(&h, 429, go(&pacer), t, t);
+    let wait = pacer.server_wait(&h, t).expect("a wait");
+    tokio::time::sleep(wait).await;
+    // The retry goes when our clock reads the reset; the server's still reads 0.2 s before it.
+    let t = clock.now();
+    assert!((clock.epoch_at(t) - reset as f64).abs() < 0.01);
+    let h = figures(240, 0, reset, reset - 1);
+    pacer.observe(&h, 429, go(&pacer), t, t);
+    let wait = pacer.server_wait(&h, t).expect("the next retry waits again for the reset");
+    // It waits past the server's reset: not early again.
+    assert!(wait >= Duration::from_millis(200) && wait <= Duration::from_secs(1), "{wait:?}");
+}
+
+#[tokio::test(start_paused = true)]
 async fn giving_up_refuses_until_the_reset_and_holds_are_never_released_early() {
     let pacer = Pacer::new(Clock::new(), 1.0);
     let now = pacer.clock().now();

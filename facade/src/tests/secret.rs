@@ -16,7 +16,23 @@ fn redacts_plain_and_percent_encoded_occurrences() {
 }
 
 #[test]
-fn short_tokens_are_not_searched_for() {
+fn short_tokens_are_redacted_where_they_stand_alone() {
+    let secret = Secret::new("Ab3$9xZ");
+    assert_eq!(secret.redact("invalid token Ab3$9xZ, try again"), "invalid token [REDACTED], try again");
     let secret = Secret::new("t");
     assert_eq!(secret.redact("the text"), "the text");
+    assert_eq!(secret.redact("token: t"), "token: [REDACTED]");
+}
+
+#[test]
+fn json_escaped_and_lower_case_percent_encoded_echoes_are_redacted() {
+    let secret = Secret::new("abcd/efgh-1234-ijkl~x");
+    for echo in [
+        r#"{"detail":"bad token abcd\/efgh-1234-ijkl~x"}"#,
+        "token=abcd%2fefgh-1234-ijkl~x",
+        "token=abcd%2Fefgh-1234-ijkl%7Ex",
+    ] {
+        let redacted = secret.redact(echo);
+        assert!(redacted.contains("[REDACTED]") && !redacted.contains("efgh-1234"), "{echo} -> {redacted}");
+    }
 }
