@@ -175,6 +175,10 @@ impl Client {
         &self.inner.config.base
     }
 
+    pub(crate) fn secret(&self) -> &Secret {
+        &self.inner.pipeline.secret
+    }
+
     /// Runs operation `O` through the pipeline, decoding a success answer with `decode`.
     pub(crate) async fn execute<O: Operation, R>(
         &self,

@@ -45,8 +45,16 @@ fn quoted(body: &[u8], secret: &Secret) -> String {
 /// [`Error::UnexpectedBody`].
 pub(crate) fn check_json(operation: &'static str, answer: &Answer, secret: &Secret) -> Result<(), Error> {
     let content_type = header(answer, http::header::CONTENT_TYPE, secret);
-    let content_encoding = header(answer, http::header::CONTENT_ENCODING, secret)
-        .filter(|e| !e.trim().eq_ignore_ascii_case("identity"));
+    // Every coding named, across repeated headers and lists, but `identity` (which is none).
+    let codings: Vec<String> = answer
+        .headers
+        .get_all(http::header::CONTENT_ENCODING)
+        .iter()
+        .map(|v| secret.redacted(&String::from_utf8_lossy(v.as_bytes())))
+        .flat_map(|v| v.split(',').map(|c| c.trim().to_string()).collect::<Vec<_>>())
+        .filter(|c| !c.is_empty() && !c.eq_ignore_ascii_case("identity"))
+        .collect();
+    let content_encoding = (!codings.is_empty()).then(|| codings.join(", "));
     let json = content_type.as_deref().is_some_and(is_json);
     if answer.body.is_empty() || !json || content_encoding.is_some() {
         return Err(Error::UnexpectedBody {
@@ -125,6 +133,68 @@ pub(crate) fn api_error(
         retry_after,
         rate_limit: RateLimit::from_headers(&answer.headers),
         excerpt: quoted(&answer.body, secret),
+    }
+}
+
+/// JSON read as a [`serde_json::Value`], except that a key repeated within an object is an
+/// error: a generic value would keep the last one silently, where the typed models refuse it.
+pub(crate) fn strict_value(body: &[u8]) -> Result<serde_json::Value, serde_json::Error> {
+    serde_json::from_slice::<Strict>(body).map(|s| s.0)
+}
+
+/// A JSON value that refuses repeated keys.
+struct Strict(serde_json::Value);
+
+impl<'de> serde::Deserialize<'de> for Strict {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(StrictVisitor).map(Strict)
+    }
+}
+
+/// Builds a [`Strict`] value.
+struct StrictVisitor;
+
+impl<'de> serde::de::Visitor<'de> for StrictVisitor {
+    type Value = serde_json::Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(Strict(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(items.into())
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut object = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if object.contains_key(&key) {
+                return Err(serde::de::Error::custom(format_args!("duplicate key {key:?}")));
+            }
+            let Strict(value) = map.next_value()?;
+            object.insert(key, value);
+        }
+        Ok(object.into())
     }
 }
 

@@ -21,6 +21,7 @@ use url::Url;
 
 use crate::error::Error;
 use crate::rate_limit::RateLimit;
+use crate::secret::Secret;
 
 /// One page of a listing.
 ///
@@ -136,24 +137,26 @@ pub(crate) enum NextLink {
 
 /// The cursor of the next page from a page's next link, or why it cannot be followed. The link
 /// may be relative (read against the base URL); a link to another origin only lends its cursor,
-/// since requests go to the base URL.
-pub(crate) fn next_cursor(next: NextLink, base: &Url) -> Result<Option<String>, String> {
+/// since requests go to the base URL. What the reason and the log quote of the link is
+/// redacted: a server may echo the token anywhere.
+pub(crate) fn next_cursor(next: NextLink, base: &Url, secret: &Secret) -> Result<Option<String>, String> {
     let href = match next {
         NextLink::None => return Ok(None),
         NextLink::Href(href) => href,
         NextLink::Unusable(what) => return Err(format!("the next link {what}")),
     };
-    let url = base.join(href.trim()).map_err(|e| format!("the next link {href:?} is not a URL ({e})"))?;
+    let quoted = secret.redacted(&format!("{href:?}"));
+    let url = base.join(href.trim()).map_err(|e| format!("the next link {quoted} is not a URL ({e})"))?;
     if url.origin() != base.origin() {
         tracing::warn!(
-            next_host = url.host_str().unwrap_or(""),
+            next_host = secret.redacted(url.host_str().unwrap_or("")),
             "next link points at another origin; its cursor is used against the configured base URL"
         );
     }
     match url.query_pairs().find(|(k, _)| k == "cursor").map(|(_, v)| v.into_owned()) {
         Some(cursor) if !cursor.is_empty() => Ok(Some(cursor)),
-        Some(_) => Err(format!("the next link {href:?} has an empty cursor")),
-        None => Err(format!("the next link {href:?} has no cursor")),
+        Some(_) => Err(format!("the next link {quoted} has an empty cursor")),
+        None => Err(format!("the next link {quoted} has no cursor")),
     }
 }
 
@@ -181,6 +184,8 @@ pub(crate) trait PageSource: Send + Sync + 'static {
     const OPERATION: &'static str;
     /// The page at `cursor`, numbered `number` when its position is known.
     fn fetch(&self, cursor: Option<String>, number: Option<usize>) -> PageFuture<Self::Item>;
+    /// `text` as an error may show it: with the token redacted.
+    fn redacted(&self, text: &str) -> String;
 }
 
 /// Every page of a listing, as a lazy stream: nothing is sent until it is polled, and dropping
@@ -266,7 +271,7 @@ impl<T: Send + 'static> Pages<T> {
                     } else {
                         fault = Some(Error::Pagination {
                             operation,
-                            cursor: next.to_string(),
+                            cursor: source.redacted(next),
                             pages: received,
                             reason: "the server sent a cursor this listing had already followed; \
                                      stopping instead of looping"

@@ -68,7 +68,7 @@ impl Pipeline {
             otel.kind = "client",
             thousandeyes.operation = operation,
             http.request.method = O::METHOD,
-            url.full = url.as_str(),
+            url.full = self.secret.redacted(url.as_str()),
             url.template = O::PATH,
             server.address = url.host_str().unwrap_or_default(),
             server.port = url.port_or_known_default(),

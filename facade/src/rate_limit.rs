@@ -94,6 +94,8 @@ pub(crate) fn retry_after(headers: &HeaderMap, received: SystemTime) -> Option<D
     let v = headers.get(http::header::RETRY_AFTER)?.to_str().ok()?.trim();
     let wait = match v.parse::<u64>() {
         Ok(secs) => Duration::from_secs(secs.min(MAX_RETRY_AFTER.as_secs())),
+        // Delta-seconds too large for a u64: as long as can be.
+        Err(_) if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) => MAX_RETRY_AFTER,
         Err(_) => {
             let at = parse_http_date(v)?;
             let now = date(headers).unwrap_or_else(|| epoch_secs(received));

@@ -128,14 +128,20 @@ impl<O: Listing> PageSource for Fetcher<O> {
             let reply = client.execute::<O, _>(&params, policy.as_ref(), read_page::<O>).await?;
             let (items, next) = reply.value;
             let next_cursor =
-                pagination::next_cursor(next, client.base()).map_err(|reason| Error::Pagination {
-                    operation: O::OPERATION_ID,
-                    cursor: String::new(),
-                    pages: number.map_or(0, |n| n.saturating_sub(1)),
-                    reason,
+                pagination::next_cursor(next, client.base(), client.secret()).map_err(|reason| {
+                    Error::Pagination {
+                        operation: O::OPERATION_ID,
+                        cursor: String::new(),
+                        pages: number.map_or(0, |n| n.saturating_sub(1)),
+                        reason,
+                    }
                 })?;
             Ok(Page::new(items, next_cursor, reply.rate_limit, number))
         })
+    }
+
+    fn redacted(&self, text: &str) -> String {
+        self.client.secret().redacted(text)
     }
 }
 
@@ -164,7 +170,7 @@ fn read_page<O: Listing>(answer: &Answer, secret: &Secret) -> Result<(Vec<O::Ite
     if !path.starts_with("_links") {
         return Err(error);
     }
-    let Ok(Value::Object(mut page)) = serde_json::from_slice::<Value>(&answer.body) else {
+    let Ok(Value::Object(mut page)) = crate::decode::strict_value(&answer.body) else {
         return Err(error);
     };
     let links = page.remove("_links");

@@ -7,7 +7,7 @@ fn base() -> Url {
 }
 
 fn cursor(href: &str) -> Result<Option<String>, String> {
-    next_cursor(NextLink::Href(href.to_string()), &base())
+    next_cursor(NextLink::Href(href.to_string()), &base(), &Secret::new("token"))
 }
 
 #[test]
@@ -23,7 +23,7 @@ fn relative_links_are_read_against_the_base() {
 
 #[test]
 fn no_next_link_is_the_end() {
-    assert_eq!(next_cursor(NextLink::None, &base()), Ok(None));
+    assert_eq!(next_cursor(NextLink::None, &base(), &Secret::new("token")), Ok(None));
 }
 
 #[test]
@@ -40,7 +40,8 @@ fn a_present_but_unusable_next_link_is_an_error_not_the_end() {
         let reason = cursor(href).expect_err(href);
         assert!(reason.contains("next link"), "{href}: {reason}");
     }
-    let reason = next_cursor(NextLink::Unusable("has no href".into()), &base()).expect_err("no href");
+    let reason = next_cursor(NextLink::Unusable("has no href".into()), &base(), &Secret::new("token"))
+        .expect_err("no href");
     assert_eq!(reason, "the next link has no href");
 }
 

@@ -162,7 +162,7 @@ proptest! {
     #[test]
     fn a_present_next_link_yields_a_cursor_or_says_why_not(href in ".{0,80}") {
         let base = url::Url::parse("https://api.thousandeyes.com/v7").expect("url");
-        match next_cursor(NextLink::Href(href), &base) {
+        match next_cursor(NextLink::Href(href), &base, &Secret::new("token")) {
             Ok(Some(cursor)) => prop_assert!(!cursor.is_empty()),
             Ok(None) => prop_assert!(false, "a present next link never reads as the end"),
             Err(reason) => prop_assert!(reason.contains("next link")),
@@ -190,6 +190,6 @@ proptest! {
         prop_assert_eq!(&back, &page);
         let base = url::Url::parse("https://api.thousandeyes.com/v7").expect("url");
         let href = back._links.and_then(|l| l.next).map(|n| n.href).expect("a next link");
-        prop_assert_eq!(next_cursor(NextLink::Href(href), &base), Ok(Some(cursor)));
+        prop_assert_eq!(next_cursor(NextLink::Href(href), &base, &Secret::new("token")), Ok(Some(cursor)));
     }
 }
