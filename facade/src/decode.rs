@@ -133,6 +133,7 @@ pub(crate) fn api_error(
         retry_after,
         rate_limit: RateLimit::from_headers(&answer.headers),
         excerpt: quoted(&answer.body, secret),
+        sent: true,
     }
 }
 

@@ -200,6 +200,7 @@ impl Error {
         match self {
             Error::InvalidInput { .. } => "invalid_input",
             Error::Config { .. } => "config",
+            Error::Api(api) if !api.was_sent() => "not_sent",
             Error::Api(api) if api.is_rate_limited() => "rate_limited",
             Error::Api(_) => "api",
             Error::Timeout { .. } => "timeout",
@@ -324,6 +325,7 @@ pub struct ApiError {
     pub(crate) retry_after: Option<Duration>,
     pub(crate) rate_limit: RateLimit,
     pub(crate) excerpt: String,
+    pub(crate) sent: bool,
 }
 
 impl ApiError {
@@ -334,7 +336,7 @@ impl ApiError {
             operation,
             status: 429,
             problem_type: None,
-            title: Some("Too Many Requests".into()),
+            title: None,
             detail: Some(format!("not sent: {why}")),
             instance: None,
             errors: Vec::new(),
@@ -344,6 +346,7 @@ impl ApiError {
             retry_after: Some(wait),
             rate_limit,
             excerpt: String::new(),
+            sent: false,
         }
     }
 
@@ -499,6 +502,19 @@ impl ApiError {
     pub fn is_retryable(&self) -> bool {
         matches!(self.status, 429 | 500 | 502 | 503 | 504)
     }
+    /// False when the client did not send the request at all, because the organization's
+    /// rate-limit window stays closed longer than the retry policy waits (or an earlier call
+    /// gave up on 429s until its reset): the status is then 429, as the server would have
+    /// answered, and [`retry_after`](ApiError::retry_after) says when the window opens.
+    ///
+    /// ```
+    /// # fn f(api: &thousandeyes_usage::ApiError) {
+    /// if api.is_rate_limited() && !api.was_sent() { /* nothing reached the server */ }
+    /// # }
+    /// ```
+    pub fn was_sent(&self) -> bool {
+        self.sent
+    }
     /// The most useful one-line description the answer offers: the detail, the title, the
     /// OAuth error description, or the status's reason phrase.
     ///
@@ -525,7 +541,11 @@ impl ApiError {
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: HTTP {}", self.operation, self.status)?;
+        if self.sent {
+            write!(f, "{}: HTTP {}", self.operation, self.status)?;
+        } else {
+            write!(f, "{}: rate limited ({})", self.operation, self.status)?;
+        }
         if let Some(title) = &self.title {
             write!(f, " {title}")?;
         }

@@ -81,7 +81,9 @@ impl Pipeline {
         let result = self.attempts::<O, R>(prepared, policy, decode).instrument(span.clone()).await;
         if let Err(error) = &result {
             span.record("error.type", error.kind());
-            if let Some(status) = error.status() {
+            // A request held back by the client got no answer: no status to record.
+            let sent = error.as_api().is_none_or(|api| api.was_sent());
+            if let (Some(status), true) = (error.status(), sent) {
                 span.record("http.response.status_code", status);
             }
         }

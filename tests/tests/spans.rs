@@ -133,6 +133,29 @@ async fn a_failed_call_records_its_status_and_error_type() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_call_the_client_holds_back_records_no_status_it_never_received() {
+    let spans = Spans::default();
+    let _guard = tracing::subscriber::set_default(tracing_subscriber::registry().with(spans.clone()));
+    let now = std::time::SystemTime::now();
+    let reset = now.duration_since(std::time::UNIX_EPOCH).expect("after 1970").as_secs() + 600;
+    let server = RawServer::script(vec![Reply::status(429)
+        .header("Date", httpdate::fmt_http_date(now))
+        .header("x-organization-rate-limit-reset", reset.to_string())
+        .into()])
+    .await;
+    let client = Client::builder().token(TOKEN).base_url(server.base_url()).build().expect("client");
+    client.usage().send().await.expect_err("429 with a reset beyond the policy's max wait");
+    client.usage().send().await.expect_err("held back");
+    assert_eq!(server.requests().len(), 1);
+    let calls = spans.calls();
+    let (refused, held) = (&calls[0].1, &calls[1].1);
+    assert_eq!(refused.fields.get("http.response.status_code").map(String::as_str), Some("429"));
+    assert_eq!(refused.fields.get("error.type").map(String::as_str), Some("rate_limited"));
+    assert_eq!(held.fields.get("http.response.status_code"), None, "{held:?}");
+    assert_eq!(held.fields.get("error.type").map(String::as_str), Some("not_sent"));
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_prefetched_page_is_fetched_in_its_callers_span() {
     let spans = Spans::default();
     let _guard = tracing::subscriber::set_default(tracing_subscriber::registry().with(spans.clone()));
