@@ -110,9 +110,11 @@ pub enum Error {
     Pagination {
         /// The operation, by its OpenAPI operationId.
         operation: &'static str,
-        /// The cursor at fault.
+        /// The cursor at fault: the one that repeats, or the cursor of the page whose next link
+        /// cannot be followed (empty for the first page).
         cursor: String,
-        /// Pages received before the fault.
+        /// Pages the listing yielded, up to and including the page with the fault (0 for a
+        /// single page's `send`, which returns the error instead of the page).
         pages: usize,
         /// What happened.
         reason: String,

@@ -43,6 +43,8 @@ pub struct Page<T> {
     next_cursor: Option<String>,
     rate_limit: RateLimit,
     number: Option<usize>,
+    /// A next link that cannot be followed: the cursor of this page (redacted) and why.
+    unfollowable: Option<(String, String)>,
 }
 
 impl<T> Page<T> {
@@ -52,7 +54,19 @@ impl<T> Page<T> {
         rate_limit: RateLimit,
         number: Option<usize>,
     ) -> Self {
-        Page { items, next_cursor, rate_limit, number }
+        Page { items, next_cursor, rate_limit, number, unfollowable: None }
+    }
+
+    /// The page, whose next link (of the page at `cursor`) cannot be followed for `reason`.
+    pub(crate) fn with_unfollowable_next(mut self, cursor: String, reason: String) -> Self {
+        self.unfollowable = Some((cursor, reason));
+        self
+    }
+
+    /// The error of a next link that cannot be followed, `pages` pages into the listing.
+    pub(crate) fn fault(&self, operation: &'static str, pages: usize) -> Option<Error> {
+        let (cursor, reason) = self.unfollowable.clone()?;
+        Some(Error::Pagination { operation, cursor, pages, reason })
     }
 
     /// The page's entries.
@@ -262,7 +276,8 @@ impl<T: Send + 'static> Pages<T> {
                     }
                 };
                 received += 1;
-                let mut fault = None;
+                // The page's items are kept; the listing stops after them.
+                let mut fault = page.fault(operation, received);
                 let bounded = options.max_pages.is_some_and(|max| received >= max);
                 if let (Some(next), false) = (page.next_cursor(), bounded) {
                     if seen.insert(hasher.hash_one(next)) {

@@ -165,6 +165,31 @@ async fn a_next_link_without_a_cursor_or_href_is_an_error_not_the_end() {
 }
 
 #[tokio::test]
+async fn the_items_of_a_page_whose_next_link_cannot_be_followed_come_before_the_error() {
+    let server = MockServer::start_async().await;
+    let no_cursor = format!("{}?aid=1234&page=3", server.url(TESTS_PATH));
+    page(&server, None, support::page_body(items(0..2), Some(&next(&server, "p2")))).await;
+    page(&server, Some("p2"), support::page_body(items(2..4), Some(&no_cursor))).await;
+    for prefetch in [true, false] {
+        let mut pages = client(&server).test_units().aid("1234").prefetch(prefetch).pages();
+        assert_eq!(pages.next().await.expect("page 1").expect("ok").items().len(), 2);
+        let second = pages.next().await.expect("page 2").expect("page 2 and its items");
+        assert_eq!((second.items().len(), second.next_cursor()), (2, None));
+        match pages.next().await.expect("then the error") {
+            Err(Error::Pagination { cursor, pages: yielded, reason, .. }) => {
+                assert_eq!((cursor.as_str(), yielded), ("p2", 2));
+                assert!(reason.contains("no cursor"), "{reason}");
+            }
+            other => panic!("expected the pagination error, got {other:?}"),
+        }
+        assert!(pages.next().await.is_none(), "the stream ends after the error");
+    }
+    // A single page's `send` returns the error: its caller could not tell the page was the last.
+    let err = client(&server).test_units().aid("1234").cursor("p2").send().await.expect_err("the link");
+    assert!(matches!(err, Error::Pagination { ref cursor, pages: 0, .. } if cursor == "p2"), "{err:?}");
+}
+
+#[tokio::test]
 async fn a_next_link_to_another_host_never_gets_a_request_or_the_token() {
     let server = MockServer::start_async().await;
     let elsewhere = MockServer::start_async().await;

@@ -99,7 +99,11 @@ impl<O: Listing> Request<O> {
 
     async fn send(self) -> Result<Page<O::Item>, Error> {
         let number = self.cursor.is_none().then_some(1);
-        self.source()?.fetch(self.cursor, number).await
+        let page = self.source()?.fetch(self.cursor, number).await?;
+        match page.fault(O::OPERATION_ID, 0) {
+            Some(fault) => Err(fault),
+            None => Ok(page),
+        }
     }
 
     fn pages(self) -> Pages<O::Item> {
@@ -124,19 +128,16 @@ impl<O: Listing> PageSource for Fetcher<O> {
         let mut params = (*self.params).clone();
         let policy = self.policy.clone();
         Box::pin(async move {
+            let at = client.secret().redacted(cursor.as_deref().unwrap_or_default());
             O::set_cursor(&mut params, cursor);
             let reply = client.execute::<O, _>(&params, policy.as_ref(), read_page::<O>).await?;
             let (items, next) = reply.value;
-            let next_cursor =
-                pagination::next_cursor(next, client.base(), client.secret()).map_err(|reason| {
-                    Error::Pagination {
-                        operation: O::OPERATION_ID,
-                        cursor: String::new(),
-                        pages: number.map_or(0, |n| n.saturating_sub(1)),
-                        reason,
-                    }
-                })?;
-            Ok(Page::new(items, next_cursor, reply.rate_limit, number))
+            Ok(match pagination::next_cursor(next, client.base(), client.secret()) {
+                Ok(next_cursor) => Page::new(items, next_cursor, reply.rate_limit, number),
+                Err(reason) => {
+                    Page::new(items, None, reply.rate_limit, number).with_unfollowable_next(at, reason)
+                }
+            })
         })
     }
 
