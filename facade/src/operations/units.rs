@@ -408,3 +408,7 @@ impl GetEnterpriseAgentsUnitsUsage {
 }
 
 listing_builder!(GetEnterpriseAgentsUnitsUsage, "agent_units()", EnterpriseAgentUnitsByTestOwnerAccountGroup);
+
+#[cfg(test)]
+#[path = "../tests/units.rs"]
+mod tests;

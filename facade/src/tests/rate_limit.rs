@@ -62,3 +62,20 @@ fn latest_reset_takes_the_later_window() {
     assert_eq!(latest_reset(&h), Some(160));
     assert_eq!(latest_reset(&headers(&[(RESET, "x")])), None);
 }
+
+#[test]
+fn the_headers_read_are_the_ones_the_spec_documents_on_every_answer() {
+    use thousandeyes_usage_generated::apis::OPERATIONS;
+    for op in OPERATIONS {
+        for status in op.statuses {
+            for name in [LIMIT, REMAINING, RESET] {
+                assert!(
+                    op.response_headers.contains(&(*status, name)),
+                    "the spec no longer documents {name} on {} answers of {}: the client reads it",
+                    status,
+                    op.operation_id
+                );
+            }
+        }
+    }
+}
