@@ -145,6 +145,9 @@ impl Pipeline {
             };
             let status = answer.status.as_u16();
             span.record("http.response.status_code", status);
+            if !O::STATUSES.contains(&status) {
+                tracing::debug!(status, "the spec does not document this status for the operation");
+            }
             self.pacer.observe(&answer.headers, status, seq, sent, received);
             drop(landing);
             if answer.status.is_success() {

@@ -156,6 +156,24 @@ async fn a_call_the_client_holds_back_records_no_status_it_never_received() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_status_the_spec_does_not_document_is_an_event_of_the_call() {
+    let spans = Spans::default();
+    let _guard = tracing::subscriber::set_default(tracing_subscriber::registry().with(spans.clone()));
+    let server =
+        RawServer::script(vec![Reply::status(418).body("{}").into(), Reply::status(404).body("{}").into()])
+            .await;
+    let client = Client::builder().token(TOKEN).base_url(server.base_url()).build().expect("client");
+    client.quotas().send().await.expect_err("418");
+    client.quotas().send().await.expect_err("404");
+    let calls = spans.calls();
+    let undocumented = |span: &Captured| {
+        span.events.iter().any(|e| e.get("message").is_some_and(|m| m.contains("does not document")))
+    };
+    assert!(undocumented(&calls[0].1), "{:?}", calls[0].1);
+    assert!(!undocumented(&calls[1].1), "404 is documented: {:?}", calls[1].1);
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_prefetched_page_is_fetched_in_its_callers_span() {
     let spans = Spans::default();
     let _guard = tracing::subscriber::set_default(tracing_subscriber::registry().with(spans.clone()));

@@ -4,9 +4,12 @@
 //! One descriptor per operation of the spec: a marker type implementing [`Operation`], and its
 //! parameters struct. [`OPERATIONS`] lists them all, for checks that a client covers each one.
 
-/// Percent-encodes `s` for a URL path segment or query value.
-pub fn urlencode<T: AsRef<str>>(s: T) -> String {
-    ::url::form_urlencoded::byte_serialize(s.as_ref().as_bytes()).collect()
+/// Percent-encodes `s` for a URL path segment: every byte but the unreserved ones, a space as
+/// `%20` (a `+` in a path is a plus sign). Unused while the spec has no path parameters.
+#[allow(dead_code)]
+pub(crate) fn urlencode<T: AsRef<str>>(s: T) -> String {
+    // Form encoding writes a space as `+` and a plus sign as `%2B`: every `+` it writes is a space.
+    ::url::form_urlencoded::byte_serialize(s.as_ref().as_bytes()).collect::<String>().replace('+', "%20")
 }
 
 /// A request as the spec lays it out, for an HTTP client to send below the server's base URL.
@@ -349,6 +352,6 @@ pub mod usage_api;
 
 /// A date-time as the wire takes it: RFC 3339 in UTC with a `Z`, fractions of a second only when
 /// the value has them.
-pub fn date_time<Tz: chrono::TimeZone>(t: &chrono::DateTime<Tz>) -> String {
+pub(crate) fn date_time<Tz: chrono::TimeZone>(t: &chrono::DateTime<Tz>) -> String {
     t.with_timezone(&chrono::Utc).to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
 }
