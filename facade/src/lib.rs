@@ -6,7 +6,7 @@
 //! use thousandeyes_usage::{models::ExpandUsageOptions, Client};
 //!
 //! # async fn run() -> Result<(), thousandeyes_usage::Error> {
-//! let client = Client::from_env()?; // TE_TOKEN, and optionally TE_AID, TE_API_ENDPOINT, TE_TIMEOUT
+//! let client = Client::from_env()?; // TE_TOKEN; optionally TE_AID, TE_API_ENDPOINT, TE_TIMEOUT, TE_RATE_LIMIT_SHARE
 //!
 //! let usage = client.usage().expand([ExpandUsageOptions::Test]).send().await?;
 //! println!("cloud units used: {:?}", usage.cloud_units_used);

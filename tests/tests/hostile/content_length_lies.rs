@@ -124,7 +124,7 @@ fn fifty_stalled_answers_announcing_32_mib_each_reserve_only_what_arrived() {
     });
 }
 
-/// Passes today: an announcement over the limit is refused at once, before any reservation.
+/// An announcement over the limit is refused at once, before any reservation.
 #[test]
 fn announced_body_over_the_limit_is_refused_without_reserving_it() {
     isolated(&test_name!(announced_body_over_the_limit_is_refused_without_reserving_it), || {
@@ -142,7 +142,7 @@ fn announced_body_over_the_limit_is_refused_without_reserving_it() {
     });
 }
 
-/// Passes today: a body with no `Content-Length` that keeps coming is cut off at the limit,
+/// A body with no `Content-Length` that keeps coming is cut off at the limit,
 /// holding no more than the limit.
 #[test]
 fn undeclared_body_over_the_limit_is_cut_off_at_the_limit() {

@@ -249,7 +249,7 @@ async fn a_token_echoed_in_a_success_answer_is_not_shown_by_the_error() {
     );
 }
 
-/// Passes today: an error answer that does not echo the token shows its own details.
+/// An error answer that does not echo the token shows its own details.
 #[tokio::test(start_paused = true)]
 async fn an_error_answer_without_the_token_keeps_its_details() {
     let server =

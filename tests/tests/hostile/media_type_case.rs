@@ -49,7 +49,6 @@ async fn json_labelled_in_mixed_or_upper_case_decodes() {
     assert!(failed.is_empty(), "valid JSON refused for the case of its media type:\n{}", failed.join("\n"));
 }
 
-/// Passes today.
 #[tokio::test(start_paused = true)]
 async fn hal_json_in_lower_case_with_charset_still_decodes() {
     for content_type in ["application/hal+json; charset=utf-8", "application/json", "application/hal+json"] {
@@ -59,7 +58,7 @@ async fn hal_json_in_lower_case_with_charset_still_decodes() {
     }
 }
 
-/// Passes today: the label decides, even over a body that happens to be JSON.
+/// The label decides, even over a body that happens to be JSON.
 #[tokio::test(start_paused = true)]
 async fn html_in_any_case_is_still_an_unexpected_body() {
     let bodies = ["<html><body>Sign in to the proxy</body></html>".to_string(), usage_json().to_string()];

@@ -135,7 +135,7 @@ fn a_plain_http_proxy_in_te_api_endpoint_is_allowed_by_allow_insecure_http() {
     assert_eq!(client.base_url(), "http://proxy.internal:8080/v7");
 }
 
-/// Passes today (refused by `builder_from_vars`; after the fix, by `build()`).
+/// Judged by `build()`, after `allow_insecure_http` had its say.
 #[test]
 fn a_plain_http_proxy_in_te_api_endpoint_is_refused_without_allow_insecure_http() {
     let vars = [("TE_TOKEN", "t0k"), ("TE_API_ENDPOINT", "http://proxy.internal:8080/v7")];

@@ -173,7 +173,7 @@ async fn an_unusable_next_link_of_the_agent_listing_is_an_error_not_the_end() {
     assert!(result.is_err(), "the agent listing ended silently after page 1: {result:?}");
 }
 
-/// Passes today: when the server says there is no next page, the listing ends after page 1.
+/// When the server says there is no next page, the listing ends after page 1.
 #[tokio::test(start_paused = true)]
 async fn absent_or_null_next_ends_the_listing_after_page_one() {
     for links in [
@@ -188,7 +188,7 @@ async fn absent_or_null_next_ends_the_listing_after_page_one() {
     }
 }
 
-/// Passes today: a usable next link is followed with its cursor, whatever host it names.
+/// A usable next link is followed with its cursor, whatever host it names.
 #[tokio::test(start_paused = true)]
 async fn usable_next_links_are_followed_with_their_cursor() {
     for href in [

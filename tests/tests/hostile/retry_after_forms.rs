@@ -81,7 +81,6 @@ async fn retry_after_as_asctime_date_is_waited_for() {
     assert_waited_three_seconds("asctime", &retry_after, delay);
 }
 
-/// Passes today.
 #[tokio::test(start_paused = true)]
 async fn retry_after_as_imf_fixdate_is_waited_for() {
     let retry_after = imf_fixdate(server_date() + chrono::Duration::seconds(3));
@@ -89,7 +88,6 @@ async fn retry_after_as_imf_fixdate_is_waited_for() {
     assert_waited_three_seconds("IMF-fixdate", &retry_after, delay);
 }
 
-/// Passes today.
 #[tokio::test(start_paused = true)]
 async fn retry_after_as_delta_seconds_is_waited_for() {
     let delay = delay_before_retry("3").await;
@@ -141,7 +139,7 @@ async fn retry_after_date_two_hours_past_the_servers_date_gives_up_after_one_req
     gives_up_at_once_on(&imf_fixdate(server_date() + chrono::Duration::hours(2))).await;
 }
 
-/// Passes today: a wait over `max_wait` but under an hour gives up at once with the figure.
+/// A wait over `max_wait` but under an hour gives up at once with the figure.
 #[tokio::test(start_paused = true)]
 async fn retry_after_beyond_max_wait_gives_up_after_one_request_with_the_servers_figure() {
     let server = RawServer::script(vec![too_many("120")]).await;
