@@ -193,11 +193,19 @@ impl Pipeline {
                 Verdict::Transient => {
                     transient += 1;
                     let retry_after = rate_limit::retry_after(&answer.headers, clock.wall_at(received));
-                    if transient >= policy.transient_attempts() {
+                    // The backoff, or the server's `Retry-After` (a 503's) when it asks for longer.
+                    let wait =
+                        retry_after.map_or(policy.backoff(transient), |r| r.max(policy.backoff(transient)));
+                    if transient >= policy.transient_attempts() || wait > policy.max_wait() {
                         return Err(self.api_error(operation, &answer, retry_after));
                     }
-                    tracing::warn!(attempt = attempts, status, "retrying after a transient failure");
-                    backoff = Some(policy.backoff(transient));
+                    tracing::warn!(
+                        attempt = attempts,
+                        status,
+                        wait_ms = millis(wait),
+                        "retrying after a transient failure"
+                    );
+                    backoff = Some(wait);
                 }
                 Verdict::Final => {
                     let retry_after = match status {

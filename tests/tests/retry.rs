@@ -233,6 +233,18 @@ async fn an_oversized_error_body_still_counts_as_the_error_it_is() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_503_is_retried_no_sooner_than_its_retry_after_and_not_at_all_beyond_max_wait() {
+    let (result, server, _) = run(vec![Reply::status(503).header("Retry-After", "7").into(), ok()]).await;
+    result.expect("the retry succeeds");
+    assert_eq!(secs(&gaps(&server)), vec![7.0], "the server's 7 s, not the 0.5 s backoff");
+
+    let (result, server, _) = run(vec![Reply::status(503).header("Retry-After", "120").into(), ok()]).await;
+    let err = result.expect_err("120 s is beyond max_wait");
+    assert_eq!((err.status(), err.retry_after()), (Some(503), Some(Duration::from_secs(120))));
+    assert_eq!(server.count(), 1, "not retried");
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_503_reports_only_its_own_retry_after() {
     let server = scripted(vec![Reply::status(503)
         .header("x-organization-rate-limit-reset", (epoch_now() + 44).to_string())
