@@ -72,7 +72,7 @@ fn line_diff(old: &str, new: &str) -> String {
 
 /// The listing of one crate: rustdoc JSON, walked from the crate root.
 fn listing(ws: &Workspace, package: &str, lib: &str) -> Result<String> {
-    let target = ws.root.join("target/public-api");
+    let target = target_dir(ws)?;
     let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .current_dir(&ws.root)
         .env("RUSTC_BOOTSTRAP", "1")
@@ -87,8 +87,23 @@ fn listing(ws: &Workspace, package: &str, lib: &str) -> Result<String> {
     let path: PathBuf = target.join("doc").join(format!("{lib}.json"));
     let text = fs::read_to_string(&path).map_err(|e| Failure(format!("reading {}: {e}", path.display())))?;
     let doc: Value = serde_json::from_str(&text).map_err(|e| Failure(format!("{}: {e}", path.display())))?;
+    render(&doc, lib)
+}
+
+/// Where rustdoc's JSON is built: `public-api/` in cargo's target directory (`$CARGO_TARGET_DIR`
+/// when set, read as cargo reads it, else the workspace's `target/`), apart from the ordinary
+/// build, whose flags differ.
+fn target_dir(ws: &Workspace) -> Result<PathBuf> {
+    Ok(match std::env::var_os("CARGO_TARGET_DIR").filter(|dir| !dir.is_empty()) {
+        Some(dir) => std::env::current_dir()?.join(dir).join("public-api"),
+        None => ws.root.join("target/public-api"),
+    })
+}
+
+/// The listing of the crate `lib` whose rustdoc JSON is `doc`: one line per public item, sorted.
+pub(crate) fn render(doc: &Value, lib: &str) -> Result<String> {
     let mut lines = BTreeSet::new();
-    Lister { doc: &doc, lines: &mut lines }.module(root_id(&doc)?, lib);
+    Lister { doc, lines: &mut lines }.module(root_id(doc)?, lib);
     let mut out: Vec<String> = lines.into_iter().collect();
     out.push(String::new());
     Ok(out.join("\n"))
