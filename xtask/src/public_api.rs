@@ -5,8 +5,12 @@
 //! rustdoc's JSON output is unstable, so it is asked for with `RUSTC_BOOTSTRAP=1` on the stable
 //! toolchain (the only one here); the listing reads it as plain JSON, not through a crate tied to
 //! one format version. Each line is `kind path` with the signature where there is one: what a
-//! user can name and call. Trait implementations are listed for the traits users rely on
-//! (`Clone`, `Debug`, `Stream`, ...); auto traits and blanket implementations are left out.
+//! user can name and call, with `#[non_exhaustive]` where it stands (structs, enums, variants).
+//! Fields are listed with their types: a struct's public ones and every variant's (named or
+//! tuple). Trait implementations are listed with their generics and bounds: those written in the
+//! code (`Clone`, `Debug`, `Stream`, ...) and the stable auto traits the compiler implements, or
+//! does not (`impl<T> Send for Pages<T>`, `impl !UnwindSafe for Error`); blanket implementations
+//! (`impl<T> From<T> for T`, `Any`, `Borrow`, ...) are left out.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -23,6 +27,11 @@ pub const CRATES: &[(&str, &str)] = &[
     ("thousandeyes-usage-generated", "thousandeyes_usage_generated"),
     ("thousandeyes-usage-fake", "thousandeyes_usage_fake"),
 ];
+
+/// The auto traits whose implementations (and non-implementations) are listed: the stable ones
+/// users bound on. `Freeze` and `UnsafeUnpin`, which rustdoc also reports, are unstable, and
+/// the listing should not change with the toolchain that adds such traits.
+pub const AUTO_TRAITS: &[&str] = &["RefUnwindSafe", "Send", "Sync", "Unpin", "UnwindSafe"];
 
 /// Writes (or, with `check`, compares) the listings.
 pub fn public_api(ws: &Workspace, check: bool) -> Result<()> {
@@ -72,7 +81,7 @@ fn line_diff(old: &str, new: &str) -> String {
 
 /// The listing of one crate: rustdoc JSON, walked from the crate root.
 fn listing(ws: &Workspace, package: &str, lib: &str) -> Result<String> {
-    let target = ws.root.join("target/public-api");
+    let target = target_dir(ws)?;
     let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .current_dir(&ws.root)
         .env("RUSTC_BOOTSTRAP", "1")
@@ -87,8 +96,23 @@ fn listing(ws: &Workspace, package: &str, lib: &str) -> Result<String> {
     let path: PathBuf = target.join("doc").join(format!("{lib}.json"));
     let text = fs::read_to_string(&path).map_err(|e| Failure(format!("reading {}: {e}", path.display())))?;
     let doc: Value = serde_json::from_str(&text).map_err(|e| Failure(format!("{}: {e}", path.display())))?;
+    render(&doc, lib)
+}
+
+/// Where rustdoc's JSON is built: `public-api/` in cargo's target directory (`$CARGO_TARGET_DIR`
+/// when set, read as cargo reads it, else the workspace's `target/`), apart from the ordinary
+/// build, whose flags differ.
+fn target_dir(ws: &Workspace) -> Result<PathBuf> {
+    Ok(match std::env::var_os("CARGO_TARGET_DIR").filter(|dir| !dir.is_empty()) {
+        Some(dir) => std::env::current_dir()?.join(dir).join("public-api"),
+        None => ws.root.join("target/public-api"),
+    })
+}
+
+/// The listing of the crate `lib` whose rustdoc JSON is `doc`: one line per public item, sorted.
+pub(crate) fn render(doc: &Value, lib: &str) -> Result<String> {
     let mut lines = BTreeSet::new();
-    Lister { doc: &doc, lines: &mut lines }.module(root_id(&doc)?, lib);
+    Lister { doc, lines: &mut lines }.module(root_id(doc)?, lib);
     let mut out: Vec<String> = lines.into_iter().collect();
     out.push(String::new());
     Ok(out.join("\n"))
@@ -171,27 +195,23 @@ impl Lister<'_> {
                 }
             }
             "struct" => {
-                self.lines.insert(format!("pub struct {here}{}", self.generics(inner.get("generics"))));
-                if let Some(fields) = inner.pointer("/kind/plain/fields").and_then(Value::as_array) {
-                    for field in fields {
-                        let Some(field) = self.item(&id_key(field)).cloned() else { continue };
-                        if Self::public(&field) {
-                            let ty =
-                                field.pointer("/inner/struct_field").map(|t| self.ty(t)).unwrap_or_default();
-                            let fname = field.get("name").and_then(Value::as_str).unwrap_or("_");
-                            self.lines.insert(format!("pub field {here}::{fname}: {ty}"));
-                        }
-                    }
-                }
+                let attrs = Self::attrs(item);
+                self.lines
+                    .insert(format!("{attrs}pub struct {here}{}", self.generics(inner.get("generics"))));
+                // A struct's fields are listed when public (`pub`), a variant's always.
+                self.fields(inner.get("kind"), &here, true);
                 self.impls(inner, &here);
             }
             "enum" => {
-                self.lines.insert(format!("pub enum {here}{}", self.generics(inner.get("generics"))));
+                let attrs = Self::attrs(item);
+                self.lines.insert(format!("{attrs}pub enum {here}{}", self.generics(inner.get("generics"))));
                 for variant in inner.get("variants").and_then(Value::as_array).into_iter().flatten() {
-                    if let Some(v) = self.item(&id_key(variant)) {
-                        let vname = v.get("name").and_then(Value::as_str).unwrap_or("_");
-                        self.lines.insert(format!("variant {here}::{vname}"));
-                    }
+                    let Some(v) = self.item(&id_key(variant)).cloned() else { continue };
+                    let vname = v.get("name").and_then(Value::as_str).unwrap_or("_");
+                    let attrs = Self::attrs(&v);
+                    let path = format!("{here}::{vname}");
+                    self.lines.insert(format!("{attrs}variant {path}"));
+                    self.fields(v.pointer("/inner/variant/kind"), &path, false);
                 }
                 self.impls(inner, &here);
             }
@@ -227,23 +247,72 @@ impl Lister<'_> {
         }
     }
 
-    /// The implementations of a struct or enum at `here`: inherent methods and constants, and the
-    /// traits it implements (not auto traits, not blanket implementations).
+    /// The attributes of an item that are part of its contract, as a prefix of its line:
+    /// `#[non_exhaustive] ` (on structs, enums and variants alike), else nothing.
+    fn attrs(item: &Value) -> &'static str {
+        let non_exhaustive =
+            item.get("attrs").and_then(Value::as_array).into_iter().flatten().any(|a| match a {
+                // `"non_exhaustive"` (format 57 here); older formats: the source text, `"#[non_exhaustive]"`.
+                Value::String(s) => s == "non_exhaustive" || s.replace(' ', "") == "#[non_exhaustive]",
+                Value::Object(o) => o.contains_key("non_exhaustive"),
+                _ => false,
+            });
+        if non_exhaustive {
+            "#[non_exhaustive] "
+        } else {
+            ""
+        }
+    }
+
+    /// The fields of a struct's or variant's `kind` at `here`, each with its type: named ones
+    /// (`here::name`) and tuple ones (`here::0`). With `only_pub`, those not `pub` are left out (a
+    /// variant's fields have no visibility of their own: they are as public as the enum).
+    fn fields(&mut self, kind: Option<&Value>, here: &str, only_pub: bool) {
+        let Some(kind) = kind else { return };
+        let ids = kind
+            .pointer("/plain/fields")
+            .or_else(|| kind.pointer("/struct/fields"))
+            .or_else(|| kind.get("tuple"))
+            .and_then(Value::as_array);
+        // A tuple's fields hidden from the documentation are `null`.
+        for id in ids.into_iter().flatten().filter(|id| !id.is_null()) {
+            let Some(field) = self.item(&id_key(id)).cloned() else { continue };
+            if only_pub && !Self::public(&field) {
+                continue;
+            }
+            let ty = field.pointer("/inner/struct_field").map(|t| self.ty(t)).unwrap_or_default();
+            let fname = field.get("name").and_then(Value::as_str).unwrap_or("_");
+            self.lines.insert(format!("pub field {here}::{fname}: {ty}"));
+        }
+    }
+
+    /// The implementations of a struct or enum at `here`: inherent methods and constants, the
+    /// traits it implements, and the auto traits of [`AUTO_TRAITS`] the compiler implements for it
+    /// (or, `!Trait`, not); not blanket implementations (`impl<T> From<T> for T`, `Any`, ...).
     fn impls(&mut self, inner: &Value, here: &str) {
         for id in inner.get("impls").and_then(Value::as_array).into_iter().flatten() {
             let Some(block) = self.item(&id_key(id)).cloned() else { continue };
             let Some(("impl", imp)) = Self::inner(&block) else { continue };
-            if imp.get("is_synthetic").and_then(Value::as_bool).unwrap_or(false)
-                || imp.get("blanket_impl").is_some_and(|b| !b.is_null())
-            {
+            if imp.get("blanket_impl").is_some_and(|b| !b.is_null()) {
                 continue;
             }
+            let synthetic = imp.get("is_synthetic").and_then(Value::as_bool).unwrap_or(false);
             match imp.get("trait").filter(|t| !t.is_null()) {
+                Some(tr) if synthetic => {
+                    let name = tr.get("path").and_then(Value::as_str).unwrap_or("?");
+                    let last = name.rsplit("::").next().unwrap_or(name);
+                    if AUTO_TRAITS.contains(&last) {
+                        let line = self.trait_impl(imp, tr, here, true);
+                        self.lines.insert(line);
+                    }
+                }
+                // A synthetic implementation is always of a trait; nothing else to list.
+                None if synthetic => {}
                 Some(tr) => {
-                    let name = self.path(tr);
                     // The compiler's marker behind derived PartialEq: not something users name.
-                    if name != "StructuralPartialEq" {
-                        self.lines.insert(format!("impl {name} for {here}"));
+                    if tr.get("path").and_then(Value::as_str) != Some("StructuralPartialEq") {
+                        let line = self.trait_impl(imp, tr, here, false);
+                        self.lines.insert(line);
                     }
                 }
                 None => {
@@ -256,6 +325,22 @@ impl Lister<'_> {
                 }
             }
         }
+    }
+
+    /// The line of a trait implementation for the type at `here`: `impl<T> Trait for here<T> where
+    /// T: Bound` (`!Trait` for a negative one). An auto trait's bounds are the compiler's, in no
+    /// order of the source: they are sorted, so the line does not depend on rustdoc's order.
+    fn trait_impl(&self, imp: &Value, tr: &Value, here: &str, sort_bounds: bool) -> String {
+        let generics = imp.get("generics");
+        let negative =
+            if imp.get("is_negative").and_then(Value::as_bool).unwrap_or(false) { "!" } else { "" };
+        let args = self.args(imp.pointer("/for/resolved_path/args"));
+        let mut preds = self.predicates(generics, sort_bounds);
+        if sort_bounds {
+            preds.sort();
+        }
+        let bounds = if preds.is_empty() { String::new() } else { format!(" where {}", preds.join(", ")) };
+        format!("impl{} {negative}{} for {here}{args}{bounds}", self.generics(generics), self.path(tr))
     }
 
     /// A method, associated constant or type of `here`.
@@ -356,16 +441,7 @@ impl Lister<'_> {
     }
 
     fn where_clause(&self, generics: Option<&Value>) -> String {
-        let preds: Vec<String> = generics
-            .and_then(|g| g.get("where_predicates"))
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|p| {
-                let bp = p.get("bound_predicate")?;
-                Some(format!("{}: {}", self.ty(bp.get("type")?), self.bounds(bp.get("bounds"))))
-            })
-            .collect();
+        let preds = self.predicates(generics, false);
         if preds.is_empty() {
             String::new()
         } else {
@@ -373,27 +449,68 @@ impl Lister<'_> {
         }
     }
 
+    /// The where-predicates of `generics`: `T: Bound + Bound`, `'a: 'b`, `<T as Tr>::A = B`; with
+    /// `sort_bounds`, each one's bounds sorted.
+    fn predicates(&self, generics: Option<&Value>, sort_bounds: bool) -> Vec<String> {
+        generics
+            .and_then(|g| g.get("where_predicates"))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|p| {
+                if let Some(bp) = p.get("bound_predicate") {
+                    let mut bounds = self.bound_list(bp.get("bounds"));
+                    if sort_bounds {
+                        bounds.sort();
+                    }
+                    Some(format!("{}: {}", self.ty(bp.get("type")?), bounds.join(" + ")))
+                } else if let Some(lp) = p.get("lifetime_predicate").or_else(|| p.get("region_predicate")) {
+                    let outlives: Vec<&str> = lp
+                        .get("outlives")
+                        .and_then(Value::as_array)?
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .collect();
+                    Some(format!("{}: {}", lp.get("lifetime").and_then(Value::as_str)?, outlives.join(" + ")))
+                } else if let Some(ep) = p.get("eq_predicate") {
+                    let rhs = ep.get("rhs")?;
+                    let rhs = rhs.get("type").map_or_else(|| rhs.to_string(), |t| self.ty(t));
+                    Some(format!("{} = {rhs}", self.ty(ep.get("lhs")?)))
+                } else {
+                    None
+                }
+            })
+            .collect()
+    }
+
     fn bounds(&self, bounds: Option<&Value>) -> String {
-        let list: Vec<String> = bounds
+        self.bound_list(bounds).join(" + ")
+    }
+
+    fn bound_list(&self, bounds: Option<&Value>) -> Vec<String> {
+        bounds
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
             .map(|b| {
                 if let Some(tb) = b.get("trait_bound") {
-                    tb.get("trait").map(|t| self.path(t)).unwrap_or_default()
+                    let maybe =
+                        if tb.get("modifier").and_then(Value::as_str) == Some("maybe") { "?" } else { "" };
+                    format!("{maybe}{}", tb.get("trait").map(|t| self.path(t)).unwrap_or_default())
                 } else if let Some(o) = b.get("outlives") {
                     o.as_str().unwrap_or("'_").to_string()
                 } else {
                     "?".to_string()
                 }
             })
-            .collect();
-        list.join(" + ")
+            .collect()
     }
 
-    /// A path with its generic arguments (`Vec<String>`).
+    /// A path with its generic arguments (`Vec<String>`). A path a macro wrote from its own crate
+    /// (`$crate::clone::Clone`, in the bounds of a derived implementation) is shown by its name.
     fn path(&self, p: &Value) -> String {
         let name = p.get("path").and_then(Value::as_str).unwrap_or("?");
+        let name = if name.starts_with("$crate::") { name.rsplit("::").next().unwrap_or(name) } else { name };
         format!("{name}{}", self.args(p.get("args")))
     }
 

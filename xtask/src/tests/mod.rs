@@ -3,6 +3,7 @@
 
 mod apidiff;
 mod codegen;
+mod public_api;
 mod spec_check;
 mod spec_cut;
 mod spec_import;
