@@ -24,6 +24,7 @@
 //! request left and its answer came back, narrowed over many answers); it corrects a skewed
 //! local clock, while the local clock times the fractions of a second.
 
+use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -120,6 +121,44 @@ impl Window {
     }
 }
 
+/// The spreading slots promised to requests still waiting for them: their times, each as often
+/// as it was promised. A slot given back leaves no gap at the end: the next slot is counted from
+/// the latest one still promised.
+#[derive(Debug, Default)]
+struct Reserved {
+    at: BTreeMap<Instant, u64>,
+    count: u64,
+}
+
+impl Reserved {
+    /// Promises the slot at `until`.
+    fn insert(&mut self, until: Instant) {
+        *self.at.entry(until).or_default() += 1;
+        self.count += 1;
+    }
+
+    /// Takes back one promise of the slot at `until` (none if there is none).
+    fn remove(&mut self, until: Instant) {
+        if let Some(n) = self.at.get_mut(&until) {
+            *n -= 1;
+            if *n == 0 {
+                self.at.remove(&until);
+            }
+            self.count -= 1;
+        }
+    }
+
+    /// How many slots are promised.
+    fn len(&self) -> u64 {
+        self.count
+    }
+
+    /// The latest slot promised.
+    fn last(&self) -> Option<Instant> {
+        self.at.last_key_value().map(|(t, _)| *t)
+    }
+}
+
 #[derive(Debug, Default)]
 struct State {
     latest: RateLimit,
@@ -138,12 +177,22 @@ struct State {
     hold: Option<Instant>,
     /// Until when nothing is sent, after a call gave up on 429s.
     closed: Option<Instant>,
-    /// When the next request may go while spreading.
-    next_slot: Option<Instant>,
-    /// Spreading slots reserved by requests still waiting for them.
-    reserved: u64,
+    /// The spreading slots reserved by requests still waiting for them.
+    reserved: Reserved,
+    /// When the last request that spread went: with the latest reserved slot, where the next
+    /// slot is counted from.
+    last_went: Option<Instant>,
     /// Counts the windows seen: slots of an earlier window are void.
     generation: u64,
+}
+
+impl State {
+    /// Voids the spreading slots of the window so far: a new window, or none.
+    fn new_generation(&mut self) {
+        self.reserved = Reserved::default();
+        self.last_went = None;
+        self.generation += 1;
+    }
 }
 
 /// The rate-limit state shared by every clone of a client.
@@ -183,8 +232,8 @@ impl Pacer {
         // The slot is in hand: put back only if this decision is a wait for it.
         let held = slot.take().filter(|s| s.generation == state.generation);
         let give_back = |state: &mut State| {
-            if held.is_some() {
-                state.reserved = state.reserved.saturating_sub(1);
+            if let Some(s) = held {
+                state.reserved.remove(s.until);
             }
         };
         if let Some(closed) = state.closed.filter(|c| *c > now) {
@@ -235,27 +284,41 @@ impl Pacer {
                             *slot = held;
                             return Decision::Wait { until: now + poll, reason: Reason::Spreading };
                         }
-                        Some(_) => give_back(&mut state),
-                        // Each request takes the next free slot, one interval after the last, the
-                        // calls not yet promised to a waiting request spread over the time left
-                        // from that slot: a crowd of waiting tasks wakes one at a time.
+                        Some(_) => {
+                            give_back(&mut state);
+                            state.last_went = Some(now);
+                        }
+                        // Each request takes the next free slot, one interval after the latest
+                        // slot still promised (or the last used): the calls not yet promised, and
+                        // that slot's, spread over the time left from it. A crowd of waiting
+                        // tasks wakes one at a time, and slots given back are given out again.
                         None => {
-                            let next = state.next_slot.filter(|s| *s > now).unwrap_or(now);
-                            let free = usable - state.reserved as f64;
+                            let free = usable - state.reserved.len() as f64;
                             if free < 1.0 {
                                 return Decision::Wait { until: reset_at, reason: Reason::WindowUsedUp };
                             }
-                            let left_at_next = left - (next - now).as_secs_f64();
-                            let interval = Duration::try_from_secs_f64(left_at_next.max(0.0) / free)
-                                .unwrap_or(MAX_WINDOW)
-                                .min(MAX_WINDOW);
-                            state.next_slot = next.checked_add(interval);
+                            let next = match state.reserved.last().max(state.last_went) {
+                                Some(last) => {
+                                    let left_at_last = if last > now {
+                                        left - (last - now).as_secs_f64()
+                                    } else {
+                                        left + (now - last).as_secs_f64()
+                                    };
+                                    let interval =
+                                        Duration::try_from_secs_f64(left_at_last.max(0.0) / (free + 1.0))
+                                            .unwrap_or(MAX_WINDOW)
+                                            .min(MAX_WINDOW);
+                                    last.checked_add(interval).unwrap_or(now).max(now)
+                                }
+                                None => now,
+                            };
                             if next > now || state.in_flight > 0 {
-                                state.reserved += 1;
                                 let until = if next > now { next } else { now + poll };
+                                state.reserved.insert(until);
                                 *slot = Some(Slot { until, generation: state.generation });
                                 return Decision::Wait { until, reason: Reason::Spreading };
                             }
+                            state.last_went = Some(now);
                         }
                     }
                 }
@@ -271,7 +334,7 @@ impl Pacer {
     pub(crate) fn release(&self, slot: Slot) {
         let mut state = self.state();
         if slot.generation == state.generation {
-            state.reserved = state.reserved.saturating_sub(1);
+            state.reserved.remove(slot.until);
         }
     }
 
@@ -348,9 +411,7 @@ impl Pacer {
             return;
         }
         // A new window: the promises of the last one are void.
-        state.reserved = 0;
-        state.next_slot = None;
-        state.generation += 1;
+        state.new_generation();
         let limit = figures.limit.unwrap_or(DEFAULT_LIMIT).max(1);
         state.window = Some(Window {
             reset,

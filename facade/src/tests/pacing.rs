@@ -275,3 +275,48 @@ async fn after_the_window_ends_only_a_few_requests_go_until_the_next_is_known() 
     }
     assert!(matches!(pacer.decide(&mut None), Decision::Wait { reason: Reason::Spreading, .. }));
 }
+
+#[tokio::test(start_paused = true)]
+async fn slots_given_back_by_cancelled_calls_are_given_out_again_at_once() {
+    let pacer = Pacer::new(Clock::new(), 1.0);
+    let now = epoch_now(&pacer);
+    let t = pacer.clock().now();
+    let seq = go(&pacer);
+    pacer.observe(&figures(240, 10, now + 20, now), 200, seq, t, t);
+    pacer.landed();
+    // 10 calls left, 20 s to go: the first goes, the next five are promised slots 2 s apart.
+    go(&pacer);
+    let mut slots: Vec<Option<Slot>> = vec![None; 5];
+    for slot in &mut slots {
+        assert!(matches!(pacer.decide(slot), Decision::Wait { reason: Reason::Spreading, .. }));
+    }
+    // The waiting calls are cancelled: their slots go back, and the next request gets the one
+    // after the request that went, not one after the slots nobody will use.
+    for slot in &mut slots {
+        pacer.release(slot.take().expect("a slot"));
+    }
+    let Decision::Wait { until, reason: Reason::Spreading } = pacer.decide(&mut None) else {
+        panic!("spread")
+    };
+    let gap = until - pacer.clock().now();
+    assert!(gap <= Duration::from_millis(2_100), "{gap:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_slot_given_back_in_the_middle_keeps_the_next_slot_after_the_latest_promised() {
+    let pacer = Pacer::new(Clock::new(), 1.0);
+    let now = epoch_now(&pacer);
+    let t = pacer.clock().now();
+    let seq = go(&pacer);
+    pacer.observe(&figures(240, 10, now + 20, now), 200, seq, t, t);
+    pacer.landed();
+    go(&pacer);
+    let (mut a, mut b) = (None, None);
+    let Decision::Wait { until: first, .. } = pacer.decide(&mut a) else { panic!("spread") };
+    let Decision::Wait { until: second, .. } = pacer.decide(&mut b) else { panic!("spread") };
+    // The first of the two is given back; the second stays promised: the next slot follows it,
+    // never on top of it.
+    pacer.release(a.take().expect("a slot"));
+    let Decision::Wait { until: third, .. } = pacer.decide(&mut None) else { panic!("spread") };
+    assert!(first < second && third - second >= Duration::from_millis(1_500), "{:?}", third - second);
+}
