@@ -6,8 +6,8 @@
 //!
 //! * after a client gave up on 429s, nothing is sent until the reset it was told about;
 //! * after a 429, every request waits for the reset the server named;
-//! * when the window is used up (counting what this client sent since the figures), requests
-//!   wait for its reset;
+//! * when the window is used up (counting what this client sent since the figures, also the
+//!   requests whose answers carried no figures), requests wait for its reset;
 //! * when little of the window remains, requests are spread over the time left until the reset
 //!   instead of spending it all at once, one request of this client in flight at a time:
 //!   concurrent tasks, and other clients and processes of the organization (which all see the
@@ -169,6 +169,9 @@ struct State {
     /// Requests of this client sent and not yet answered (or failed): not yet in any
     /// `remaining` the client has seen.
     in_flight: u64,
+    /// The requests (their sequence numbers) answered without the window's figures since the
+    /// figures it holds: the server counted them, no `remaining` the client has seen shows it.
+    unfigured: Vec<u64>,
     /// The round trip of a request, smoothed, in seconds.
     round_trip: Option<f64>,
     /// Bounds on the server's clock minus ours, in seconds.
@@ -262,7 +265,8 @@ impl Pacer {
                     }
                 } else {
                     let reserve = ((1.0 - self.share) * window.limit as f64).ceil();
-                    let usable = window.remaining as f64 - state.in_flight as f64 - reserve;
+                    let uncounted = state.in_flight.saturating_add(state.unfigured.len() as u64);
+                    let usable = window.remaining as f64 - uncounted as f64 - reserve;
                     let reset_at = self.clock.instant_at_epoch(window.reset as f64 - offset);
                     if usable < 1.0 {
                         give_back(&mut state);
@@ -368,13 +372,14 @@ impl Pacer {
                 _ => (lo, hi),
             });
         }
-        if figures.is_empty() {
-            return;
-        }
         let (Some(reset), Some(remaining)) =
             (rate_limit::header_u64(headers, rate_limit::RESET), figures.remaining)
         else {
-            if seq >= state.latest_seq {
+            // No figures of the window: the request still counts against it (a 429 does not).
+            if status != 429 {
+                self.count_unfigured(&mut state, seq, received);
+            }
+            if !figures.is_empty() && seq >= state.latest_seq {
                 state.latest = figures;
                 state.latest_seq = seq;
             }
@@ -393,6 +398,8 @@ impl Pacer {
                     state.window = Some(Window { remaining, remaining_at: received, ..w });
                     state.latest = figures;
                     state.latest_seq = seq;
+                    // The requests sent before this one are in its count.
+                    state.unfigured.retain(|s| *s > seq);
                 }
                 return;
             }
@@ -410,8 +417,10 @@ impl Pacer {
             }
             return;
         }
-        // A new window: the promises of the last one are void.
+        // A new window: the promises of the last one are void, and the requests sent before
+        // this one are in its count.
         state.new_generation();
+        state.unfigured.retain(|s| *s > seq);
         let limit = figures.limit.unwrap_or(DEFAULT_LIMIT).max(1);
         state.window = Some(Window {
             reset,
@@ -421,6 +430,17 @@ impl Pacer {
             first: remaining,
             first_at: received,
         });
+    }
+
+    /// Counts request `seq`, answered at `received` without the window's figures, against the
+    /// window the client knows, while it lasts: the server counted it. Never more than the
+    /// window's `remaining` are kept (with that many, the window is used up anyway).
+    fn count_unfigured(&self, state: &mut State, seq: u64, received: Instant) {
+        let Some(window) = state.window else { return };
+        let left = window.reset as f64 - (self.clock.epoch_at(received) + estimate(state.offset));
+        if left > 0.0 && (state.unfigured.len() as u64) < window.remaining {
+            state.unfigured.push(seq);
+        }
     }
 
     /// The wait a 429 answer (received at `received`) names: the later of `Retry-After` and the

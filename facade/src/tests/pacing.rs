@@ -320,3 +320,55 @@ async fn a_slot_given_back_in_the_middle_keeps_the_next_slot_after_the_latest_pr
     let Decision::Wait { until: third, .. } = pacer.decide(&mut None) else { panic!("spread") };
     assert!(first < second && third - second >= Duration::from_millis(1_500), "{:?}", third - second);
 }
+
+/// An answer's headers without the window's figures: only the server's `Date`.
+fn no_figures(server_now: u64) -> HeaderMap {
+    let date = httpdate::fmt_http_date(std::time::UNIX_EPOCH + Duration::from_secs(server_now));
+    headers(&[("date", date)])
+}
+
+#[tokio::test(start_paused = true)]
+async fn answers_without_figures_count_against_the_last_known_window() {
+    let pacer = Pacer::new(Clock::new(), 1.0);
+    let now = epoch_now(&pacer);
+    let t = pacer.clock().now();
+    let seq = go(&pacer);
+    // 3 calls left, 30 s to go; then the answers carry no figures.
+    pacer.observe(&figures(240, 3, now + 30, now), 200, seq, t, t);
+    pacer.landed();
+    let (mut sent, mut slot) = (0, None);
+    loop {
+        match pacer.decide(&mut slot) {
+            Decision::Go { seq } => {
+                sent += 1;
+                let t = pacer.clock().now();
+                pacer.observe(&no_figures(epoch_now(&pacer)), 200, seq, t, t);
+                pacer.landed();
+            }
+            Decision::Wait { reason: Reason::Spreading, until } => tokio::time::sleep_until(until).await,
+            Decision::Wait { reason: Reason::WindowUsedUp, .. } => break,
+            other => panic!("{other:?}"),
+        }
+        assert!(sent <= 3, "more than the figures allow");
+    }
+    assert_eq!(sent, 3);
+    // Newer figures replace the count: the requests before them are in them.
+    let t = pacer.clock().now();
+    pacer.observe(&figures(240, 2, now + 30, now), 200, seq + 3, t, t);
+    let decision = pacer.decide(&mut None);
+    assert!(
+        matches!(decision, Decision::Go { .. } | Decision::Wait { reason: Reason::Spreading, .. }),
+        "{decision:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn with_never_any_figures_answers_without_them_change_nothing() {
+    let pacer = Pacer::new(Clock::new(), 1.0);
+    for _ in 0..50 {
+        let seq = go(&pacer);
+        let t = pacer.clock().now();
+        pacer.observe(&no_figures(epoch_now(&pacer)), 200, seq, t, t);
+        pacer.landed();
+    }
+}
