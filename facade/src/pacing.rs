@@ -4,7 +4,8 @@
 //! integrations, and every answer reports the window's limit, what remains of it and when it
 //! resets. The pacer keeps the freshest of those figures and decides, before every attempt:
 //!
-//! * after a client gave up on 429s, nothing is sent until the reset it was told about;
+//! * after a client gave up on 429s, nothing is sent until the reset it was told about (an hour
+//!   at most);
 //! * after a 429, every request waits for the reset the server named;
 //! * when the window is used up (counting what this client sent since the figures, also the
 //!   requests whose answers carried no figures), requests wait for its reset;
@@ -22,7 +23,9 @@
 //! Times: resets are epoch seconds of the server's clock. The offset between the server's clock
 //! and ours is measured from the `Date` headers (one-second resolution, bounded by when each
 //! request left and its answer came back, narrowed over many answers); it corrects a skewed
-//! local clock, while the local clock times the fractions of a second.
+//! local clock, while the local clock times the fractions of a second. When the server's clock is
+//! stepped (a `Date` outside the bounds), the window read on the old clock is forgotten; a window
+//! whose reset seems further away than five minutes is never waited for.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -196,6 +199,14 @@ impl State {
         self.last_went = None;
         self.generation += 1;
     }
+
+    /// Forgets the window and all that was derived from it: its slots, and the requests counted
+    /// against it. The next answer with figures starts a new one.
+    fn forget_window(&mut self) {
+        self.window = None;
+        self.unfigured.clear();
+        self.new_generation();
+    }
 }
 
 /// The rate-limit state shared by every clone of a client.
@@ -232,6 +243,18 @@ impl Pacer {
     pub(crate) fn decide(&self, slot: &mut Option<Slot>) -> Decision {
         let now = self.clock.now();
         let mut state = self.state();
+        // A window whose reset seems further away than any window lasts (the offset moved since
+        // it was stored) is not waited on: it is forgotten.
+        let left = state.window.map(|w| w.reset as f64 - (self.clock.epoch_at(now) + estimate(state.offset)));
+        if let Some(left) = left.filter(|left| *left > MAX_WINDOW.as_secs_f64()) {
+            state.forget_window();
+            drop(state);
+            tracing::warn!(
+                reset_in_s = left as u64,
+                "rate-limit window now resets implausibly far away; not pacing on it"
+            );
+            state = self.state();
+        }
         // The slot is in hand: put back only if this decision is a wait for it.
         let held = slot.take().filter(|s| s.generation == state.generation);
         let give_back = |state: &mut State| {
@@ -250,9 +273,9 @@ impl Pacer {
         let round_trip = state.round_trip.unwrap_or(0.0);
         let poll =
             IN_FLIGHT_POLL.max(Duration::try_from_secs_f64(round_trip / 2.0).unwrap_or(IN_FLIGHT_POLL));
+        let offset = estimate(state.offset);
         match state.window {
             Some(window) => {
-                let offset = estimate(state.offset);
                 let left = window.reset as f64 - (self.clock.epoch_at(now) + offset);
                 let share_of_limit = self.share * window.limit as f64;
                 let quarter = (share_of_limit * SPREAD_BELOW).ceil().max(1.0);
@@ -362,19 +385,28 @@ impl Pacer {
     ) {
         let figures = RateLimit::from_headers(headers);
         let mut state = self.state();
+        let reset = rate_limit::header_u64(headers, rate_limit::RESET);
         if let Some(date) = rate_limit::date(headers) {
             let date = date as f64;
             let lo = date - self.clock.epoch_at(received);
             let hi = date + 1.0 - self.clock.epoch_at(sent);
             state.offset = Some(match state.offset {
                 Some((a, b)) if a.max(lo) <= b.min(hi) => (a.max(lo), b.min(hi)),
-                // The bounds disagree: a clock was stepped. Start again from this answer.
-                _ => (lo, hi),
+                // The bounds disagree: a clock was stepped. Start again from this answer, and
+                // forget the window read on the old clock (unless this answer names the same
+                // reset: then only the offset changed), lest its reset be taken for a later one
+                // than the server's new windows, or seem far away.
+                Some(_) => {
+                    let same = state.window.is_some_and(|w| figures.remaining.is_some() && reset == Some(w.reset));
+                    if !same {
+                        state.forget_window();
+                    }
+                    (lo, hi)
+                }
+                None => (lo, hi),
             });
         }
-        let (Some(reset), Some(remaining)) =
-            (rate_limit::header_u64(headers, rate_limit::RESET), figures.remaining)
-        else {
+        let (Some(reset), Some(remaining)) = (reset, figures.remaining) else {
             // No figures of the window: the request still counts against it (a 429 does not).
             if status != 429 {
                 self.count_unfigured(&mut state, seq, received);
@@ -463,8 +495,13 @@ impl Pacer {
         state.hold = Some(state.hold.map_or(until, |h| h.max(until)));
     }
 
-    /// Refuses every request of the client until `until`: a call gave up on 429s.
+    /// Refuses every request of the client until `until`, an hour from now at most: a call gave
+    /// up on 429s. The call's error carries the server's wait, however long; later calls are
+    /// refused for no longer than a reset is believed ([`MAX_RESET_WAIT`]), after which one is
+    /// sent to learn whether the server still refuses.
     pub(crate) fn close_until(&self, until: Instant) {
+        let now = self.clock.now();
+        let until = until.min(now.checked_add(MAX_RESET_WAIT).unwrap_or(until));
         let mut state = self.state();
         state.closed = Some(state.closed.map_or(until, |c| c.max(until)));
         state.hold = Some(state.hold.map_or(until, |h| h.max(until)));

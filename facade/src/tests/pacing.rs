@@ -372,3 +372,67 @@ async fn with_never_any_figures_answers_without_them_change_nothing() {
         pacer.landed();
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_server_clock_stepped_back_forgets_the_window_read_on_the_old_clock() {
+    let pacer = Pacer::new(Clock::new(), 1.0);
+    let now = epoch_now(&pacer);
+    let t = pacer.clock().now();
+    let seq = go(&pacer);
+    pacer.observe(&figures(240, 0, now + 30, now), 200, seq, t, t);
+    pacer.landed();
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    let seq = go(&pacer);
+    // The server's clock is now 10 minutes behind: its window, with plenty left, resets before
+    // the one the client kept.
+    let stepped = epoch_now(&pacer) - 600;
+    let t = pacer.clock().now();
+    pacer.observe(&figures(240, 239, stepped + 30, stepped), 200, seq, t, t);
+    pacer.landed();
+    assert!(matches!(pacer.decide(&mut None), Decision::Go { .. }), "the server's new window is plenty");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stepped_clock_without_figures_forgets_the_window_too() {
+    let pacer = Pacer::new(Clock::new(), 1.0);
+    let now = epoch_now(&pacer);
+    let t = pacer.clock().now();
+    let seq = go(&pacer);
+    pacer.observe(&figures(240, 0, now + 30, now), 200, seq, t, t);
+    pacer.landed();
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    let seq = go(&pacer);
+    let t = pacer.clock().now();
+    pacer.observe(&no_figures(epoch_now(&pacer) - 600), 200, seq, t, t);
+    pacer.landed();
+    go(&pacer);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_window_that_now_seems_further_away_than_any_lasts_is_not_waited_for() {
+    let pacer = Pacer::new(Clock::new(), 1.0);
+    let now = epoch_now(&pacer);
+    let t = pacer.clock().now();
+    let seq = go(&pacer);
+    pacer.observe(&figures(240, 0, now + 30, now), 200, seq, t, t);
+    pacer.landed();
+    // A server whose clock is 10 minutes behind names the same reset: the window is kept, but
+    // with the new offset it would end 630 s from now.
+    let seq = pacer.state().sent + 1;
+    let t = pacer.clock().now();
+    pacer.observe(&figures(240, 0, now + 30, now - 600), 200, seq, t, t);
+    assert!(matches!(pacer.decide(&mut None), Decision::Go { .. }));
+}
+
+#[tokio::test(start_paused = true)]
+async fn giving_up_on_a_wait_of_days_refuses_calls_for_an_hour_at_most() {
+    let pacer = Pacer::new(Clock::new(), 1.0);
+    let now = pacer.clock().now();
+    pacer.close_until(now + Duration::from_secs(7 * 24 * 3_600));
+    match pacer.decide(&mut None) {
+        Decision::Refuse { wait } => assert_eq!(wait, MAX_RESET_WAIT),
+        other => panic!("{other:?}"),
+    }
+    tokio::time::sleep(MAX_RESET_WAIT).await;
+    go(&pacer);
+}
