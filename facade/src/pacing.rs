@@ -17,6 +17,10 @@
 //!   so that the calls already in flight elsewhere when the figures arrive do not overrun it;
 //! * otherwise, and whenever there are no figures, a request goes at once.
 //!
+//! Clients of one organization in one process share one pacer ([`Pacer::shared`]): built
+//! separately (another user agent, another part of the program) for the same base URL, token and
+//! share, they count each other's requests in flight, as clones do.
+//!
 //! A budget share below 1 keeps a reserve of the organization's limit untouched, so that a
 //! background job leaves room for the organization's other integrations.
 //!
@@ -27,8 +31,9 @@
 //! stepped (a `Date` outside the bounds), the window read on the old clock is forgotten; a window
 //! whose reset seems further away than five minutes is never waited for.
 
-use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasher, RandomState};
+use std::sync::{Arc, LazyLock, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
 use http::HeaderMap;
@@ -36,6 +41,7 @@ use tokio::time::Instant;
 
 use crate::clock::Clock;
 use crate::rate_limit::{self, RateLimit, MAX_RESET_WAIT};
+use crate::secret::Secret;
 
 /// A window whose reset is further away than this is not paced on (the API's window is a
 /// minute; a reset far away is a wrong header).
@@ -129,7 +135,9 @@ impl Window {
 /// the latest one still promised.
 #[derive(Debug, Default)]
 struct Reserved {
+    /// Each slot's time, with how many requests it is promised to.
     at: BTreeMap<Instant, u64>,
+    /// How many slots are promised in all.
     count: u64,
 }
 
@@ -218,9 +226,57 @@ pub(crate) struct Pacer {
     state: Mutex<State>,
 }
 
+/// The pacers of the clients alive in this process, by organization: what [`Pacer::shared`]
+/// looks up.
+static SHARED: LazyLock<Mutex<Shared>> = LazyLock::new(|| Mutex::new(Shared::default()));
+
+/// The registry of shared pacers.
+#[derive(Default)]
+struct Shared {
+    /// Hashes the tokens, with keys drawn for this process: the registry keeps no token, and a
+    /// hash tells nothing of its token outside the process.
+    hasher: RandomState,
+    /// Each pacer lives as long as a client holds it.
+    pacers: HashMap<SharedKey, Weak<Pacer>>,
+}
+
+/// What makes clients one organization's, for pacing: where they send, with which token (hashed),
+/// and the share of the limit they use.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct SharedKey {
+    /// The base URL requests go to.
+    base_url: String,
+    /// The token's hash (with the registry's keys).
+    token: u64,
+    /// The share's bits: clients with different shares keep different reserves.
+    share: u64,
+}
+
 impl Pacer {
+    /// A pacer of its own, knowing nothing yet, for a client using `share` of the limit.
     pub(crate) fn new(clock: Clock, share: f64) -> Self {
         Pacer { clock, share, state: Mutex::new(State::default()) }
+    }
+
+    /// The pacer of the clients of this organization in this process (same base URL, token and
+    /// share): the one they already share while any of them is alive, else a new one. Clients
+    /// built separately for one organization then count each other's requests in flight and
+    /// slots, as clones of one client do; each keeps its own statistics.
+    pub(crate) fn shared(base_url: &str, token: &Secret, share: f64) -> Arc<Pacer> {
+        let mut shared = SHARED.lock().unwrap_or_else(PoisonError::into_inner);
+        let key = SharedKey {
+            base_url: base_url.to_owned(),
+            token: shared.hasher.hash_one(token.expose()),
+            share: share.to_bits(),
+        };
+        if let Some(pacer) = shared.pacers.get(&key).and_then(Weak::upgrade) {
+            return pacer;
+        }
+        // The pacers of clients all gone go with this new one's entry.
+        shared.pacers.retain(|_, pacer| pacer.strong_count() > 0);
+        let pacer = Arc::new(Pacer::new(Clock::new(), share));
+        shared.pacers.insert(key, Arc::downgrade(&pacer));
+        pacer
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -397,7 +453,8 @@ impl Pacer {
                 // reset: then only the offset changed), lest its reset be taken for a later one
                 // than the server's new windows, or seem far away.
                 Some(_) => {
-                    let same = state.window.is_some_and(|w| figures.remaining.is_some() && reset == Some(w.reset));
+                    let same =
+                        state.window.is_some_and(|w| figures.remaining.is_some() && reset == Some(w.reset));
                     if !same {
                         state.forget_window();
                     }

@@ -436,3 +436,42 @@ async fn giving_up_on_a_wait_of_days_refuses_calls_for_an_hour_at_most() {
     tokio::time::sleep(MAX_RESET_WAIT).await;
     go(&pacer);
 }
+
+#[test]
+fn clients_of_one_organization_in_one_process_share_one_pacer_while_they_live() {
+    let base = "https://one-organization.example/v7";
+    let token = Secret::new("t0ken-of-the-organization");
+    let a = Pacer::shared(base, &token, 1.0);
+    let b = Pacer::shared(base, &Secret::new("t0ken-of-the-organization"), 1.0);
+    assert!(Arc::ptr_eq(&a, &b), "same base URL, token and share: one pacer");
+    for (what, other) in [
+        ("another token", Pacer::shared(base, &Secret::new("another-t0ken"), 1.0)),
+        ("another base URL", Pacer::shared("https://another.example/v7", &token, 1.0)),
+        ("another share", Pacer::shared(base, &token, 0.5)),
+    ] {
+        assert!(!Arc::ptr_eq(&a, &other), "{what}: a pacer of its own");
+    }
+    // The pacer lives as long as its clients: once they are gone, a new client starts afresh.
+    let weak = Arc::downgrade(&a);
+    drop((a, b));
+    assert!(weak.upgrade().is_none());
+    let c = Pacer::shared(base, &token, 1.0);
+    assert!(c.latest().remaining.is_none());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_client_built_separately_for_the_same_organization_shares_its_window() {
+    let fake = thousandeyes_usage_fake::FakeUsageApi::start().await;
+    let build = |agent: &str| {
+        crate::Client::builder()
+            .token(fake.token())
+            .base_url(fake.base_url())
+            .user_agent(agent)
+            .build()
+            .expect("client")
+    };
+    let (a, b) = (build("part-a"), build("part-b"));
+    a.usage().send().await.expect("a call");
+    assert!(b.rate_limit().remaining.is_some(), "b knows the window a's answer told of");
+    assert_eq!((a.stats().requests_sent, b.stats().requests_sent), (1, 0), "statistics stay each client's");
+}
