@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use thousandeyes_usage_generated::apis::Operation;
 
-use crate::clock::Clock;
 use crate::config::{ClientBuilder, Config};
 use crate::error::Error;
 use crate::pacing::Pacer;
@@ -19,7 +18,9 @@ use crate::transport::Answer;
 /// A ThousandEyes Usage API client.
 ///
 /// Cloning is cheap (one `Arc`), and clones share the connection pool, the rate-limit state and
-/// the statistics, so one client can serve many tasks at once.
+/// the statistics, so one client can serve many tasks at once. Clients built separately for one
+/// organization (same base URL, token and rate-limit share) in one process share the rate-limit
+/// state too, while any of them is alive, so that together they stay under the limit.
 ///
 /// ```no_run
 /// use thousandeyes_usage::{models::ExpandUsageOptions, Client};
@@ -57,7 +58,10 @@ impl fmt::Debug for Client {
 }
 
 impl ClientBuilder {
-    /// Checks the settings and builds the client. Fails with [`Error::Config`] naming the setting
+    /// Checks the settings and builds the client. A client built while another of the same
+    /// organization (same base URL, token and rate-limit share) is alive in this process shares
+    /// its rate-limit state (figures, requests in flight, spreading slots, holds): together they
+    /// pace as one client's clones do. Fails with [`Error::Config`] naming the setting
     /// (or `TE_*` variable) at fault: no token, a token that cannot be a header value, a
     /// malformed base URL, plain HTTP to a non-loopback host, a malformed default `aid`, a zero
     /// timeout or body limit, a budget share outside (0, 1].
@@ -128,7 +132,7 @@ impl Client {
     }
 
     fn from_config(config: Config) -> Result<Client, Error> {
-        let pacer = Pacer::new(Clock::new(), config.rate_limit_share);
+        let pacer = Pacer::shared(&config.base_path, &config.token, config.rate_limit_share);
         let pipeline = Pipeline::new(&config, pacer)?;
         Ok(Client { inner: Arc::new(Inner { config, pipeline }) })
     }
@@ -144,7 +148,8 @@ impl Client {
         &self.inner.config.base_path
     }
 
-    /// The latest rate-limit figures any answer to this client (or its clones) reported.
+    /// The latest rate-limit figures any answer to this client (or its clones, or the other
+    /// clients of its organization in this process) reported.
     ///
     /// ```
     /// let client = thousandeyes_usage::Client::builder().token("t").build()?;

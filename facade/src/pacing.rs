@@ -4,10 +4,11 @@
 //! integrations, and every answer reports the window's limit, what remains of it and when it
 //! resets. The pacer keeps the freshest of those figures and decides, before every attempt:
 //!
-//! * after a client gave up on 429s, nothing is sent until the reset it was told about;
+//! * after a client gave up on 429s, nothing is sent until the reset it was told about (an hour
+//!   at most);
 //! * after a 429, every request waits for the reset the server named;
-//! * when the window is used up (counting what this client sent since the figures), requests
-//!   wait for its reset;
+//! * when the window is used up (counting what this client sent since the figures, also the
+//!   requests whose answers carried no figures), requests wait for its reset;
 //! * when little of the window remains, requests are spread over the time left until the reset
 //!   instead of spending it all at once, one request of this client in flight at a time:
 //!   concurrent tasks, and other clients and processes of the organization (which all see the
@@ -16,15 +17,23 @@
 //!   so that the calls already in flight elsewhere when the figures arrive do not overrun it;
 //! * otherwise, and whenever there are no figures, a request goes at once.
 //!
+//! Clients of one organization in one process share one pacer ([`Pacer::shared`]): built
+//! separately (another user agent, another part of the program) for the same base URL, token and
+//! share, they count each other's requests in flight, as clones do.
+//!
 //! A budget share below 1 keeps a reserve of the organization's limit untouched, so that a
 //! background job leaves room for the organization's other integrations.
 //!
 //! Times: resets are epoch seconds of the server's clock. The offset between the server's clock
 //! and ours is measured from the `Date` headers (one-second resolution, bounded by when each
 //! request left and its answer came back, narrowed over many answers); it corrects a skewed
-//! local clock, while the local clock times the fractions of a second.
+//! local clock, while the local clock times the fractions of a second. When the server's clock is
+//! stepped (a `Date` outside the bounds), the window read on the old clock is forgotten; a window
+//! whose reset seems further away than five minutes is never waited for.
 
-use std::sync::Mutex;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasher, RandomState};
+use std::sync::{Arc, LazyLock, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
 use http::HeaderMap;
@@ -32,6 +41,7 @@ use tokio::time::Instant;
 
 use crate::clock::Clock;
 use crate::rate_limit::{self, RateLimit, MAX_RESET_WAIT};
+use crate::secret::Secret;
 
 /// A window whose reset is further away than this is not paced on (the API's window is a
 /// minute; a reset far away is a wrong header).
@@ -120,6 +130,46 @@ impl Window {
     }
 }
 
+/// The spreading slots promised to requests still waiting for them: their times, each as often
+/// as it was promised. A slot given back leaves no gap at the end: the next slot is counted from
+/// the latest one still promised.
+#[derive(Debug, Default)]
+struct Reserved {
+    /// Each slot's time, with how many requests it is promised to.
+    at: BTreeMap<Instant, u64>,
+    /// How many slots are promised in all.
+    count: u64,
+}
+
+impl Reserved {
+    /// Promises the slot at `until`.
+    fn insert(&mut self, until: Instant) {
+        *self.at.entry(until).or_default() += 1;
+        self.count += 1;
+    }
+
+    /// Takes back one promise of the slot at `until` (none if there is none).
+    fn remove(&mut self, until: Instant) {
+        if let Some(n) = self.at.get_mut(&until) {
+            *n -= 1;
+            if *n == 0 {
+                self.at.remove(&until);
+            }
+            self.count -= 1;
+        }
+    }
+
+    /// How many slots are promised.
+    fn len(&self) -> u64 {
+        self.count
+    }
+
+    /// The latest slot promised.
+    fn last(&self) -> Option<Instant> {
+        self.at.last_key_value().map(|(t, _)| *t)
+    }
+}
+
 #[derive(Debug, Default)]
 struct State {
     latest: RateLimit,
@@ -130,6 +180,9 @@ struct State {
     /// Requests of this client sent and not yet answered (or failed): not yet in any
     /// `remaining` the client has seen.
     in_flight: u64,
+    /// The requests (their sequence numbers) answered without the window's figures since the
+    /// figures it holds: the server counted them, no `remaining` the client has seen shows it.
+    unfigured: Vec<u64>,
     /// The round trip of a request, smoothed, in seconds.
     round_trip: Option<f64>,
     /// Bounds on the server's clock minus ours, in seconds.
@@ -138,12 +191,30 @@ struct State {
     hold: Option<Instant>,
     /// Until when nothing is sent, after a call gave up on 429s.
     closed: Option<Instant>,
-    /// When the next request may go while spreading.
-    next_slot: Option<Instant>,
-    /// Spreading slots reserved by requests still waiting for them.
-    reserved: u64,
+    /// The spreading slots reserved by requests still waiting for them.
+    reserved: Reserved,
+    /// When the last request that spread went: with the latest reserved slot, where the next
+    /// slot is counted from.
+    last_went: Option<Instant>,
     /// Counts the windows seen: slots of an earlier window are void.
     generation: u64,
+}
+
+impl State {
+    /// Voids the spreading slots of the window so far: a new window, or none.
+    fn new_generation(&mut self) {
+        self.reserved = Reserved::default();
+        self.last_went = None;
+        self.generation += 1;
+    }
+
+    /// Forgets the window and all that was derived from it: its slots, and the requests counted
+    /// against it. The next answer with figures starts a new one.
+    fn forget_window(&mut self) {
+        self.window = None;
+        self.unfigured.clear();
+        self.new_generation();
+    }
 }
 
 /// The rate-limit state shared by every clone of a client.
@@ -155,9 +226,57 @@ pub(crate) struct Pacer {
     state: Mutex<State>,
 }
 
+/// The pacers of the clients alive in this process, by organization: what [`Pacer::shared`]
+/// looks up.
+static SHARED: LazyLock<Mutex<Shared>> = LazyLock::new(|| Mutex::new(Shared::default()));
+
+/// The registry of shared pacers.
+#[derive(Default)]
+struct Shared {
+    /// Hashes the tokens, with keys drawn for this process: the registry keeps no token, and a
+    /// hash tells nothing of its token outside the process.
+    hasher: RandomState,
+    /// Each pacer lives as long as a client holds it.
+    pacers: HashMap<SharedKey, Weak<Pacer>>,
+}
+
+/// What makes clients one organization's, for pacing: where they send, with which token (hashed),
+/// and the share of the limit they use.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct SharedKey {
+    /// The base URL requests go to.
+    base_url: String,
+    /// The token's hash (with the registry's keys).
+    token: u64,
+    /// The share's bits: clients with different shares keep different reserves.
+    share: u64,
+}
+
 impl Pacer {
+    /// A pacer of its own, knowing nothing yet, for a client using `share` of the limit.
     pub(crate) fn new(clock: Clock, share: f64) -> Self {
         Pacer { clock, share, state: Mutex::new(State::default()) }
+    }
+
+    /// The pacer of the clients of this organization in this process (same base URL, token and
+    /// share): the one they already share while any of them is alive, else a new one. Clients
+    /// built separately for one organization then count each other's requests in flight and
+    /// slots, as clones of one client do; each keeps its own statistics.
+    pub(crate) fn shared(base_url: &str, token: &Secret, share: f64) -> Arc<Pacer> {
+        let mut shared = SHARED.lock().unwrap_or_else(PoisonError::into_inner);
+        let key = SharedKey {
+            base_url: base_url.to_owned(),
+            token: shared.hasher.hash_one(token.expose()),
+            share: share.to_bits(),
+        };
+        if let Some(pacer) = shared.pacers.get(&key).and_then(Weak::upgrade) {
+            return pacer;
+        }
+        // The pacers of clients all gone go with this new one's entry.
+        shared.pacers.retain(|_, pacer| pacer.strong_count() > 0);
+        let pacer = Arc::new(Pacer::new(Clock::new(), share));
+        shared.pacers.insert(key, Arc::downgrade(&pacer));
+        pacer
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -180,11 +299,23 @@ impl Pacer {
     pub(crate) fn decide(&self, slot: &mut Option<Slot>) -> Decision {
         let now = self.clock.now();
         let mut state = self.state();
+        // A window whose reset seems further away than any window lasts (the offset moved since
+        // it was stored) is not waited on: it is forgotten.
+        let left = state.window.map(|w| w.reset as f64 - (self.clock.epoch_at(now) + estimate(state.offset)));
+        if let Some(left) = left.filter(|left| *left > MAX_WINDOW.as_secs_f64()) {
+            state.forget_window();
+            drop(state);
+            tracing::warn!(
+                reset_in_s = left as u64,
+                "rate-limit window now resets implausibly far away; not pacing on it"
+            );
+            state = self.state();
+        }
         // The slot is in hand: put back only if this decision is a wait for it.
         let held = slot.take().filter(|s| s.generation == state.generation);
         let give_back = |state: &mut State| {
-            if held.is_some() {
-                state.reserved = state.reserved.saturating_sub(1);
+            if let Some(s) = held {
+                state.reserved.remove(s.until);
             }
         };
         if let Some(closed) = state.closed.filter(|c| *c > now) {
@@ -198,9 +329,9 @@ impl Pacer {
         let round_trip = state.round_trip.unwrap_or(0.0);
         let poll =
             IN_FLIGHT_POLL.max(Duration::try_from_secs_f64(round_trip / 2.0).unwrap_or(IN_FLIGHT_POLL));
+        let offset = estimate(state.offset);
         match state.window {
             Some(window) => {
-                let offset = estimate(state.offset);
                 let left = window.reset as f64 - (self.clock.epoch_at(now) + offset);
                 let share_of_limit = self.share * window.limit as f64;
                 let quarter = (share_of_limit * SPREAD_BELOW).ceil().max(1.0);
@@ -213,7 +344,8 @@ impl Pacer {
                     }
                 } else {
                     let reserve = ((1.0 - self.share) * window.limit as f64).ceil();
-                    let usable = window.remaining as f64 - state.in_flight as f64 - reserve;
+                    let uncounted = state.in_flight.saturating_add(state.unfigured.len() as u64);
+                    let usable = window.remaining as f64 - uncounted as f64 - reserve;
                     let reset_at = self.clock.instant_at_epoch(window.reset as f64 - offset);
                     if usable < 1.0 {
                         give_back(&mut state);
@@ -235,27 +367,41 @@ impl Pacer {
                             *slot = held;
                             return Decision::Wait { until: now + poll, reason: Reason::Spreading };
                         }
-                        Some(_) => give_back(&mut state),
-                        // Each request takes the next free slot, one interval after the last, the
-                        // calls not yet promised to a waiting request spread over the time left
-                        // from that slot: a crowd of waiting tasks wakes one at a time.
+                        Some(_) => {
+                            give_back(&mut state);
+                            state.last_went = Some(now);
+                        }
+                        // Each request takes the next free slot, one interval after the latest
+                        // slot still promised (or the last used): the calls not yet promised, and
+                        // that slot's, spread over the time left from it. A crowd of waiting
+                        // tasks wakes one at a time, and slots given back are given out again.
                         None => {
-                            let next = state.next_slot.filter(|s| *s > now).unwrap_or(now);
-                            let free = usable - state.reserved as f64;
+                            let free = usable - state.reserved.len() as f64;
                             if free < 1.0 {
                                 return Decision::Wait { until: reset_at, reason: Reason::WindowUsedUp };
                             }
-                            let left_at_next = left - (next - now).as_secs_f64();
-                            let interval = Duration::try_from_secs_f64(left_at_next.max(0.0) / free)
-                                .unwrap_or(MAX_WINDOW)
-                                .min(MAX_WINDOW);
-                            state.next_slot = next.checked_add(interval);
+                            let next = match state.reserved.last().max(state.last_went) {
+                                Some(last) => {
+                                    let left_at_last = if last > now {
+                                        left - (last - now).as_secs_f64()
+                                    } else {
+                                        left + (now - last).as_secs_f64()
+                                    };
+                                    let interval =
+                                        Duration::try_from_secs_f64(left_at_last.max(0.0) / (free + 1.0))
+                                            .unwrap_or(MAX_WINDOW)
+                                            .min(MAX_WINDOW);
+                                    last.checked_add(interval).unwrap_or(now).max(now)
+                                }
+                                None => now,
+                            };
                             if next > now || state.in_flight > 0 {
-                                state.reserved += 1;
                                 let until = if next > now { next } else { now + poll };
+                                state.reserved.insert(until);
                                 *slot = Some(Slot { until, generation: state.generation });
                                 return Decision::Wait { until, reason: Reason::Spreading };
                             }
+                            state.last_went = Some(now);
                         }
                     }
                 }
@@ -271,7 +417,7 @@ impl Pacer {
     pub(crate) fn release(&self, slot: Slot) {
         let mut state = self.state();
         if slot.generation == state.generation {
-            state.reserved = state.reserved.saturating_sub(1);
+            state.reserved.remove(slot.until);
         }
     }
 
@@ -295,23 +441,34 @@ impl Pacer {
     ) {
         let figures = RateLimit::from_headers(headers);
         let mut state = self.state();
+        let reset = rate_limit::header_u64(headers, rate_limit::RESET);
         if let Some(date) = rate_limit::date(headers) {
             let date = date as f64;
             let lo = date - self.clock.epoch_at(received);
             let hi = date + 1.0 - self.clock.epoch_at(sent);
             state.offset = Some(match state.offset {
                 Some((a, b)) if a.max(lo) <= b.min(hi) => (a.max(lo), b.min(hi)),
-                // The bounds disagree: a clock was stepped. Start again from this answer.
-                _ => (lo, hi),
+                // The bounds disagree: a clock was stepped. Start again from this answer, and
+                // forget the window read on the old clock (unless this answer names the same
+                // reset: then only the offset changed), lest its reset be taken for a later one
+                // than the server's new windows, or seem far away.
+                Some(_) => {
+                    let same =
+                        state.window.is_some_and(|w| figures.remaining.is_some() && reset == Some(w.reset));
+                    if !same {
+                        state.forget_window();
+                    }
+                    (lo, hi)
+                }
+                None => (lo, hi),
             });
         }
-        if figures.is_empty() {
-            return;
-        }
-        let (Some(reset), Some(remaining)) =
-            (rate_limit::header_u64(headers, rate_limit::RESET), figures.remaining)
-        else {
-            if seq >= state.latest_seq {
+        let (Some(reset), Some(remaining)) = (reset, figures.remaining) else {
+            // No figures of the window: the request still counts against it (a 429 does not).
+            if status != 429 {
+                self.count_unfigured(&mut state, seq, received);
+            }
+            if !figures.is_empty() && seq >= state.latest_seq {
                 state.latest = figures;
                 state.latest_seq = seq;
             }
@@ -330,6 +487,8 @@ impl Pacer {
                     state.window = Some(Window { remaining, remaining_at: received, ..w });
                     state.latest = figures;
                     state.latest_seq = seq;
+                    // The requests sent before this one are in its count.
+                    state.unfigured.retain(|s| *s > seq);
                 }
                 return;
             }
@@ -347,10 +506,10 @@ impl Pacer {
             }
             return;
         }
-        // A new window: the promises of the last one are void.
-        state.reserved = 0;
-        state.next_slot = None;
-        state.generation += 1;
+        // A new window: the promises of the last one are void, and the requests sent before
+        // this one are in its count.
+        state.new_generation();
+        state.unfigured.retain(|s| *s > seq);
         let limit = figures.limit.unwrap_or(DEFAULT_LIMIT).max(1);
         state.window = Some(Window {
             reset,
@@ -360,6 +519,17 @@ impl Pacer {
             first: remaining,
             first_at: received,
         });
+    }
+
+    /// Counts request `seq`, answered at `received` without the window's figures, against the
+    /// window the client knows, while it lasts: the server counted it. Never more than the
+    /// window's `remaining` are kept (with that many, the window is used up anyway).
+    fn count_unfigured(&self, state: &mut State, seq: u64, received: Instant) {
+        let Some(window) = state.window else { return };
+        let left = window.reset as f64 - (self.clock.epoch_at(received) + estimate(state.offset));
+        if left > 0.0 && (state.unfigured.len() as u64) < window.remaining {
+            state.unfigured.push(seq);
+        }
     }
 
     /// The wait a 429 answer (received at `received`) names: the later of `Retry-After` and the
@@ -382,8 +552,13 @@ impl Pacer {
         state.hold = Some(state.hold.map_or(until, |h| h.max(until)));
     }
 
-    /// Refuses every request of the client until `until`: a call gave up on 429s.
+    /// Refuses every request of the client until `until`, an hour from now at most: a call gave
+    /// up on 429s. The call's error carries the server's wait, however long; later calls are
+    /// refused for no longer than a reset is believed ([`MAX_RESET_WAIT`]), after which one is
+    /// sent to learn whether the server still refuses.
     pub(crate) fn close_until(&self, until: Instant) {
+        let now = self.clock.now();
+        let until = until.min(now.checked_add(MAX_RESET_WAIT).unwrap_or(until));
         let mut state = self.state();
         state.closed = Some(state.closed.map_or(until, |c| c.max(until)));
         state.hold = Some(state.hold.map_or(until, |h| h.max(until)));

@@ -3,6 +3,7 @@
 //! classifies what came back ([`crate::retry`]), waits and retries, and decodes the final answer
 //! ([`crate::decode`]). Every call is one `tracing` span; waits and retries are events in it.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use thousandeyes_usage_generated::apis::Operation;
@@ -29,14 +30,15 @@ pub(crate) struct Reply<T> {
 #[derive(Debug)]
 pub(crate) struct Pipeline {
     pub(crate) transport: Transport,
-    pub(crate) pacer: Pacer,
+    /// Shared also with the other clients of the organization in this process.
+    pub(crate) pacer: Arc<Pacer>,
     pub(crate) retry: RetryPolicy,
     pub(crate) secret: Secret,
     pub(crate) counters: Counters,
 }
 
 impl Pipeline {
-    pub(crate) fn new(config: &Config, pacer: Pacer) -> Result<Self, Error> {
+    pub(crate) fn new(config: &Config, pacer: Arc<Pacer>) -> Result<Self, Error> {
         Ok(Pipeline {
             transport: Transport::new(config)?,
             pacer,

@@ -69,9 +69,9 @@ async fn total_cloud_units_makes_the_requests_we_expect() {
     assert!(requests.windows(2).all(|w| w[0].arrived_at <= w[1].arrived_at));
 }
 
-/// Another client of the organization has used up the rate-limit window: our function's first
-/// request is refused with 429, the client waits for the window's reset (virtual time: no real
-/// waiting) and carries on, pacing itself through the next windows without another 429.
+/// Another integration of the organization has used up the rate-limit window: our function's
+/// first request is refused with 429, the client waits for the window's reset (virtual time: no
+/// real waiting) and carries on, pacing itself through the next windows without another 429.
 #[tokio::test(start_paused = true)]
 async fn total_cloud_units_waits_out_a_used_up_window() {
     let limit = 4;
@@ -84,6 +84,9 @@ async fn total_cloud_units_waits_out_a_used_up_window() {
         other.usage().send().await.expect("the other client's calls");
     }
     assert_eq!(fake.rate_limit_windows()[0].used, limit);
+    // The other integration is gone (as if another process): a client of this one alive would
+    // share its rate-limit state with ours, which would then know the window is used up.
+    drop(other);
 
     let real = std::time::Instant::now();
     let started = tokio::time::Instant::now();

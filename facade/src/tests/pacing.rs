@@ -275,3 +275,203 @@ async fn after_the_window_ends_only_a_few_requests_go_until_the_next_is_known() 
     }
     assert!(matches!(pacer.decide(&mut None), Decision::Wait { reason: Reason::Spreading, .. }));
 }
+
+#[tokio::test(start_paused = true)]
+async fn slots_given_back_by_cancelled_calls_are_given_out_again_at_once() {
+    let pacer = Pacer::new(Clock::new(), 1.0);
+    let now = epoch_now(&pacer);
+    let t = pacer.clock().now();
+    let seq = go(&pacer);
+    pacer.observe(&figures(240, 10, now + 20, now), 200, seq, t, t);
+    pacer.landed();
+    // 10 calls left, 20 s to go: the first goes, the next five are promised slots 2 s apart.
+    go(&pacer);
+    let mut slots: Vec<Option<Slot>> = vec![None; 5];
+    for slot in &mut slots {
+        assert!(matches!(pacer.decide(slot), Decision::Wait { reason: Reason::Spreading, .. }));
+    }
+    // The waiting calls are cancelled: their slots go back, and the next request gets the one
+    // after the request that went, not one after the slots nobody will use.
+    for slot in &mut slots {
+        pacer.release(slot.take().expect("a slot"));
+    }
+    let Decision::Wait { until, reason: Reason::Spreading } = pacer.decide(&mut None) else {
+        panic!("spread")
+    };
+    let gap = until - pacer.clock().now();
+    assert!(gap <= Duration::from_millis(2_100), "{gap:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_slot_given_back_in_the_middle_keeps_the_next_slot_after_the_latest_promised() {
+    let pacer = Pacer::new(Clock::new(), 1.0);
+    let now = epoch_now(&pacer);
+    let t = pacer.clock().now();
+    let seq = go(&pacer);
+    pacer.observe(&figures(240, 10, now + 20, now), 200, seq, t, t);
+    pacer.landed();
+    go(&pacer);
+    let (mut a, mut b) = (None, None);
+    let Decision::Wait { until: first, .. } = pacer.decide(&mut a) else { panic!("spread") };
+    let Decision::Wait { until: second, .. } = pacer.decide(&mut b) else { panic!("spread") };
+    // The first of the two is given back; the second stays promised: the next slot follows it,
+    // never on top of it.
+    pacer.release(a.take().expect("a slot"));
+    let Decision::Wait { until: third, .. } = pacer.decide(&mut None) else { panic!("spread") };
+    assert!(first < second && third - second >= Duration::from_millis(1_500), "{:?}", third - second);
+}
+
+/// An answer's headers without the window's figures: only the server's `Date`.
+fn no_figures(server_now: u64) -> HeaderMap {
+    let date = httpdate::fmt_http_date(std::time::UNIX_EPOCH + Duration::from_secs(server_now));
+    headers(&[("date", date)])
+}
+
+#[tokio::test(start_paused = true)]
+async fn answers_without_figures_count_against_the_last_known_window() {
+    let pacer = Pacer::new(Clock::new(), 1.0);
+    let now = epoch_now(&pacer);
+    let t = pacer.clock().now();
+    let seq = go(&pacer);
+    // 3 calls left, 30 s to go; then the answers carry no figures.
+    pacer.observe(&figures(240, 3, now + 30, now), 200, seq, t, t);
+    pacer.landed();
+    let (mut sent, mut slot) = (0, None);
+    loop {
+        match pacer.decide(&mut slot) {
+            Decision::Go { seq } => {
+                sent += 1;
+                let t = pacer.clock().now();
+                pacer.observe(&no_figures(epoch_now(&pacer)), 200, seq, t, t);
+                pacer.landed();
+            }
+            Decision::Wait { reason: Reason::Spreading, until } => tokio::time::sleep_until(until).await,
+            Decision::Wait { reason: Reason::WindowUsedUp, .. } => break,
+            other => panic!("{other:?}"),
+        }
+        assert!(sent <= 3, "more than the figures allow");
+    }
+    assert_eq!(sent, 3);
+    // Newer figures replace the count: the requests before them are in them.
+    let t = pacer.clock().now();
+    pacer.observe(&figures(240, 2, now + 30, now), 200, seq + 3, t, t);
+    let decision = pacer.decide(&mut None);
+    assert!(
+        matches!(decision, Decision::Go { .. } | Decision::Wait { reason: Reason::Spreading, .. }),
+        "{decision:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn with_never_any_figures_answers_without_them_change_nothing() {
+    let pacer = Pacer::new(Clock::new(), 1.0);
+    for _ in 0..50 {
+        let seq = go(&pacer);
+        let t = pacer.clock().now();
+        pacer.observe(&no_figures(epoch_now(&pacer)), 200, seq, t, t);
+        pacer.landed();
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_server_clock_stepped_back_forgets_the_window_read_on_the_old_clock() {
+    let pacer = Pacer::new(Clock::new(), 1.0);
+    let now = epoch_now(&pacer);
+    let t = pacer.clock().now();
+    let seq = go(&pacer);
+    pacer.observe(&figures(240, 0, now + 30, now), 200, seq, t, t);
+    pacer.landed();
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    let seq = go(&pacer);
+    // The server's clock is now 10 minutes behind: its window, with plenty left, resets before
+    // the one the client kept.
+    let stepped = epoch_now(&pacer) - 600;
+    let t = pacer.clock().now();
+    pacer.observe(&figures(240, 239, stepped + 30, stepped), 200, seq, t, t);
+    pacer.landed();
+    assert!(matches!(pacer.decide(&mut None), Decision::Go { .. }), "the server's new window is plenty");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stepped_clock_without_figures_forgets_the_window_too() {
+    let pacer = Pacer::new(Clock::new(), 1.0);
+    let now = epoch_now(&pacer);
+    let t = pacer.clock().now();
+    let seq = go(&pacer);
+    pacer.observe(&figures(240, 0, now + 30, now), 200, seq, t, t);
+    pacer.landed();
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    let seq = go(&pacer);
+    let t = pacer.clock().now();
+    pacer.observe(&no_figures(epoch_now(&pacer) - 600), 200, seq, t, t);
+    pacer.landed();
+    go(&pacer);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_window_that_now_seems_further_away_than_any_lasts_is_not_waited_for() {
+    let pacer = Pacer::new(Clock::new(), 1.0);
+    let now = epoch_now(&pacer);
+    let t = pacer.clock().now();
+    let seq = go(&pacer);
+    pacer.observe(&figures(240, 0, now + 30, now), 200, seq, t, t);
+    pacer.landed();
+    // A server whose clock is 10 minutes behind names the same reset: the window is kept, but
+    // with the new offset it would end 630 s from now.
+    let seq = pacer.state().sent + 1;
+    let t = pacer.clock().now();
+    pacer.observe(&figures(240, 0, now + 30, now - 600), 200, seq, t, t);
+    assert!(matches!(pacer.decide(&mut None), Decision::Go { .. }));
+}
+
+#[tokio::test(start_paused = true)]
+async fn giving_up_on_a_wait_of_days_refuses_calls_for_an_hour_at_most() {
+    let pacer = Pacer::new(Clock::new(), 1.0);
+    let now = pacer.clock().now();
+    pacer.close_until(now + Duration::from_secs(7 * 24 * 3_600));
+    match pacer.decide(&mut None) {
+        Decision::Refuse { wait } => assert_eq!(wait, MAX_RESET_WAIT),
+        other => panic!("{other:?}"),
+    }
+    tokio::time::sleep(MAX_RESET_WAIT).await;
+    go(&pacer);
+}
+
+#[test]
+fn clients_of_one_organization_in_one_process_share_one_pacer_while_they_live() {
+    let base = "https://one-organization.example/v7";
+    let token = Secret::new("t0ken-of-the-organization");
+    let a = Pacer::shared(base, &token, 1.0);
+    let b = Pacer::shared(base, &Secret::new("t0ken-of-the-organization"), 1.0);
+    assert!(Arc::ptr_eq(&a, &b), "same base URL, token and share: one pacer");
+    for (what, other) in [
+        ("another token", Pacer::shared(base, &Secret::new("another-t0ken"), 1.0)),
+        ("another base URL", Pacer::shared("https://another.example/v7", &token, 1.0)),
+        ("another share", Pacer::shared(base, &token, 0.5)),
+    ] {
+        assert!(!Arc::ptr_eq(&a, &other), "{what}: a pacer of its own");
+    }
+    // The pacer lives as long as its clients: once they are gone, a new client starts afresh.
+    let weak = Arc::downgrade(&a);
+    drop((a, b));
+    assert!(weak.upgrade().is_none());
+    let c = Pacer::shared(base, &token, 1.0);
+    assert!(c.latest().remaining.is_none());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_client_built_separately_for_the_same_organization_shares_its_window() {
+    let fake = thousandeyes_usage_fake::FakeUsageApi::start().await;
+    let build = |agent: &str| {
+        crate::Client::builder()
+            .token(fake.token())
+            .base_url(fake.base_url())
+            .user_agent(agent)
+            .build()
+            .expect("client")
+    };
+    let (a, b) = (build("part-a"), build("part-b"));
+    a.usage().send().await.expect("a call");
+    assert!(b.rate_limit().remaining.is_some(), "b knows the window a's answer told of");
+    assert_eq!((a.stats().requests_sent, b.stats().requests_sent), (1, 0), "statistics stay each client's");
+}
