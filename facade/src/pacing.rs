@@ -538,7 +538,7 @@ impl Pacer {
     pub(crate) fn server_wait(&self, headers: &HeaderMap, received: Instant) -> Option<Duration> {
         let retry_after = rate_limit::retry_after(headers, self.clock.wall_at(received));
         let offset = estimate(self.state().offset);
-        let reset = rate_limit::latest_reset(headers).and_then(|reset| {
+        let reset = rate_limit::header_u64(headers, rate_limit::RESET).and_then(|reset| {
             let at = self.clock.instant_at_epoch(reset as f64 - offset);
             let wait = at.checked_duration_since(received).filter(|w| !w.is_zero())?;
             (wait <= MAX_RESET_WAIT).then_some(wait)

@@ -12,8 +12,6 @@ pub(crate) const LIMIT: &str = "x-organization-rate-limit-limit";
 pub(crate) const REMAINING: &str = "x-organization-rate-limit-remaining";
 /// Header with the end of the current window, UTC epoch seconds.
 pub(crate) const RESET: &str = "x-organization-rate-limit-reset";
-/// Header with the end of the instant-test window, UTC epoch seconds.
-pub(crate) const INSTANT_TEST_RESET: &str = "x-instant-test-rate-limit-reset";
 
 /// The longest wait believed from an epoch reset header: a reset further away is taken for a
 /// unit error (milliseconds instead of seconds, say) and ignored.
@@ -103,12 +101,6 @@ pub(crate) fn retry_after(headers: &HeaderMap, received: SystemTime) -> Option<D
         }
     };
     (!wait.is_zero()).then_some(wait.min(MAX_RETRY_AFTER))
-}
-
-/// The epoch reset headers of an answer (organization window, instant-test window), in epoch
-/// seconds: the latest one present.
-pub(crate) fn latest_reset(headers: &HeaderMap) -> Option<u64> {
-    [RESET, INSTANT_TEST_RESET].into_iter().filter_map(|name| header_u64(headers, name)).max()
 }
 
 /// Seconds since the epoch of `t` (0 before the epoch).

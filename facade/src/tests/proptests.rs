@@ -67,7 +67,6 @@ fn headers() -> impl Strategy<Value = HeaderMap> {
         Just("x-organization-rate-limit-limit"),
         Just("x-organization-rate-limit-remaining"),
         Just("x-organization-rate-limit-reset"),
-        Just("x-instant-test-rate-limit-reset"),
         Just("x-request-id"),
         Just("content-type"),
     ];

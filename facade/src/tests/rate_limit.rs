@@ -57,13 +57,6 @@ fn retry_after_in_seconds_is_believed_whatever_its_length() {
 }
 
 #[test]
-fn latest_reset_takes_the_later_window() {
-    let h = headers(&[(RESET, "100"), (INSTANT_TEST_RESET, "160")]);
-    assert_eq!(latest_reset(&h), Some(160));
-    assert_eq!(latest_reset(&headers(&[(RESET, "x")])), None);
-}
-
-#[test]
 fn the_headers_read_are_the_ones_the_spec_documents_on_every_answer() {
     use thousandeyes_usage_generated::apis::OPERATIONS;
     for op in OPERATIONS {
