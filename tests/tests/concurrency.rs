@@ -37,8 +37,9 @@ async fn a_hundred_tasks_get_exactly_their_items_through_rate_limit_windows_and_
     assert!(windows.len() >= (TASKS * pages) / LIMIT as usize, "the work spans several windows");
     for w in &windows {
         assert!(w.succeeded <= LIMIT as usize, "window {w:?} overrun");
-        // Only requests already in flight when the window ran out can be refused.
-        assert!(w.rate_limited <= TASKS, "window {w:?}: a burst of 429s");
+        // Only the few requests let go as a window ends, before the next window's figures are
+        // known (a quarter of the limit), can be refused: never a burst of every task.
+        assert!(w.rate_limited <= (LIMIT as usize).div_ceil(4), "window {w:?}: a burst of 429s");
     }
     let stats = client.stats();
     assert_eq!(fake.responses_with_status(503), TASKS / 2);
