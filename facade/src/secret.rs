@@ -14,36 +14,23 @@ const SHORTEST_ANYWHERE: usize = 8;
 
 /// The bearer token. Its `Debug` never shows it; cheap to clone.
 #[derive(Clone)]
-pub(crate) struct Secret(Arc<str>);
+pub(crate) struct Secret(Arc<Inner>);
+
+/// The token and the forms it is searched for in, worked out once.
+struct Inner {
+    token: String,
+    forms: Vec<String>,
+}
 
 impl Secret {
     pub(crate) fn new(token: impl Into<String>) -> Self {
-        Secret(Arc::from(token.into()))
+        let token = token.into();
+        let forms = forms(&token);
+        Secret(Arc::new(Inner { token, forms }))
     }
 
     pub(crate) fn expose(&self) -> &str {
-        &self.0
-    }
-
-    /// The forms the token can take in what a server sends back: as is, JSON-escaped (also with
-    /// `/` escaped), and percent-encoded (upper- or lower-case hex, `~` encoded or not).
-    fn forms(&self) -> Vec<String> {
-        let token = self.expose();
-        let mut forms = vec![token.to_string()];
-        if let Ok(json) = serde_json::to_string(token) {
-            let inner = json.trim_matches('"').to_string();
-            forms.push(inner.replace('/', "\\/"));
-            forms.push(inner);
-        }
-        let encoded: String = url::form_urlencoded::byte_serialize(token.as_bytes()).collect();
-        let tilde = encoded.replace("%7E", "~");
-        forms.push(lower_hex(&tilde));
-        forms.push(tilde);
-        forms.push(lower_hex(&encoded));
-        forms.push(encoded);
-        forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
-        forms.dedup();
-        forms
+        &self.0.token
     }
 
     /// `text` with every occurrence of the token, in any of the forms a server may echo it in,
@@ -55,9 +42,9 @@ impl Secret {
         }
         let anywhere = token.len() >= SHORTEST_ANYWHERE;
         let mut out = Cow::Borrowed(text);
-        for form in self.forms() {
+        for form in &self.0.forms {
             if out.contains(form.as_str()) {
-                out = Cow::Owned(replace(&out, &form, anywhere));
+                out = Cow::Owned(replace(&out, form, anywhere));
             }
         }
         out
@@ -73,6 +60,27 @@ impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(REDACTED)
     }
+}
+
+/// The forms a token can take in what a server sends back, longest first: as is, JSON-escaped
+/// (also with `/` escaped), and percent-encoded (upper- or lower-case hex, `~` encoded or not).
+fn forms(token: &str) -> Vec<String> {
+    let mut forms = vec![token.to_string()];
+    if let Ok(json) = serde_json::to_string(token) {
+        let inner = json.trim_matches('"').to_string();
+        forms.push(inner.replace('/', "\\/"));
+        forms.push(inner);
+    }
+    let encoded: String = url::form_urlencoded::byte_serialize(token.as_bytes()).collect();
+    let tilde = encoded.replace("%7E", "~");
+    forms.push(lower_hex(&tilde));
+    forms.push(tilde);
+    forms.push(lower_hex(&encoded));
+    forms.push(encoded);
+    // Longest first (a form that contains a shorter one is replaced whole), equal ones together.
+    forms.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+    forms.dedup();
+    forms
 }
 
 /// `text` with `needle` replaced by [`REDACTED`]: everywhere, or only where it is not part of a
