@@ -546,7 +546,7 @@ impl fmt::Display for ApiError {
         if self.sent {
             write!(f, "{}: HTTP {}", self.operation, self.status)?;
         } else {
-            write!(f, "{}: rate limited ({})", self.operation, self.status)?;
+            write!(f, "{}: not sent (rate limited)", self.operation)?;
         }
         if let Some(title) = &self.title {
             write!(f, " {title}")?;

@@ -1,4 +1,5 @@
-//! Pacing: the rate-limit state shared by every clone of a client, and when each request may go.
+//! Pacing: the rate-limit state shared by the clients of one organization in this process (and
+//! every clone of them), and when each request may go.
 //!
 //! ThousandEyes counts an organization's calls per window (a minute) across all its
 //! integrations, and every answer reports the window's limit, what remains of it and when it
@@ -10,7 +11,7 @@
 //! * when the window is used up (counting what this client sent since the figures, also the
 //!   requests whose answers carried no figures), requests wait for its reset;
 //! * when little of the window remains, requests are spread over the time left until the reset
-//!   instead of spending it all at once, one request of this client in flight at a time:
+//!   instead of spending it all at once, one request of the organization's clients in this process in flight at a time:
 //!   concurrent tasks, and other clients and processes of the organization (which all see the
 //!   same organization-wide `remaining`), then avoid 429s. "Little" is a quarter of the usable
 //!   window, or more when the organization spends calls fast: what it spends in two round trips,
@@ -89,8 +90,6 @@ pub(crate) enum Decision {
     Go { seq: u64 },
     /// Wait until then, and ask again (with the slot a spreading wait reserved).
     Wait { until: Instant, reason: Reason },
-    /// Do not send it: the client gave up on 429s and the reset is this far away.
-    Refuse { wait: Duration },
 }
 
 /// A spreading slot reserved by a waiting request: when it comes, and the window it was
@@ -189,8 +188,6 @@ struct State {
     offset: Option<(f64, f64)>,
     /// Until when a 429 holds every request.
     hold: Option<Instant>,
-    /// Until when nothing is sent, after a call gave up on 429s.
-    closed: Option<Instant>,
     /// The spreading slots reserved by requests still waiting for them.
     reserved: Reserved,
     /// When the last request that spread went: with the latest reserved slot, where the next
@@ -217,7 +214,7 @@ impl State {
     }
 }
 
-/// The rate-limit state shared by every clone of a client.
+/// The rate-limit state shared by the clients of one organization in this process.
 #[derive(Debug)]
 pub(crate) struct Pacer {
     clock: Clock,
@@ -318,10 +315,6 @@ impl Pacer {
                 state.reserved.remove(s.until);
             }
         };
-        if let Some(closed) = state.closed.filter(|c| *c > now) {
-            give_back(&mut state);
-            return Decision::Refuse { wait: closed - now };
-        }
         if let Some(hold) = state.hold.filter(|h| *h > now) {
             give_back(&mut state);
             return Decision::Wait { until: hold, reason: Reason::AfterRateLimit };
@@ -549,18 +542,6 @@ impl Pacer {
     /// Holds every request of the client until `until` (unless already held longer).
     pub(crate) fn hold_until(&self, until: Instant) {
         let mut state = self.state();
-        state.hold = Some(state.hold.map_or(until, |h| h.max(until)));
-    }
-
-    /// Refuses every request of the client until `until`, an hour from now at most: a call gave
-    /// up on 429s. The call's error carries the server's wait, however long; later calls are
-    /// refused for no longer than a reset is believed ([`MAX_RESET_WAIT`]), after which one is
-    /// sent to learn whether the server still refuses.
-    pub(crate) fn close_until(&self, until: Instant) {
-        let now = self.clock.now();
-        let until = until.min(now.checked_add(MAX_RESET_WAIT).unwrap_or(until));
-        let mut state = self.state();
-        state.closed = Some(state.closed.map_or(until, |c| c.max(until)));
         state.hold = Some(state.hold.map_or(until, |h| h.max(until)));
     }
 }

@@ -37,7 +37,7 @@ use crate::secret::Secret;
 /// }
 /// # Ok(()) }
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Page<T> {
     items: Vec<T>,
     next_cursor: Option<String>,
@@ -91,7 +91,8 @@ impl<T> Page<T> {
         self.items
     }
 
-    /// True when the server announced a next page.
+    /// True when the page has a next page to follow (a next link that cannot be followed makes
+    /// the listing's stream yield an error after this page instead).
     ///
     /// ```no_run
     /// # async fn f(client: thousandeyes_usage::Client) -> Result<(), thousandeyes_usage::Error> {
@@ -138,6 +139,18 @@ impl<T> Page<T> {
     }
 }
 
+/// Shows whether there is a next page, never the cursor: a server may echo the token into it.
+impl<T: fmt::Debug> fmt::Debug for Page<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Page")
+            .field("items", &self.items)
+            .field("has_next", &self.next_cursor.is_some())
+            .field("rate_limit", &self.rate_limit)
+            .field("number", &self.number)
+            .finish_non_exhaustive()
+    }
+}
+
 /// What `_links.next` of a page says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum NextLink {
@@ -162,8 +175,8 @@ pub(crate) fn next_cursor(next: NextLink, base: &Url, secret: &Secret) -> Result
     let quoted = secret.redacted(&format!("{href:?}"));
     let url = base.join(href.trim()).map_err(|e| format!("the next link {quoted} is not a URL ({e})"))?;
     if url.origin() != base.origin() {
+        // The host is not logged: a server may echo the token into it (and hosts are lower-cased).
         tracing::warn!(
-            next_host = secret.redacted(url.host_str().unwrap_or("")),
             "next link points at another origin; its cursor is used against the configured base URL"
         );
     }
@@ -276,9 +289,10 @@ impl<T: Send + 'static> Pages<T> {
                     }
                 };
                 received += 1;
-                // The page's items are kept; the listing stops after them.
-                let mut fault = page.fault(operation, received);
                 let bounded = options.max_pages.is_some_and(|max| received >= max);
+                // The page's items are kept; the listing stops after them. A next link the
+                // listing would not follow anyway (`max_pages` reached) is no fault.
+                let mut fault = if bounded { None } else { page.fault(operation, received) };
                 if let (Some(next), false) = (page.next_cursor(), bounded) {
                     if seen.insert(hasher.hash_one(next)) {
                         let number = numbered.then_some(received + 1);

@@ -3,17 +3,18 @@
 //! classifies what came back ([`crate::retry`]), waits and retries, and decodes the final answer
 //! ([`crate::decode`]). Every call is one `tracing` span; waits and retries are events in it.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use thousandeyes_usage_generated::apis::Operation;
+use tokio::time::Instant;
 use tracing::Instrument;
 
 use crate::config::Config;
 use crate::decode;
 use crate::error::{ApiError, Error};
 use crate::pacing::{Decision, Landing, Pacer, Reason, Slot, IN_FLIGHT_POLL};
-use crate::rate_limit::{self, RateLimit};
+use crate::rate_limit::{self, RateLimit, MAX_RESET_WAIT};
 use crate::retry::{classify, Outcome, RetryPolicy, Verdict};
 use crate::secret::Secret;
 use crate::stats::Counters;
@@ -35,6 +36,9 @@ pub(crate) struct Pipeline {
     pub(crate) retry: RetryPolicy,
     pub(crate) secret: Secret,
     pub(crate) counters: Counters,
+    /// Until when this client (and its clones) sends nothing: a call gave up on 429s. Other
+    /// clients of the organization only see the hold, and wait it out if their policy allows.
+    closed: Mutex<Option<Instant>>,
 }
 
 impl Pipeline {
@@ -45,6 +49,7 @@ impl Pipeline {
             retry: config.retry.clone(),
             secret: config.token.clone(),
             counters: Counters::default(),
+            closed: Mutex::new(None),
         })
     }
 
@@ -179,8 +184,12 @@ impl Pipeline {
                             reason = why,
                             "rate limited: giving up"
                         );
-                        // Later calls fail without being sent until the reset.
-                        self.pacer.close_until(until);
+                        // Later calls of this client fail without being sent until the reset, an
+                        // hour from now at most (then one is sent to learn whether the server
+                        // still refuses); the organization's other clients hold as long.
+                        let until = until.min(received.checked_add(MAX_RESET_WAIT).unwrap_or(until));
+                        self.close_until(until);
+                        self.pacer.hold_until(until);
                         return Err(self.api_error(operation, &answer, wait));
                     }
                     tracing::warn!(
@@ -195,9 +204,10 @@ impl Pipeline {
                 Verdict::Transient => {
                     transient += 1;
                     let retry_after = rate_limit::retry_after(&answer.headers, clock.wall_at(received));
-                    // The backoff, or the server's `Retry-After` (a 503's) when it asks for longer.
-                    let wait =
-                        retry_after.map_or(policy.backoff(transient), |r| r.max(policy.backoff(transient)));
+                    // The backoff, or the answer's `Retry-After` (a 503's, typically) when it asks for
+                    // longer.
+                    let backoff_wait = policy.backoff(transient);
+                    let wait = retry_after.map_or(backoff_wait, |r| r.max(backoff_wait));
                     if transient >= policy.transient_attempts() || wait > policy.max_wait() {
                         return Err(self.api_error(operation, &answer, retry_after));
                     }
@@ -242,20 +252,20 @@ impl Pipeline {
         let mut slot = SlotGuard { pacer: &self.pacer, slot: None };
         let mut waited = Waited::default();
         loop {
+            if let Some(wait) = self.closed_for(clock.now()) {
+                waited.count(&self.counters);
+                return Err(self.not_sent(
+                    operation,
+                    attempt,
+                    wait,
+                    "the client gave up on 429s until the window's reset",
+                ));
+            }
             let (wait, reason) = match self.pacer.decide(&mut slot.slot) {
                 Decision::Go { seq } => {
                     let landing = Landing::new(&self.pacer);
                     waited.count(&self.counters);
                     return Ok((seq, landing));
-                }
-                Decision::Refuse { wait } => {
-                    waited.count(&self.counters);
-                    return Err(self.not_sent(
-                        operation,
-                        attempt,
-                        wait,
-                        "the client gave up on 429s until the window's reset",
-                    ));
                 }
                 Decision::Wait { until, reason } => (until.saturating_duration_since(clock.now()), reason),
             };
@@ -293,6 +303,18 @@ impl Pipeline {
             tokio::time::sleep(wait).await;
             waited.add(reason, clock.now().saturating_duration_since(before));
         }
+    }
+
+    /// Closes this client until `until` (unless already closed longer).
+    fn close_until(&self, until: Instant) {
+        let mut closed = self.closed.lock().unwrap_or_else(PoisonError::into_inner);
+        *closed = Some(closed.map_or(until, |c| c.max(until)));
+    }
+
+    /// How long this client stays closed from `now`, if it is.
+    fn closed_for(&self, now: Instant) -> Option<Duration> {
+        let closed = *self.closed.lock().unwrap_or_else(PoisonError::into_inner);
+        closed.filter(|c| *c > now).map(|c| c - now)
     }
 
     fn not_sent(&self, operation: &'static str, attempt: u32, wait: Duration, why: &str) -> Error {

@@ -67,7 +67,8 @@ impl fmt::Debug for Secret {
 fn forms(token: &str) -> Vec<String> {
     let mut forms = vec![token.to_string()];
     if let Ok(json) = serde_json::to_string(token) {
-        let inner = json.trim_matches('"').to_string();
+        // Without the quotes around it (an escaped quote inside stays).
+        let inner = json[1..json.len() - 1].to_string();
         forms.push(inner.replace('/', "\\/"));
         forms.push(inner);
     }
@@ -84,12 +85,12 @@ fn forms(token: &str) -> Vec<String> {
 }
 
 /// `text` with `needle` replaced by [`REDACTED`]: everywhere, or only where it is not part of a
-/// longer word (letters, digits, `-`, `_`, `.` around it).
+/// longer word (letters, digits or `_` around it).
 fn replace(text: &str, needle: &str, anywhere: bool) -> String {
     if anywhere {
         return text.replace(needle, REDACTED);
     }
-    let word = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(at) = rest.find(needle) {

@@ -585,7 +585,7 @@ async fn pacing_tasks_waiting_for_a_reset_do_not_stampede_the_next_window() {
 /// "and so do several clients or processes of one organization, since they all see the same
 /// organization-wide remaining" (the benchmark's own target: at most one 429 a window for each).
 #[tokio::test(start_paused = true)]
-async fn pacing_several_clients_of_one_organization_stay_under_the_limit() {
+async fn pacing_several_clients_of_one_organization_in_one_process_stay_under_the_limit() {
     let fake = FakeUsageApi::builder()
         .rate_limit(20, Duration::from_secs(5))
         .latency(Duration::from_millis(50))

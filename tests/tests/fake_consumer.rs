@@ -108,7 +108,6 @@ async fn total_cloud_units_waits_out_a_used_up_window() {
     let windows = fake.rate_limit_windows();
     assert!(windows.len() >= 3, "{windows:?}");
     assert_eq!(windows[0].succeeded, limit as usize);
-    assert_eq!(windows.iter().map(|w| w.rate_limited).sum::<usize>(), refusals.len());
     // The retry came after the reset: in a later window, after a wait in virtual time.
     let first_page_served = fake
         .requests()

@@ -184,6 +184,10 @@ async fn the_items_of_a_page_whose_next_link_cannot_be_followed_come_before_the_
         }
         assert!(pages.next().await.is_none(), "the stream ends after the error");
     }
+    // A listing bounded by `max_pages` before that link is no fault.
+    let bounded: Vec<_> =
+        client(&server).test_units().aid("1234").max_pages(2).items().try_collect().await.expect("two pages");
+    assert_eq!(bounded.len(), 4);
     // A single page's `send` returns the error: its caller could not tell the page was the last.
     let err = client(&server).test_units().aid("1234").cursor("p2").send().await.expect_err("the link");
     assert!(matches!(err, Error::Pagination { ref cursor, pages: 0, .. } if cursor == "p2"), "{err:?}");

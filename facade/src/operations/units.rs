@@ -128,13 +128,14 @@ impl<O: Listing> PageSource for Fetcher<O> {
         let mut params = (*self.params).clone();
         let policy = self.policy.clone();
         Box::pin(async move {
-            let at = client.secret().redacted(cursor.as_deref().unwrap_or_default());
+            let at = cursor.clone();
             O::set_cursor(&mut params, cursor);
             let reply = client.execute::<O, _>(&params, policy.as_ref(), read_page::<O>).await?;
             let (items, next) = reply.value;
             Ok(match pagination::next_cursor(next, client.base(), client.secret()) {
                 Ok(next_cursor) => Page::new(items, next_cursor, reply.rate_limit, number),
                 Err(reason) => {
+                    let at = client.secret().redacted(at.as_deref().unwrap_or_default());
                     Page::new(items, None, reply.rate_limit, number).with_unfollowable_next(at, reason)
                 }
             })
@@ -279,7 +280,9 @@ macro_rules! listing_builder {
                 self
             }
 
-            /// Fetches one page: the first, or the one [`cursor`](Self::cursor) names.
+            /// Fetches one page: the first, or the one [`cursor`](Self::cursor) names. A page whose
+            /// next link cannot be followed is an [`Error::Pagination`] here (its items are lost
+            /// to this call; a listing's stream yields them before the error).
             ///
             /// ```no_run
             /// # async fn f(client: thousandeyes_usage::Client) -> Result<(), thousandeyes_usage::Error> {

@@ -61,3 +61,10 @@ fn pages_and_items_are_send_and_unpin() {
     check::<Pages<thousandeyes_usage_generated::models::UnitsByTests>>();
     check::<Items<thousandeyes_usage_generated::models::UnitsByTests>>();
 }
+
+#[test]
+fn a_pages_debug_shows_whether_there_is_a_next_page_never_its_cursor() {
+    let page = Page::new(vec![1, 2], Some("c2-echoed-token".to_string()), RateLimit::default(), Some(1));
+    let shown = format!("{page:?}");
+    assert!(shown.contains("has_next: true") && !shown.contains("c2-echoed-token"), "{shown}");
+}

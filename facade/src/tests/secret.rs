@@ -22,6 +22,9 @@ fn short_tokens_are_redacted_where_they_stand_alone() {
     let secret = Secret::new("t");
     assert_eq!(secret.redact("the text"), "the text");
     assert_eq!(secret.redact("token: t"), "token: [REDACTED]");
+    let secret = Secret::new("t0k");
+    assert_eq!(secret.redact("invalid token t0k."), "invalid token [REDACTED].");
+    assert_eq!(secret.redact("the t0ken"), "the t0ken");
 }
 
 #[test]
@@ -35,4 +38,11 @@ fn json_escaped_and_lower_case_percent_encoded_echoes_are_redacted() {
         let redacted = secret.redact(echo);
         assert!(redacted.contains("[REDACTED]") && !redacted.contains("efgh-1234"), "{echo} -> {redacted}");
     }
+}
+
+#[test]
+fn a_token_ending_in_a_quote_is_found_json_escaped() {
+    let secret = Secret::new("abcd-efgh-\"");
+    let redacted = secret.redact(r#"{"detail":"bad token abcd-efgh-\""}"#);
+    assert!(!redacted.contains("efgh"), "{redacted}");
 }

@@ -4,8 +4,9 @@
 //! One descriptor per operation of the spec: a marker type implementing [`Operation`], and its
 //! parameters struct. [`OPERATIONS`] lists them all, for checks that a client covers each one.
 
-/// Percent-encodes `s` for a URL path segment: every byte but the unreserved ones, a space as
-/// `%20` (a `+` in a path is a plus sign). Unused while the spec has no path parameters.
+/// Percent-encodes `s` for a URL path segment: every byte but ASCII letters, digits and `*-._`,
+/// a space as `%20` (a `+` in a path is a plus sign). Unused while the spec has no path
+/// parameters.
 #[allow(dead_code)]
 pub(crate) fn urlencode<T: AsRef<str>>(s: T) -> String {
     // Form encoding writes a space as `+` and a plus sign as `%2B`: every `+` it writes is a space.
@@ -50,6 +51,7 @@ pub trait Operation {
 }
 
 /// A parameter, as the spec declares it.
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ParameterInfo {
     /// Its name on the wire.
@@ -61,6 +63,7 @@ pub struct ParameterInfo {
 }
 
 /// An operation, as the spec declares it.
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OperationInfo {
     /// The operationId.

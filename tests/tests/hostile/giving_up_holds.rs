@@ -162,3 +162,37 @@ async fn after_a_retry_after_beyond_an_hour_later_calls_and_clones_fail_unsent()
     held_unsent("the next call", usage(&client), &server, sent).await;
     held_unsent("a clone", quotas(&client.clone()), &server, sent).await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn after_a_wait_of_days_calls_are_refused_for_an_hour_then_one_is_sent_again() {
+    let week = (7 * 24 * 3_600).to_string();
+    let server = RawServer::script(vec![too_many(&[("Retry-After", week)]), ok()]).await;
+    let client = client(&server);
+    let err = client.usage().send().await.expect_err("a week is beyond max_wait");
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(7 * 24 * 3_600)), "the server's figure, whole");
+    let refused = held_unsent("the next call", usage(&client), &server, 1).await;
+    assert!(refused.is_some_and(|d| d <= Duration::from_secs(3_600)), "{refused:?}");
+    tokio::time::sleep(Duration::from_secs(3_601)).await;
+    client
+        .usage()
+        .send()
+        .await
+        .expect("an hour later, a call is sent to learn whether the server still refuses");
+    assert_eq!(server.count(), 2);
+}
+
+/// Giving up closes the client that gave up (and its clones). Another client of the same
+/// organization in this process shares the rate-limit state: it sees the hold, and waits it out
+/// when its own policy allows such a wait.
+#[tokio::test(start_paused = true)]
+async fn a_client_that_gives_up_closes_itself_not_the_organizations_other_clients() {
+    let server = RawServer::script(vec![too_many(&[("Retry-After", "5".into())]), ok()]).await;
+    let impatient = builder(&server).retry_policy(RetryPolicy::disabled()).build().expect("client");
+    let patient = client(&server);
+    impatient.usage().send().await.expect_err("one attempt only");
+    held_unsent("the impatient client's next call", usage(&impatient), &server, 1).await;
+    let started = Instant::now();
+    patient.usage().send().await.expect("the other client waits out the hold and is sent");
+    assert!(started.elapsed() >= Duration::from_secs(5), "it waited for the hold: {:?}", started.elapsed());
+    assert_eq!(server.count(), 2);
+}
