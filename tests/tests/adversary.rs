@@ -17,7 +17,6 @@
 //!
 //! Each probe says, in its assertion message, what the client did when it fails.
 
-use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -25,6 +24,7 @@ use futures::TryStreamExt;
 use serde_json::{json, Value};
 use thousandeyes_usage::{Client, ClientBuilder, Error, RetryPolicy};
 use thousandeyes_usage_fake::FakeUsageApi;
+use thousandeyes_usage_tests::capture::{everything_shown, Captured};
 use thousandeyes_usage_tests::raw::{RawServer, Reply, Request};
 use tokio::time::Instant;
 
@@ -44,18 +44,6 @@ fn client(server: &RawServer) -> Client {
 
 fn usage_json() -> Value {
     json!({"usage": {"cloudUnitsUsed": 42}, "_links": {"self": {"href": "/v7/usage"}}})
-}
-
-/// Everything an error shows: `Display`, `Debug`, and the `source()` chain.
-fn everything_shown(err: &Error) -> String {
-    let mut text = format!("{err}\n{err:?}");
-    let mut source = std::error::Error::source(err);
-    while let Some(cause) = source {
-        text.push('\n');
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// The server's clock: the wall-clock time when the test started, advanced by tokio's clock
@@ -119,45 +107,6 @@ fn ok_with(headers: Vec<(String, String)>) -> Reply {
 /// A 429 with these headers.
 fn too_many_with(headers: Vec<(String, String)>) -> Reply {
     with_headers(429, headers).json(&json!({"title": "Too Many Requests", "status": 429})).into()
-}
-
-/// Log output captured in memory.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("log").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
-    type Writer = Captured;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().expect("log")).into_owned()
-    }
-}
-
-/// A subscriber writing every event at TRACE, and every span when it closes with its fields,
-/// into `log`.
-fn capture(log: &Captured) -> tracing::subscriber::DefaultGuard {
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(log.clone())
-        .with_ansi(false)
-        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
-        .finish();
-    tracing::subscriber::set_default(subscriber)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -886,7 +835,7 @@ async fn secret_a_token_echoed_as_a_repeated_cursor_is_not_shown() {
 #[tokio::test(start_paused = true)]
 async fn secret_a_token_echoed_in_a_cursor_is_not_in_span_fields_or_logs() {
     let log = Captured::default();
-    let _guard = capture(&log);
+    let _guard = log.install(true);
     let server = RawServer::start(|req: &Request| {
         if req.query("cursor").is_some() {
             page(json!([{"testId": "2"}]), json!({}))
@@ -913,7 +862,7 @@ async fn secret_a_token_echoed_in_a_cursor_is_not_in_span_fields_or_logs() {
 async fn secret_a_token_echoed_as_the_host_of_a_next_link_is_not_logged() {
     const UUID_TOKEN: &str = "e0a4a1b2-5c6d-4e7f-8a9b-0c1d2e3f4a5b";
     let log = Captured::default();
-    let _guard = capture(&log);
+    let _guard = log.install(true);
     let server = RawServer::start(|req: &Request| {
         if req.query("cursor").is_some() {
             page(json!([{"testId": "2"}]), json!({}))

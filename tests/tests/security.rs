@@ -1,46 +1,20 @@
 //! The token stays secret: not in any `Debug` or `Display`, not in errors, not in the log
 //! output of a full run with retries and errors, and never sent to another host.
 
-use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use futures::TryStreamExt;
 use httpmock::prelude::*;
 use thousandeyes_usage::{Client, RetryPolicy};
+use thousandeyes_usage_tests::capture::Captured;
 use thousandeyes_usage_tests::raw::{RawServer, Reply, Request};
 use thousandeyes_usage_tests::support::{self, HAL_JSON, PROBLEM_JSON, TOKEN};
-
-/// Log output captured in memory.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("log").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
-    type Writer = Captured;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
 
 #[tokio::test(start_paused = true)]
 async fn a_full_run_with_retries_and_errors_never_logs_the_token() {
     let log = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(log.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let _guard = log.install(false);
 
     // The listing: a 429, a 503, then two pages; /usage a 401, the quota assignment a 400.
     let listing_calls = Arc::new(AtomicUsize::new(0));
@@ -69,7 +43,7 @@ async fn a_full_run_with_retries_and_errors_never_logs_the_token() {
     let bad = client.assign_organization_quotas().quota("1", 1).send().await.expect_err("400");
     let config = Client::builder().token(format!("{TOKEN}\n")).build().expect_err("bad token");
 
-    let output = String::from_utf8(log.0.lock().expect("log").clone()).expect("utf-8");
+    let output = log.text();
     assert!(output.contains("retrying"), "the run logged its retries:\n{output}");
     for text in [
         output,

@@ -14,7 +14,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use thousandeyes_usage::{Client, ClientBuilder, Error};
+use thousandeyes_usage::{Client, ClientBuilder};
 use thousandeyes_usage_tests::raw::RawServer;
 
 /// The test's name as the harness knows it (`content_length_lies::name`), from its module path
@@ -190,18 +190,7 @@ pub fn client(server: &RawServer) -> Client {
     builder(server).build().expect("client")
 }
 
-/// Everything an error shows: its `Display`, its `Debug`, and the `Display` of each error in
-/// its `source()` chain.
-pub fn everything_shown(err: &Error) -> String {
-    let mut text = format!("{err}\n{err:?}");
-    let mut source = std::error::Error::source(err);
-    while let Some(cause) = source {
-        text.push('\n');
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
+pub use thousandeyes_usage_tests::capture::everything_shown;
 
 /// A `GET /usage` success body.
 pub fn usage_json() -> serde_json::Value {
