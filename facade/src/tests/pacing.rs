@@ -37,6 +37,19 @@ fn go(pacer: &Pacer) -> u64 {
     }
 }
 
+/// A pacer that has sent one request and seen its answer: `remaining` of `limit` calls left in a
+/// window resetting `reset_in` seconds from now (on clocks that agree). Returns it and the epoch
+/// second it started at.
+fn primed(share: f64, limit: u64, remaining: u64, reset_in: u64) -> (Pacer, u64) {
+    let pacer = Pacer::new(Clock::new(), share);
+    let now = epoch_now(&pacer);
+    let t = pacer.clock().now();
+    let seq = go(&pacer);
+    pacer.observe(&figures(limit, remaining, now + reset_in, now), 200, seq, t, t);
+    pacer.landed();
+    (pacer, now)
+}
+
 #[tokio::test(start_paused = true)]
 async fn with_no_figures_and_with_plenty_left_requests_go_at_once() {
     let pacer = Pacer::new(Clock::new(), 1.0);
@@ -72,13 +85,8 @@ async fn a_used_up_window_holds_until_its_reset_and_the_next_window_releases_it(
 
 #[tokio::test(start_paused = true)]
 async fn requests_in_flight_count_against_the_figures() {
-    let pacer = Pacer::new(Clock::new(), 1.0);
-    let now = epoch_now(&pacer);
-    let t = pacer.clock().now();
-    let seq = go(&pacer);
     // 100 remain: plenty (a quarter of 240 is 60), until 40 more are in flight.
-    pacer.observe(&figures(240, 100, now + 60, now), 200, seq, t, t);
-    pacer.landed();
+    let (pacer, _) = primed(1.0, 240, 100, 60);
     for _ in 0..40 {
         go(&pacer);
     }
@@ -101,13 +109,8 @@ async fn the_lowest_count_of_a_window_wins_whatever_order_answers_arrive_in() {
 
 #[tokio::test(start_paused = true)]
 async fn the_last_calls_are_spread_over_the_time_left_one_in_flight_at_a_time() {
-    let pacer = Pacer::new(Clock::new(), 1.0);
-    let now = epoch_now(&pacer);
-    let t = pacer.clock().now();
-    let seq = go(&pacer);
     // 10 calls left, 20 s to go: one every 2 s.
-    pacer.observe(&figures(240, 10, now + 20, now), 200, seq, t, t);
-    pacer.landed();
+    let (pacer, _) = primed(1.0, 240, 10, 20);
     go(&pacer);
     let mut slot = None;
     let Decision::Wait { until, reason: Reason::Spreading } = pacer.decide(&mut slot) else {
@@ -130,13 +133,8 @@ async fn the_last_calls_are_spread_over_the_time_left_one_in_flight_at_a_time() 
 
 #[tokio::test(start_paused = true)]
 async fn a_share_keeps_a_reserve_of_the_window_untouched() {
-    let pacer = Pacer::new(Clock::new(), 0.5);
-    let now = epoch_now(&pacer);
-    let t = pacer.clock().now();
-    let seq = go(&pacer);
     // 130 left of 240 with a reserve of 120: 10 more may go, spread, then the client waits.
-    pacer.observe(&figures(240, 130, now + 30, now), 200, seq, t, t);
-    pacer.landed();
+    let (pacer, now) = primed(0.5, 240, 130, 30);
     let (mut sent, mut slot) = (0, None);
     loop {
         match pacer.decide(&mut slot) {
@@ -264,12 +262,7 @@ async fn a_slot_given_back_frees_its_call_for_the_next_request() {
 
 #[tokio::test(start_paused = true)]
 async fn after_the_window_ends_only_a_few_requests_go_until_the_next_is_known() {
-    let pacer = Pacer::new(Clock::new(), 0.25);
-    let now = epoch_now(&pacer);
-    let t = pacer.clock().now();
-    let seq = go(&pacer);
-    pacer.observe(&figures(40, 0, now + 2, now), 200, seq, t, t);
-    pacer.landed();
+    let (pacer, _) = primed(0.25, 40, 0, 2);
     tokio::time::sleep(Duration::from_secs(3)).await;
     // The window of 40 (a share of 10) has ended: a quarter of the share, 3, may go at once.
     for _ in 0..3 {
@@ -280,12 +273,7 @@ async fn after_the_window_ends_only_a_few_requests_go_until_the_next_is_known() 
 
 #[tokio::test(start_paused = true)]
 async fn slots_given_back_by_cancelled_calls_are_given_out_again_at_once() {
-    let pacer = Pacer::new(Clock::new(), 1.0);
-    let now = epoch_now(&pacer);
-    let t = pacer.clock().now();
-    let seq = go(&pacer);
-    pacer.observe(&figures(240, 10, now + 20, now), 200, seq, t, t);
-    pacer.landed();
+    let (pacer, _) = primed(1.0, 240, 10, 20);
     // 10 calls left, 20 s to go: the first goes, the next five are promised slots 2 s apart.
     go(&pacer);
     let mut slots: Vec<Option<Slot>> = vec![None; 5];
@@ -306,12 +294,7 @@ async fn slots_given_back_by_cancelled_calls_are_given_out_again_at_once() {
 
 #[tokio::test(start_paused = true)]
 async fn a_slot_given_back_in_the_middle_keeps_the_next_slot_after_the_latest_promised() {
-    let pacer = Pacer::new(Clock::new(), 1.0);
-    let now = epoch_now(&pacer);
-    let t = pacer.clock().now();
-    let seq = go(&pacer);
-    pacer.observe(&figures(240, 10, now + 20, now), 200, seq, t, t);
-    pacer.landed();
+    let (pacer, _) = primed(1.0, 240, 10, 20);
     go(&pacer);
     let (mut a, mut b) = (None, None);
     let Decision::Wait { until: first, .. } = pacer.decide(&mut a) else { panic!("spread") };
@@ -377,12 +360,7 @@ async fn with_never_any_figures_answers_without_them_change_nothing() {
 
 #[tokio::test(start_paused = true)]
 async fn a_server_clock_stepped_back_forgets_the_window_read_on_the_old_clock() {
-    let pacer = Pacer::new(Clock::new(), 1.0);
-    let now = epoch_now(&pacer);
-    let t = pacer.clock().now();
-    let seq = go(&pacer);
-    pacer.observe(&figures(240, 0, now + 30, now), 200, seq, t, t);
-    pacer.landed();
+    let (pacer, _) = primed(1.0, 240, 0, 30);
     tokio::time::sleep(Duration::from_secs(30)).await;
     let seq = go(&pacer);
     // The server's clock is now 10 minutes behind: its window, with plenty left, resets before
@@ -413,12 +391,7 @@ async fn a_server_clock_stepped_back_a_minute_forgets_the_used_up_window_of_the_
 
 #[tokio::test(start_paused = true)]
 async fn a_stepped_clock_without_figures_forgets_the_window_too() {
-    let pacer = Pacer::new(Clock::new(), 1.0);
-    let now = epoch_now(&pacer);
-    let t = pacer.clock().now();
-    let seq = go(&pacer);
-    pacer.observe(&figures(240, 0, now + 30, now), 200, seq, t, t);
-    pacer.landed();
+    let (pacer, _) = primed(1.0, 240, 0, 30);
     tokio::time::sleep(Duration::from_secs(30)).await;
     let seq = go(&pacer);
     let t = pacer.clock().now();
@@ -429,12 +402,7 @@ async fn a_stepped_clock_without_figures_forgets_the_window_too() {
 
 #[tokio::test(start_paused = true)]
 async fn a_window_that_now_seems_further_away_than_any_lasts_is_not_waited_for() {
-    let pacer = Pacer::new(Clock::new(), 1.0);
-    let now = epoch_now(&pacer);
-    let t = pacer.clock().now();
-    let seq = go(&pacer);
-    pacer.observe(&figures(240, 0, now + 30, now), 200, seq, t, t);
-    pacer.landed();
+    let (pacer, now) = primed(1.0, 240, 0, 30);
     // A server whose clock is 10 minutes behind names the same reset: the window is kept, but
     // with the new offset it would end 630 s from now.
     let seq = pacer.state().sent + 1;
