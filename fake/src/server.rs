@@ -39,15 +39,8 @@ pub(crate) const PROBLEM_JSON: &str = "application/problem+json";
 /// Request bodies larger than this are answered 413.
 const MAX_BODY: usize = 1 << 20;
 
-/// The values of `expand` that `GET /usage` knows.
-const EXPAND: [&str; 6] = [
-    "test",
-    "enterprise-agent",
-    "enterprise-agent-unit",
-    "endpoint-agent",
-    "endpoint-agent-essential",
-    "endpoint-agent-embedded",
-];
+/// The values of `expand` that `GET /usage` knows: the spec's.
+const EXPAND: &[&str] = models::ExpandUsageOptions::NAMES;
 
 /// What does not change while the fake runs.
 #[derive(Debug)]
