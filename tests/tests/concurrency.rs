@@ -2,7 +2,7 @@
 //! with an organization-wide rate-limit window and 503s on the way: every task gets exactly its
 //! items, in order; the window is never overrun; the client's pacing keeps 429s to what was
 //! already in flight. Virtual time: the fake runs on the test's runtime and its windows follow
-//! tokio's paused clock.
+//! tokio's paused clock. Every assertion holds however long a request takes in virtual time.
 
 use std::time::Duration;
 
@@ -45,10 +45,10 @@ async fn a_hundred_tasks_get_exactly_their_items_through_rate_limit_windows_and_
     assert_eq!(fake.responses_with_status(503), TASKS / 2);
     assert!(stats.retry_backoff.count >= (TASKS / 2) as u64, "{stats:?}");
     assert_eq!(stats.rate_limited as usize, fake.rate_limited_responses());
-    // Pacing kept to the window: the full windows (all but the first and the last) were used
-    // almost whole, and the last calls of each were spread rather than sent in a burst.
-    for w in &windows[1..windows.len() - 1] {
-        assert!(w.used * 10 >= LIMIT * 9, "a full window at least 90 % used: {w:?}");
-    }
+    // The last calls of each window were spread rather than sent in a burst. How much of each
+    // window pacing uses is a throughput figure, measured in real time by the rate-limit
+    // benchmark (`cargo bench --bench rate_limit`, target >= 90 % of every full window), not here:
+    // with the paused clock, tokio moves time on to the next timer while a request is on the
+    // loopback wire, so how much virtual time a request takes depends on the machine's load.
     assert!(stats.spreading.count > 0, "{stats:?}");
 }
