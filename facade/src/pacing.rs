@@ -290,6 +290,12 @@ impl Pacer {
         &self.clock
     }
 
+    /// Seconds from `at` until the server's clock reads `reset` (epoch seconds), with the offset
+    /// of the server's clock as `state` estimates it: negative once it has passed.
+    fn seconds_until(&self, state: &State, reset: u64, at: Instant) -> f64 {
+        reset as f64 - (self.clock.epoch_at(at) + estimate(state.offset))
+    }
+
     /// Decides whether a request may be sent now; registers it as sent when it may. `slot` is the
     /// spreading slot this request holds, if any: the decision keeps it (a wait for it), uses it
     /// (the request goes), or gives it back (any other decision).
@@ -298,7 +304,7 @@ impl Pacer {
         let mut state = self.state();
         // A window whose reset seems further away than any window lasts (the offset moved since
         // it was stored) is not waited on: it is forgotten.
-        let left = state.window.map(|w| w.reset as f64 - (self.clock.epoch_at(now) + estimate(state.offset)));
+        let left = state.window.map(|w| self.seconds_until(&state, w.reset, now));
         if let Some(left) = left.filter(|left| *left > MAX_WINDOW.as_secs_f64()) {
             state.forget_window();
             drop(state);
@@ -325,7 +331,7 @@ impl Pacer {
         let offset = estimate(state.offset);
         match state.window {
             Some(window) => {
-                let left = window.reset as f64 - (self.clock.epoch_at(now) + offset);
+                let left = self.seconds_until(&state, window.reset, now);
                 let share_of_limit = self.share * window.limit as f64;
                 let quarter = (share_of_limit * SPREAD_BELOW).ceil().max(1.0);
                 if left <= 0.0 {
@@ -470,7 +476,7 @@ impl Pacer {
         let remaining = if status == 429 { 0 } else { remaining };
         let round_trip = received.saturating_duration_since(sent).as_secs_f64();
         state.round_trip = Some(state.round_trip.map_or(round_trip, |r| 0.8 * r + 0.2 * round_trip));
-        let left = reset as f64 - (self.clock.epoch_at(received) + estimate(state.offset));
+        let left = self.seconds_until(&state, reset, received);
         match state.window {
             // An older window: nothing to learn.
             Some(w) if reset < w.reset => return,
@@ -519,7 +525,7 @@ impl Pacer {
     /// window's `remaining` are kept (with that many, the window is used up anyway).
     fn count_unfigured(&self, state: &mut State, seq: u64, received: Instant) {
         let Some(window) = state.window else { return };
-        let left = window.reset as f64 - (self.clock.epoch_at(received) + estimate(state.offset));
+        let left = self.seconds_until(state, window.reset, received);
         if left > 0.0 && (state.unfigured.len() as u64) < window.remaining {
             state.unfigured.push(seq);
         }
