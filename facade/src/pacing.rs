@@ -195,6 +195,8 @@ struct State {
     last_went: Option<Instant>,
     /// Counts the windows seen: slots of an earlier window are void.
     generation: u64,
+    /// The last reset found implausibly far away and said so in the log.
+    far_reset_told: Option<u64>,
 }
 
 impl State {
@@ -496,8 +498,10 @@ impl Pacer {
         state.latest = figures;
         state.latest_seq = seq;
         if left <= 0.0 || left > MAX_WINDOW.as_secs_f64() {
+            // Said once for each such reset, not for every answer that repeats it.
+            let warn = left > MAX_WINDOW.as_secs_f64() && state.far_reset_told.replace(reset) != Some(reset);
             drop(state);
-            if left > MAX_WINDOW.as_secs_f64() {
+            if warn {
                 tracing::warn!(
                     reset_in_s = left as u64,
                     "rate-limit window resets implausibly far away; not pacing on it"

@@ -1,8 +1,8 @@
 //! Hostile servers and callers: answers that lie about their size, next links that cannot be
 //! followed, `Retry-After` in every form the RFC allows, tokens echoed back, media types in odd
-//! case, times at the edge of the representable, and misleading error messages. Each module is
-//! one family of probes; each test pins one promise of the README's "What the client
-//! guarantees".
+//! case, times at the edge of the representable, resets far in the future, and misleading error
+//! messages. Each module is one family of probes; each test pins one promise of the README's
+//! "What the client guarantees".
 //!
 //! Servers are [`thousandeyes_usage_tests::raw::RawServer`]s on the test's own runtime. Every
 //! test that checks a wait runs on paused (virtual) time and measures the delay between attempts
@@ -29,6 +29,7 @@ macro_rules! test_name {
 
 mod content_length_lies;
 mod echoed_secrets;
+mod far_resets;
 mod giving_up_holds;
 mod media_type_case;
 mod misleading_errors;
