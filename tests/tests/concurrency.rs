@@ -1,27 +1,43 @@
 //! One client shared by 100 tasks, each walking the whole test units listing, against the fake
 //! with an organization-wide rate-limit window and 503s on the way: every task gets exactly its
-//! items, in order; the window is never overrun; the client's pacing keeps 429s to what was
-//! already in flight. Virtual time: the fake runs on the test's runtime and its windows follow
-//! tokio's paused clock. Every assertion holds however long a request takes in virtual time.
+//! items, in order; the client's pacing keeps 429s to what was already in flight and uses the
+//! windows whole. Virtual time: the fake runs on the test's runtime and its windows follow
+//! tokio's paused clock.
+//!
+//! The windows last a minute, as the API's do. On the paused clock, tokio moves time on to the next
+//! timer whenever the runtime finds nothing ready, also while a request is still in the kernel on
+//! its way through loopback (more often on a loaded machine): a request can take virtual time.
+//! Beside a minute that drift is small; beside a window of two seconds it was not, and a loaded
+//! machine saw a window used 106 of 120.
 
 use std::time::Duration;
 
-use thousandeyes_usage::Client;
+use thousandeyes_usage::{Client, RetryPolicy};
 use thousandeyes_usage_fake::{Failure, FakeUsageApi, Operation};
 
 const TASKS: usize = 100;
 const LIMIT: u64 = 120;
+const WINDOW: Duration = Duration::from_secs(60);
 
 #[tokio::test(start_paused = true)]
 async fn a_hundred_tasks_get_exactly_their_items_through_rate_limit_windows_and_5xx() {
     let fake = FakeUsageApi::builder()
-        .rate_limit(LIMIT, Duration::from_secs(2))
+        .rate_limit(LIMIT, WINDOW)
         .fail(Failure::new(Operation::GetTestsUnitsUsage, 503).on_page(2).times(TASKS / 2))
         .start()
         .await;
     let expected: Vec<String> = fake.dataset().test_units.iter().filter_map(|t| t.test_id.clone()).collect();
     let pages = fake.expected_totals().test_pages;
-    let client = Client::builder().token(fake.token()).base_url(fake.base_url()).build().expect("client");
+    // Which task meets the scripted 503s depends on the order the tasks run in: with enough
+    // attempts, a task that meets several of them still gets its listing.
+    let retry =
+        RetryPolicy::default().with_transient_attempts(u32::try_from(TASKS / 2 + 1).expect("attempts"));
+    let client = Client::builder()
+        .token(fake.token())
+        .base_url(fake.base_url())
+        .retry_policy(retry)
+        .build()
+        .expect("client");
     let tasks: Vec<_> = (0..TASKS)
         .map(|_| {
             let c = client.clone();
@@ -45,10 +61,10 @@ async fn a_hundred_tasks_get_exactly_their_items_through_rate_limit_windows_and_
     assert_eq!(fake.responses_with_status(503), TASKS / 2);
     assert!(stats.retry_backoff.count >= (TASKS / 2) as u64, "{stats:?}");
     assert_eq!(stats.rate_limited as usize, fake.rate_limited_responses());
-    // The last calls of each window were spread rather than sent in a burst. How much of each
-    // window pacing uses is a throughput figure, measured in real time by the rate-limit
-    // benchmark (`cargo bench --bench rate_limit`, target >= 90 % of every full window), not here:
-    // with the paused clock, tokio moves time on to the next timer while a request is on the
-    // loopback wire, so how much virtual time a request takes depends on the machine's load.
+    // Pacing kept to the window: the full windows (all but the first and the last) were used
+    // almost whole, and the last calls of each were spread rather than sent in a burst.
+    for w in &windows[1..windows.len() - 1] {
+        assert!(w.used * 10 >= LIMIT * 9, "a full window at least 90 % used: {w:?}");
+    }
     assert!(stats.spreading.count > 0, "{stats:?}");
 }
