@@ -195,8 +195,9 @@ struct State {
     last_went: Option<Instant>,
     /// Counts the windows seen: slots of an earlier window are void.
     generation: u64,
-    /// The last reset found implausibly far away and said so in the log.
-    far_reset_told: Option<u64>,
+    /// Whether the log has said that resets are implausibly far away, since the last window
+    /// whose reset was plausible.
+    far_reset_told: bool,
 }
 
 impl State {
@@ -498,8 +499,9 @@ impl Pacer {
         state.latest = figures;
         state.latest_seq = seq;
         if left <= 0.0 || left > MAX_WINDOW.as_secs_f64() {
-            // Said once for each such reset, not for every answer that repeats it.
-            let warn = left > MAX_WINDOW.as_secs_f64() && state.far_reset_told.replace(reset) != Some(reset);
+            // Said once until a plausible window comes, not for every answer (each may name
+            // another such reset).
+            let warn = left > MAX_WINDOW.as_secs_f64() && !std::mem::replace(&mut state.far_reset_told, true);
             drop(state);
             if warn {
                 tracing::warn!(
@@ -513,6 +515,7 @@ impl Pacer {
         // this one are in its count.
         state.new_generation();
         state.unfigured.retain(|s| *s > seq);
+        state.far_reset_told = false;
         let limit = figures.limit.unwrap_or(DEFAULT_LIMIT).max(1);
         state.window = Some(Window {
             reset,
