@@ -51,37 +51,6 @@ pub struct Cut {
 const PROSE: &[&str] =
     &["description", "summary", "title", "example", "examples", "externalDocs", "x-displayName"];
 
-/// Vendor extensions that state a fact: kept.
-const FACT_EXTENSIONS: &[&str] = &["x-paginated-items"];
-
-/// Scalar facts of a schema.
-const SCHEMA_SCALARS: &[&str] = &[
-    "type",
-    "format",
-    "enum",
-    "required",
-    "nullable",
-    "readOnly",
-    "writeOnly",
-    "deprecated",
-    "default",
-    "minimum",
-    "maximum",
-    "exclusiveMinimum",
-    "exclusiveMaximum",
-    "multipleOf",
-    "minLength",
-    "maxLength",
-    "pattern",
-    "minItems",
-    "maxItems",
-    "uniqueItems",
-    "minProperties",
-    "maxProperties",
-];
-
-const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch", "trace"];
-
 /// The kind of OpenAPI object a filter step is looking at.
 #[derive(Clone, Copy)]
 enum Obj {
@@ -137,7 +106,7 @@ pub fn cut(doc: &Value, source: &Source) -> Result<Cut> {
     let mut schemes = BTreeSet::new();
     for (_, item) in doc::entries(get(doc, "paths")).into_iter().filter(|(p, _)| is_usage_path(p)) {
         for (method, op) in doc::entries(Some(item)) {
-            if METHODS.contains(&method.as_str()) {
+            if doc::METHODS.contains(&method.as_str()) {
                 collect_scheme_names(get(op, "security"), &mut schemes);
             }
         }
@@ -294,7 +263,9 @@ impl Cutter {
             let k = key_text.as_str();
             let here = doc::child(at, k);
             let kept: Option<Value> = match (obj, k) {
-                (Obj::PathItem, m) if METHODS.contains(&m) => Some(self.filter(v, Obj::Operation, &here)?),
+                (Obj::PathItem, m) if doc::METHODS.contains(&m) => {
+                    Some(self.filter(v, Obj::Operation, &here)?)
+                }
                 (Obj::PathItem | Obj::Operation, "parameters") => {
                     Some(self.list(v, Obj::Parameter, &here)?)
                 }
@@ -322,9 +293,7 @@ impl Cutter {
                 (Obj::Responses, _) => Some(self.filter(v, Obj::Response, &here)?),
                 (Obj::Headers, _) => Some(self.filter(v, Obj::Header, &here)?),
                 (Obj::Header, "required" | "deprecated" | "style" | "explode") => Some(v.clone()),
-                (Obj::Schema, s) if SCHEMA_SCALARS.contains(&s) || FACT_EXTENSIONS.contains(&s) => {
-                    Some(v.clone())
-                }
+                (Obj::Schema, s) if doc::is_schema_fact(s) => Some(v.clone()),
                 (Obj::Schema, "properties") => Some(self.filter(v, Obj::Schemas, &here)?),
                 (Obj::Schemas, _) => Some(self.filter(v, Obj::Schema, &here)?),
                 (Obj::Schema, "items" | "not") => Some(self.filter(v, Obj::Schema, &here)?),

@@ -6,6 +6,42 @@ use yaml_serde::{Mapping, Value};
 
 use crate::{Failure, Result};
 
+/// The HTTP methods a path item holds operations under.
+pub const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+
+/// Schema keywords whose value is a fact as it is written.
+pub const SCHEMA_FACTS: &[&str] = &[
+    "type",
+    "format",
+    "default",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "multipleOf",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+    "minProperties",
+    "maxProperties",
+];
+
+/// Schema keywords (a vendor extension among them) that state a fact only when true.
+pub const SCHEMA_FLAGS: &[&str] = &["nullable", "readOnly", "writeOnly", "deprecated", "x-paginated-items"];
+
+/// Schema keywords that list facts, each read by a rule of its own: enum values, required
+/// properties.
+pub const SCHEMA_LISTS: &[&str] = &["enum", "required"];
+
+/// Whether `keyword` of a schema states a fact (rather than prose, or a subschema): what the cut
+/// keeps and the check compares.
+pub fn is_schema_fact(keyword: &str) -> bool {
+    SCHEMA_FACTS.contains(&keyword) || SCHEMA_FLAGS.contains(&keyword) || SCHEMA_LISTS.contains(&keyword)
+}
+
 /// Reads and parses a YAML (or JSON) document.
 pub fn load(path: &Path) -> Result<Value> {
     let text =

@@ -161,31 +161,6 @@ impl Facts {
     }
 }
 
-const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch", "trace"];
-
-/// Schema keywords compared as they are written.
-const SCHEMA_FACTS: &[&str] = &[
-    "type",
-    "format",
-    "default",
-    "minimum",
-    "maximum",
-    "exclusiveMinimum",
-    "exclusiveMaximum",
-    "multipleOf",
-    "minLength",
-    "maxLength",
-    "pattern",
-    "minItems",
-    "maxItems",
-    "uniqueItems",
-    "minProperties",
-    "maxProperties",
-];
-
-/// Schema keywords that count only when true.
-const SCHEMA_FLAGS: &[&str] = &["nullable", "readOnly", "writeOnly", "deprecated", "x-paginated-items"];
-
 /// Flattens `doc` into its facts.
 pub fn flatten(doc: &Value) -> Result<Facts> {
     let mut root = Node::new(Kind::Document, "", vec!["#".into()], Usage::default());
@@ -198,7 +173,7 @@ pub fn flatten(doc: &Value) -> Result<Facts> {
         let item_pointer = doc::child("#/paths", &path);
         let (item, item_pointer, _) = doc::follow(doc, item, &item_pointer)?;
         for (method, op) in doc::entries(Some(item)) {
-            if !METHODS.contains(&method.as_str()) {
+            if !doc::METHODS.contains(&method.as_str()) {
                 continue;
             }
             let node = flattener.operation(&path, &method, op, item, &doc::child(&item_pointer, &method))?;
@@ -432,7 +407,7 @@ impl Flattener<'_> {
         let view = self.view(schema, pointer, 0)?;
         let mut node = Node::new(kind, segment, view.sources.clone(), usage);
         for (key, value) in &view.facts {
-            if SCHEMA_FLAGS.contains(&key.as_str()) {
+            if doc::SCHEMA_FLAGS.contains(&key.as_str()) {
                 if doc::is_true(Some(value)) {
                     node.fact(key, "true");
                 }
@@ -519,7 +494,7 @@ impl Flattener<'_> {
                         view.merge(inner);
                     }
                 }
-                k if SCHEMA_FACTS.contains(&k) || SCHEMA_FLAGS.contains(&k) => {
+                k if doc::SCHEMA_FACTS.contains(&k) || doc::SCHEMA_FLAGS.contains(&k) => {
                     view.facts.insert(key.clone(), value.clone());
                 }
                 "enum" | "discriminator" => {
