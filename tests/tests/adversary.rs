@@ -785,6 +785,19 @@ fn page(items: Value, links: Value) -> Reply {
     with_headers(200, Vec::new()).json(&json!({"breakdowns": items, "_links": links})).into()
 }
 
+/// A test-units listing of two pages: the first as `first` answers (its next link, if any, is to
+/// carry a cursor), the second (one item, `testId` 2, no next link) for any request with a cursor.
+async fn two_pages(first: impl Fn(&Request) -> Reply + Send + Sync + 'static) -> RawServer {
+    RawServer::start(move |req: &Request| {
+        if req.query("cursor").is_some() {
+            page(json!([{"testId": "2"}]), json!({}))
+        } else {
+            first(req)
+        }
+    })
+    .await
+}
+
 /// "it appears in no Debug, Display, error, span field or tracing output, even when a server
 /// echoes it back": a next link that cannot be followed is an `Error::Pagination` that quotes
 /// the link, which is what the server sent, so it must be redacted like every other quote.
@@ -836,16 +849,12 @@ async fn secret_a_token_echoed_as_a_repeated_cursor_is_not_shown() {
 async fn secret_a_token_echoed_in_a_cursor_is_not_in_span_fields_or_logs() {
     let log = Captured::default();
     let _guard = log.install(true);
-    let server = RawServer::start(|req: &Request| {
-        if req.query("cursor").is_some() {
-            page(json!([{"testId": "2"}]), json!({}))
-        } else {
-            let t = echoed(req);
-            page(
-                json!([{"testId": "1"}]),
-                json!({"next": {"href": format!("/v7/usage/units/tests?cursor=s-{t}")}}),
-            )
-        }
+    let server = two_pages(|req: &Request| {
+        let t = echoed(req);
+        page(
+            json!([{"testId": "1"}]),
+            json!({"next": {"href": format!("/v7/usage/units/tests?cursor=s-{t}")}}),
+        )
     })
     .await;
     let items = client(&server).test_units().collect_all().await.expect("two pages");
@@ -863,16 +872,12 @@ async fn secret_a_token_echoed_as_the_host_of_a_next_link_is_not_logged() {
     const UUID_TOKEN: &str = "e0a4a1b2-5c6d-4e7f-8a9b-0c1d2e3f4a5b";
     let log = Captured::default();
     let _guard = log.install(true);
-    let server = RawServer::start(|req: &Request| {
-        if req.query("cursor").is_some() {
-            page(json!([{"testId": "2"}]), json!({}))
-        } else {
-            let t = echoed(req);
-            page(
-                json!([{"testId": "1"}]),
-                json!({"next": {"href": format!("https://{t}.example.net/v7/usage/units/tests?cursor=two")}}),
-            )
-        }
+    let server = two_pages(|req: &Request| {
+        let t = echoed(req);
+        page(
+            json!([{"testId": "1"}]),
+            json!({"next": {"href": format!("https://{t}.example.net/v7/usage/units/tests?cursor=two")}}),
+        )
     })
     .await;
     let client = Client::builder().token(UUID_TOKEN).base_url(server.base_url()).build().expect("client");
@@ -946,12 +951,8 @@ async fn listing_duplicate_keys_do_not_end_a_listing_silently() {
     ];
     let mut silent = Vec::new();
     for (what, first) in cases {
-        let server = RawServer::start(move |req: &Request| {
-            if req.query("cursor").is_some() {
-                page(json!([{"testId": "2"}]), json!({}))
-            } else {
-                Reply::status(200).header("Content-Type", "application/hal+json").body(first).into()
-            }
+        let server = two_pages(move |_: &Request| {
+            Reply::status(200).header("Content-Type", "application/hal+json").body(first).into()
         })
         .await;
         match client(&server).test_units().collect_all().await {

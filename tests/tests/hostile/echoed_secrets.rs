@@ -42,7 +42,7 @@ where
 
 /// Checks each error: the token nowhere in what it shows, and its status kept (a 2xx that
 /// does not decode may report its status or none).
-fn leaks(cases: Vec<(&str, Error, u16)>) -> Vec<String> {
+fn assert_no_leaks(cases: Vec<(&str, Error, u16)>) {
     let mut leaked = Vec::new();
     for (case, err, status) in cases {
         let kept = err.status() == Some(status) || (status == 200 && err.status().is_none());
@@ -52,7 +52,12 @@ fn leaks(cases: Vec<(&str, Error, u16)>) -> Vec<String> {
             leaked.push(format!("{case}:\n{shown}\n"));
         }
     }
-    leaked
+    assert!(
+        leaked.is_empty(),
+        "the echoed token is shown by {} errors:\n{}",
+        leaked.len(),
+        leaked.join("\n")
+    );
 }
 
 fn problem(status: u16, body: serde_json::Value) -> Reply {
@@ -176,13 +181,7 @@ async fn a_token_echoed_in_an_error_answer_is_not_shown_by_the_error() {
             429,
         ),
     ];
-    let leaked = leaks(cases);
-    assert!(
-        leaked.is_empty(),
-        "the echoed token is shown by {} errors:\n{}",
-        leaked.len(),
-        leaked.join("\n")
-    );
+    assert_no_leaks(cases);
 }
 
 #[tokio::test(start_paused = true)]
@@ -240,13 +239,7 @@ async fn a_token_echoed_in_a_success_answer_is_not_shown_by_the_error() {
             200,
         ),
     ];
-    let leaked = leaks(cases);
-    assert!(
-        leaked.is_empty(),
-        "the echoed token is shown by {} errors:\n{}",
-        leaked.len(),
-        leaked.join("\n")
-    );
+    assert_no_leaks(cases);
 }
 
 /// An error answer that does not echo the token shows its own details.
