@@ -37,11 +37,10 @@ use std::hash::{BuildHasher, RandomState};
 use std::sync::{Arc, LazyLock, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
-use http::HeaderMap;
 use tokio::time::Instant;
 
 use crate::clock::Clock;
-use crate::rate_limit::{self, RateLimit, MAX_RESET_WAIT};
+use crate::rate_limit::{RateLimit, Reported, MAX_RESET_WAIT};
 use crate::secret::Secret;
 
 /// A window whose reset is further away than this is not paced on (the API's window is a
@@ -430,21 +429,14 @@ impl Pacer {
         state.in_flight = state.in_flight.saturating_sub(1);
     }
 
-    /// Takes in an answer to request `seq`, sent at `sent` and received at `received`: the
-    /// offset of the server's clock, the round trip, and the window's figures when they are news
-    /// (a later window, or a lower count in the same one).
-    pub(crate) fn observe(
-        &self,
-        headers: &HeaderMap,
-        status: u16,
-        seq: u64,
-        sent: Instant,
-        received: Instant,
-    ) {
-        let figures = RateLimit::from_headers(headers);
+    /// Takes in what the answer to request `seq` reported, sent at `sent` and received at
+    /// `received`: the offset of the server's clock, the round trip, and the window's figures
+    /// when they are news (a later window, or a lower count in the same one).
+    pub(crate) fn observe(&self, reported: &Reported, status: u16, seq: u64, sent: Instant, received: Instant) {
+        let figures = reported.figures;
+        let reset = reported.reset;
         let mut state = self.state();
-        let reset = rate_limit::header_u64(headers, rate_limit::RESET);
-        if let Some(date) = rate_limit::date(headers) {
+        if let Some(date) = reported.date {
             let date = date as f64;
             let lo = date - self.clock.epoch_at(received);
             let hi = date + 1.0 - self.clock.epoch_at(sent);
@@ -541,10 +533,10 @@ impl Pacer {
     /// The wait a 429 answer (received at `received`) names: the later of `Retry-After` and the
     /// reset headers, the latter on the server's clock. A reset more than an hour away is not
     /// believed (it is taken for a unit error); `Retry-After` is believed at any length.
-    pub(crate) fn server_wait(&self, headers: &HeaderMap, received: Instant) -> Option<Duration> {
-        let retry_after = rate_limit::retry_after(headers, self.clock.wall_at(received));
+    pub(crate) fn server_wait(&self, reported: &Reported, received: Instant) -> Option<Duration> {
+        let retry_after = reported.retry_after(self.clock.wall_at(received));
         let offset = estimate(self.state().offset);
-        let reset = rate_limit::header_u64(headers, rate_limit::RESET).and_then(|reset| {
+        let reset = reported.reset.and_then(|reset| {
             let at = self.clock.instant_at_epoch(reset as f64 - offset);
             let wait = at.checked_duration_since(received).filter(|w| !w.is_zero())?;
             (wait <= MAX_RESET_WAIT).then_some(wait)

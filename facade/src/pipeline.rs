@@ -14,7 +14,7 @@ use crate::config::Config;
 use crate::decode;
 use crate::error::{ApiError, Error};
 use crate::pacing::{Decision, Landing, Pacer, Reason, Slot, IN_FLIGHT_POLL};
-use crate::rate_limit::{self, RateLimit, MAX_RESET_WAIT};
+use crate::rate_limit::{RateLimit, MAX_RESET_WAIT};
 use crate::retry::{classify, Outcome, RetryPolicy, Verdict};
 use crate::secret::Secret;
 use crate::stats::Counters;
@@ -155,17 +155,17 @@ impl Pipeline {
             if !O::STATUSES.contains(&status) {
                 tracing::debug!(status, "the spec does not document this status for the operation");
             }
-            self.pacer.observe(&answer.headers, status, seq, sent, received);
+            self.pacer.observe(&answer.reported, status, seq, sent, received);
             drop(landing);
             if answer.status.is_success() {
-                let rate_limit = RateLimit::from_headers(&answer.headers);
+                let rate_limit = answer.reported.figures;
                 return decode(&answer, &self.secret).map(|value| Reply { value, rate_limit });
             }
             match classify(O::METHOD, Outcome::Status(status)) {
                 Verdict::RateLimited => {
                     self.counters.rate_limited();
                     rate_limited += 1;
-                    let wait = self.pacer.server_wait(&answer.headers, received);
+                    let wait = self.pacer.server_wait(&answer.reported, received);
                     let hold = wait.unwrap_or_else(|| policy.backoff(rate_limited));
                     let until =
                         received.checked_add(hold).unwrap_or_else(|| crate::clock::far_future(received));
@@ -203,7 +203,7 @@ impl Pipeline {
                 }
                 Verdict::Transient => {
                     transient += 1;
-                    let retry_after = rate_limit::retry_after(&answer.headers, clock.wall_at(received));
+                    let retry_after = answer.reported.retry_after(clock.wall_at(received));
                     // The backoff, or the answer's `Retry-After` (a 503's, typically) when it asks for
                     // longer.
                     let backoff_wait = policy.backoff(transient);
@@ -221,7 +221,7 @@ impl Pipeline {
                 }
                 Verdict::Final => {
                     let retry_after = match status {
-                        503 => rate_limit::retry_after(&answer.headers, clock.wall_at(received)),
+                        503 => answer.reported.retry_after(clock.wall_at(received)),
                         _ => None,
                     };
                     return Err(self.api_error(operation, &answer, retry_after));

@@ -11,15 +11,18 @@ use tokio::time::Instant;
 
 use crate::config::Config;
 use crate::error::Error;
+use crate::rate_limit::Reported;
 use crate::retry::Outcome;
 use crate::secret::Secret;
 
-/// An answer, as received: status, headers and the whole body (cut at the body limit for an
-/// error status, whose status and headers matter more than the rest of its body).
+/// An answer, as received: status, headers, what the headers say of the rate limit (read once,
+/// here) and the whole body (cut at the body limit for an error status, whose status and
+/// headers matter more than the rest of its body).
 #[derive(Debug, Clone)]
 pub(crate) struct Answer {
     pub(crate) status: StatusCode,
     pub(crate) headers: HeaderMap,
+    pub(crate) reported: Reported,
     pub(crate) body: Bytes,
 }
 
@@ -134,7 +137,7 @@ impl Transport {
                 1 => chunks.swap_remove(0),
                 _ => Bytes::from(chunks.concat()),
             };
-            Ok(Answer { status, headers, body })
+            Ok(Answer { status, reported: Reported::read(&headers), headers, body })
         };
         match tokio::time::timeout(timeout, exchange).await {
             Ok(result) => result,
