@@ -31,8 +31,9 @@
 //! * The data types are the spec's schemas ([`models`]), generated from it.
 //!
 //! Layout, in the order a call runs through it: `operations` (the builders) → `client` →
-//! `pipeline` (one call: pacing, attempts, retries, decoding) → `pacing`, `transport`, `retry`,
-//! `decode`; `config` checks settings; `pagination` walks listings.
+//! `pipeline` (one call: asks, sleeps, sends, decodes) → `strategy` (every decision to send,
+//! wait, retry or give up) → `pacing`, `retry` (classifier and policy); `transport`, `decode`;
+//! `config` checks settings; `pagination` walks listings.
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
@@ -51,6 +52,7 @@ mod rate_limit;
 mod retry;
 mod secret;
 mod stats;
+mod strategy;
 mod transport;
 
 #[cfg(test)]

@@ -114,7 +114,9 @@ fn read_retry_after(value: &http::HeaderValue) -> Option<RetryAfter> {
     Some(match v.parse::<u64>() {
         Ok(secs) => RetryAfter::Delay(Duration::from_secs(secs.min(MAX_RETRY_AFTER.as_secs()))),
         // Delta-seconds too large for a u64: as long as can be.
-        Err(_) if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) => RetryAfter::Delay(MAX_RETRY_AFTER),
+        Err(_) if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) => {
+            RetryAfter::Delay(MAX_RETRY_AFTER)
+        }
         Err(_) => RetryAfter::At(parse_http_date(v)?),
     })
 }
