@@ -132,7 +132,6 @@ pub(crate) fn api_error(
         retry_after,
         rate_limit: answer.reported.figures,
         excerpt: quoted(&answer.body, secret),
-        sent: true,
     }
 }
 

@@ -64,7 +64,7 @@ pub use config::{
     ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES,
     DEFAULT_REQUEST_TIMEOUT, ENV_AID, ENV_API_ENDPOINT, ENV_RATE_LIMIT_SHARE, ENV_TIMEOUT, ENV_TOKEN,
 };
-pub use error::{ApiError, Error, FieldError};
+pub use error::{ApiError, Error, FieldError, NotSentReason};
 pub use pagination::{Items, Page, Pages};
 pub use rate_limit::RateLimit;
 pub use retry::RetryPolicy;

@@ -84,9 +84,8 @@ impl Pipeline {
         let result = self.attempts::<O, R>(prepared, policy, decode).instrument(span.clone()).await;
         if let Err(error) = &result {
             span.record("error.type", error.kind());
-            // A request held back by the client got no answer: no status to record.
-            let sent = error.as_api().is_none_or(|api| api.was_sent());
-            if let (Some(status), true) = (error.status(), sent) {
+            // A call not sent got no answer, and has no status to record.
+            if let Some(status) = error.status() {
                 span.record("http.response.status_code", status);
             }
         }

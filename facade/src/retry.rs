@@ -21,16 +21,16 @@ use std::time::Duration;
 /// use thousandeyes_usage::RetryPolicy;
 ///
 /// let patient = RetryPolicy::default()
-///     .with_max_attempts(8)
+///     .with_rate_limited_attempts(8)
 ///     .with_max_wait(Duration::from_secs(90));
-/// assert_eq!(patient.max_attempts(), 8);
+/// assert_eq!(patient.rate_limited_attempts(), 8);
 /// assert_eq!(patient.max_wait(), Duration::from_secs(90));
 /// let once = RetryPolicy::disabled();
-/// assert_eq!(once.max_attempts(), 1);
+/// assert_eq!(once.rate_limited_attempts(), 1);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryPolicy {
-    max_attempts: u32,
+    rate_limited_attempts: u32,
     transient_attempts: u32,
     max_wait: Duration,
     initial_backoff: Duration,
@@ -45,7 +45,7 @@ impl Default for RetryPolicy {
     /// 500 ms up to 30 s, with jitter.
     fn default() -> Self {
         RetryPolicy {
-            max_attempts: 5,
+            rate_limited_attempts: 5,
             transient_attempts: 3,
             max_wait: Duration::from_secs(60),
             initial_backoff: Duration::from_millis(500),
@@ -60,21 +60,21 @@ impl RetryPolicy {
     ///
     /// ```
     /// let policy = thousandeyes_usage::RetryPolicy::disabled();
-    /// assert_eq!((policy.max_attempts(), policy.transient_attempts()), (1, 1));
+    /// assert_eq!((policy.rate_limited_attempts(), policy.transient_attempts()), (1, 1));
     /// ```
     pub fn disabled() -> Self {
-        RetryPolicy { max_attempts: 1, transient_attempts: 1, ..RetryPolicy::default() }
+        RetryPolicy { rate_limited_attempts: 1, transient_attempts: 1, ..RetryPolicy::default() }
     }
 
     /// Attempts in all when the server answers 429 (default 5; at least 1).
     ///
     /// ```
-    /// let policy = thousandeyes_usage::RetryPolicy::default().with_max_attempts(3);
-    /// assert_eq!(policy.max_attempts(), 3);
+    /// let policy = thousandeyes_usage::RetryPolicy::default().with_rate_limited_attempts(3);
+    /// assert_eq!(policy.rate_limited_attempts(), 3);
     /// ```
     #[must_use]
-    pub fn with_max_attempts(mut self, attempts: u32) -> Self {
-        self.max_attempts = attempts.max(1);
+    pub fn with_rate_limited_attempts(mut self, attempts: u32) -> Self {
+        self.rate_limited_attempts = attempts.max(1);
         self
     }
 
@@ -136,10 +136,10 @@ impl RetryPolicy {
     /// Attempts in all on 429.
     ///
     /// ```
-    /// assert_eq!(thousandeyes_usage::RetryPolicy::default().max_attempts(), 5);
+    /// assert_eq!(thousandeyes_usage::RetryPolicy::default().rate_limited_attempts(), 5);
     /// ```
-    pub fn max_attempts(&self) -> u32 {
-        self.max_attempts
+    pub fn rate_limited_attempts(&self) -> u32 {
+        self.rate_limited_attempts
     }
 
     /// Attempts in all on a transient failure of a GET.

@@ -14,7 +14,7 @@ use tokio::time::Instant;
 
 use crate::clock::far_future;
 use crate::decode;
-use crate::error::{ApiError, Error};
+use crate::error::{Error, NotSentReason};
 use crate::pacing::{ClosedUntil, Decision, Pacer, Reason, Slot, IN_FLIGHT_POLL};
 use crate::rate_limit::MAX_RESET_WAIT;
 use crate::retry::{classify, Outcome, RetryPolicy, Verdict};
@@ -132,9 +132,7 @@ impl CallStrategy<'_> {
         let clock = *self.call.pacer.clock();
         let now = clock.now();
         if let Some(until) = self.gave_up.until(now) {
-            return Before::Refuse(
-                self.not_sent(until - now, "the client gave up on 429s until the window's reset"),
-            );
+            return Before::Refuse(self.not_sent(until - now, NotSentReason::GaveUp));
         }
         let (wait, reason) = match self.call.pacer.decide(slot) {
             Decision::Go { seq } => {
@@ -144,16 +142,13 @@ impl CallStrategy<'_> {
             Decision::Wait { until, reason } => (until.saturating_duration_since(clock.now()), reason),
         };
         let policy = self.policy;
-        let budget = policy.max_wait().saturating_mul(policy.max_attempts());
+        let budget = policy.max_wait().saturating_mul(policy.rate_limited_attempts());
         let wait = match reason {
             Reason::Spreading => {
                 return Before::Wait { wait: wait.min(policy.max_wait().max(IN_FLIGHT_POLL)), reason }
             }
             _ if wait > policy.max_wait() || self.held.saturating_add(wait) > budget => {
-                return Before::Refuse(self.not_sent(
-                    wait,
-                    "the organization's rate-limit window stays closed for longer than the retry policy's max_wait",
-                ));
+                return Before::Refuse(self.not_sent(wait, NotSentReason::WindowClosed));
             }
             // Jitter spreads a crowd of clients, within the longest wait.
             _ => wait.saturating_add(policy.jitter_for(wait)).min(policy.max_wait().max(wait)),
@@ -198,7 +193,7 @@ impl CallStrategy<'_> {
                 let wait = self.call.pacer.server_wait(&answer.reported, received);
                 let hold = wait.unwrap_or_else(|| policy.backoff(self.rate_limited));
                 let until = received.checked_add(hold).unwrap_or_else(|| far_future(received));
-                let give_up = if self.rate_limited >= policy.max_attempts() {
+                let give_up = if self.rate_limited >= policy.rate_limited_attempts() {
                     Some("attempts exhausted")
                 } else if hold > policy.max_wait() {
                     Some("the server asks for a wait beyond max_wait")
@@ -261,16 +256,21 @@ impl CallStrategy<'_> {
         Error::Api(Box::new(decode::api_error(self.call.operation, answer, retry_after, self.call.secret)))
     }
 
-    /// The error of a call refused without being sent, for `why`; the window opens in `wait`.
-    fn not_sent(&self, wait: Duration, why: &str) -> Error {
+    /// The error of a call refused without being sent, for `reason`; the window opens in `wait`.
+    fn not_sent(&self, wait: Duration, reason: NotSentReason) -> Error {
         self.call.counters.not_sent();
         tracing::warn!(
             attempt = self.attempt(),
             wait_ms = millis(wait),
-            reason = why,
+            reason = reason.describe(),
             "rate limited: not sending"
         );
-        Error::Api(Box::new(ApiError::held(self.call.operation, wait, self.call.pacer.latest(), why)))
+        Error::NotSent {
+            operation: self.call.operation,
+            reason,
+            retry_after: wait,
+            rate_limit: self.call.pacer.latest(),
+        }
     }
 }
 

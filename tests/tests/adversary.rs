@@ -406,7 +406,7 @@ async fn pacing_a_server_clock_stepped_back_does_not_close_the_client_beyond_the
 /// Lying figures: a limit of 0, remaining above the limit, u64::MAX, resets in the past, far
 /// away, in milliseconds, negative, changing every answer or going back, `Date` missing or
 /// absurd, 429s without any header. No panic; no call fails, or waits longer than the longest
-/// window the client believes (300 s, also `max_attempts × max_wait`), when the server answers
+/// window the client believes (300 s, also `rate_limited_attempts × max_wait`), when the server answers
 /// 200; a 429 without a usable reset is backed off, not waited out.
 #[tokio::test(start_paused = true)]
 async fn pacing_lying_figures_neither_panic_nor_starve() {
@@ -765,7 +765,7 @@ async fn retry_huge_durations_do_not_panic() {
             RetryPolicy::default()
                 .with_max_wait(Duration::MAX)
                 .with_initial_backoff(Duration::MAX)
-                .with_max_attempts(u32::MAX),
+                .with_rate_limited_attempts(u32::MAX),
         )
         .max_body_bytes(usize::MAX)
         .build()
