@@ -164,7 +164,8 @@ fn default_http_client(config: &Config) -> Result<reqwest::Client, Error> {
         .map_err(|e| Error::config("http_client", e.to_string()))
 }
 
-/// The error of an attempt that got no complete answer. A timeout names what timed out and
+/// The error of an attempt that got no complete answer. A failure to connect (refused, or the
+/// connect timeout) is [`Outcome::Connect`]: nothing was sent. A timeout names what timed out and
 /// after how long: connecting (the connect timeout, or the caller's client's), or the whole
 /// attempt (the request timeout).
 fn failure(
@@ -173,12 +174,17 @@ fn failure(
     started: Instant,
     e: reqwest::Error,
 ) -> (Outcome, Error) {
+    let connecting = e.is_connect();
+    let outcome = match (connecting, e.is_timeout()) {
+        (true, _) => Outcome::Connect,
+        (false, true) => Outcome::Timeout,
+        (false, false) => Outcome::Transport,
+    };
     if e.is_timeout() {
-        let connecting = e.is_connect();
         let after = if connecting { started.elapsed() } else { timeout };
-        return (Outcome::Timeout, Error::Timeout { operation, after, connecting });
+        return (outcome, Error::Timeout { operation, after, connecting });
     }
-    (Outcome::Transport, Error::Transport { operation, source: Box::new(e.without_url()) })
+    (outcome, Error::Transport { operation, source: Box::new(e.without_url()) })
 }
 
 #[cfg(test)]

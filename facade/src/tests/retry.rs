@@ -14,6 +14,15 @@ fn classification_separates_safe_and_unsafe_methods() {
 }
 
 #[test]
+fn a_failure_to_connect_is_transient_for_every_method_and_a_lost_post_is_final() {
+    for method in ["GET", "POST", "PUT", "DELETE"] {
+        assert_eq!(classify(method, Outcome::Connect), Verdict::Transient, "{method}");
+    }
+    assert_eq!(classify("POST", Outcome::Transport), Verdict::Final);
+    assert_eq!(classify("POST", Outcome::Timeout), Verdict::Final);
+}
+
+#[test]
 fn backoff_doubles_and_is_capped() {
     let p = RetryPolicy::default().with_jitter(false);
     assert_eq!(p.backoff(1), Duration::from_millis(500));
