@@ -2,6 +2,7 @@
 //! in virtual time against a raw server on the test's own runtime: the waits are read from the
 //! arrival times the server records, and no test sleeps in real time.
 
+mod connect;
 mod retry_after_forms;
 mod waits;
 
