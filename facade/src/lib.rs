@@ -22,8 +22,8 @@
 //!   state, so they pace together and one 429 holds back all of them until the window resets.
 //! * Every operation is a builder ([`operations`]) checked before anything is sent.
 //! * The two units listings are [`futures::Stream`]s: [`Pages`] of [`Page`]s, or [`Items`].
-//! * 429 answers are retried after the reset the server names; transient failures of GETs with
-//!   backoff ([`RetryPolicy`]). Requests are spread over the rate-limit window when little of it
+//! * 429 answers are retried after the reset the server names; failures to connect (any method)
+//!   and transient failures of GETs with backoff ([`RetryPolicy`]). Requests are spread over the rate-limit window when little of it
 //!   remains, and a [budget share](ClientBuilder::rate_limit_share) leaves room for the
 //!   organization's other integrations.
 //! * One error type, [`Error`]; the token never appears in any `Debug`, `Display`, error or log

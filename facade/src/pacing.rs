@@ -120,8 +120,11 @@ impl ClosedUntil {
     /// Until when it is closed, seen from `now`; `None` when open.
     pub(crate) fn until(&self, now: Instant) -> Option<Instant> {
         let nanos = self.until.load(Ordering::Relaxed);
+        if nanos == 0 {
+            return None;
+        }
         let until = self.base.checked_add(Duration::from_nanos(nanos)).unwrap_or_else(|| far_future(now));
-        (nanos > 0 && until > now).then_some(until)
+        (until > now).then_some(until)
     }
 }
 

@@ -34,7 +34,7 @@ pub(crate) struct Pipeline {
     /// Shared also with the other clients of the organization in this process.
     pub(crate) pacer: Arc<Pacer>,
     /// Decides, for each call, what is sent, waited for, retried or given up.
-    pub(crate) retry: RetryStrategy,
+    pub(crate) strategy: RetryStrategy,
     pub(crate) secret: Secret,
     pub(crate) counters: Counters,
 }
@@ -44,7 +44,7 @@ impl Pipeline {
         Ok(Pipeline {
             transport: Transport::new(config)?,
             pacer,
-            retry: RetryStrategy::new(config.retry.clone()),
+            strategy: RetryStrategy::new(config.retry.clone()),
             secret: config.token.clone(),
             counters: Counters::default(),
         })
@@ -108,7 +108,7 @@ impl Pipeline {
             counters: &self.counters,
             secret: &self.secret,
         };
-        let mut strategy = self.retry.call(call, policy);
+        let mut strategy = self.strategy.call(call, policy);
         let mut backoff: Option<Duration> = None;
         loop {
             if let Some(wait) = backoff.take() {

@@ -38,8 +38,7 @@ impl RetryStrategy {
         RetryStrategy { policy, gave_up: ClosedUntil::default() }
     }
 
-    /// The strategy of one call of `method` (`operation`), by the call's own policy if it has
-    /// one, else the client's.
+    /// The strategy of `call`, by the call's own policy if it has one, else the client's.
     pub(crate) fn call<'a>(&'a self, call: Call<'a>, policy: Option<&'a RetryPolicy>) -> CallStrategy<'a> {
         CallStrategy {
             call,
