@@ -134,6 +134,7 @@ pub(crate) fn api_error(
         rate_limit: RateLimit::from_headers(&answer.headers),
         excerpt: quoted(&answer.body, secret),
         sent: true,
+        hint: None,
     }
 }
 

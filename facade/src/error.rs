@@ -328,6 +328,8 @@ pub struct ApiError {
     pub(crate) rate_limit: RateLimit,
     pub(crate) excerpt: String,
     pub(crate) sent: bool,
+    /// Where a 404 was sent, for the message (see `config::not_found_hint`).
+    pub(crate) hint: Option<String>,
 }
 
 impl ApiError {
@@ -349,6 +351,7 @@ impl ApiError {
             rate_limit,
             excerpt: String::new(),
             sent: false,
+            hint: None,
         }
     }
 
@@ -567,6 +570,9 @@ impl fmt::Display for ApiError {
         }
         if self.title.is_none() && self.detail.is_none() && self.oauth_error.is_none() {
             write!(f, " ({})", self.summary())?;
+        }
+        if let Some(hint) = &self.hint {
+            write!(f, " ({hint})")?;
         }
         if let Some(wait) = self.retry_after {
             write!(f, " (retry after {:.0} s)", wait.as_secs_f64().ceil())?;

@@ -84,8 +84,14 @@ impl Pipeline {
             thousandeyes.attempts = tracing::field::Empty,
             error.type = tracing::field::Empty,
         );
+        let sent_path = self.secret.redacted(url.path());
         let policy = policy.unwrap_or(&self.retry);
-        let result = self.attempts::<O, R>(prepared, policy, decode).instrument(span.clone()).await;
+        let mut result = self.attempts::<O, R>(prepared, policy, decode).instrument(span.clone()).await;
+        if let Err(Error::Api(api)) = &mut result {
+            if api.status == 404 && api.sent {
+                api.hint = Some(crate::config::not_found_hint(&sent_path, O::PATH));
+            }
+        }
         if let Err(error) = &result {
             span.record("error.type", error.kind());
             // A request held back by the client got no answer: no status to record.
