@@ -78,6 +78,8 @@ fn last_expand(fake: &thousandeyes_usage_fake::FakeUsageApi) -> Option<String> {
     fake.requests().last().and_then(|r| r.query_param("expand").map(str::to_string))
 }
 
+// The borrows are the spellings under test.
+#[allow(clippy::needless_borrows_for_generic_args)]
 #[tokio::test]
 async fn expand_takes_all_as_written_and_any_iterator_of_values_or_references() {
     let fake = thousandeyes_usage_fake::FakeUsageApi::start().await;
