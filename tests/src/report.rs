@@ -387,7 +387,7 @@ pub struct FetchStats {
     /// How many requests were sent again (after a 429, or a transient failure).
     pub retry_count: u64,
     /// The waits before requests, by reason. Each is counted once per call that waited, and
-    /// calls in flight together wait at the same time: their waits add up to more than the time
+    /// calls in flight together wait at the same time: their waits can add up to more than the time
     /// that passed.
     pub waits: WaitStats,
     /// Time spent building the report, in milliseconds (of tokio's clock: virtual time when it
@@ -1308,7 +1308,7 @@ pub fn render_stats(report: &Report) -> String {
         let _ = write!(
             out,
             "Waits: {}. Each call's wait is counted; calls in flight together wait at the same time, so \
-             these add up to more than the time elapsed.",
+             their sum can exceed the time elapsed.",
             waits.join("; ")
         );
     }

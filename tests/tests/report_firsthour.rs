@@ -184,7 +184,7 @@ async fn the_stats_line_says_what_it_counts_and_agrees_with_the_servers_record()
          failure).\n\
          Waits: 4 calls waited for the rate-limit window to reopen after a 429, 3.39 s; 1 call waited backing off \
          before retrying a transient failure, 0.50 s. Each call's wait is counted; calls in flight together wait \
-         at the same time, so these add up to more than the time elapsed."
+         at the same time, so their sum can exceed the time elapsed."
     );
     shown.stats = FetchStats {
         request_count: 11,
