@@ -3,7 +3,10 @@
 //! the demo's one 429 is retried, and the four calls of a report go out concurrently.
 //!
 //! The fake runs on the test's tokio runtime and follows its clock: under `start_paused` the
-//! rate-limit waits and the fake's latency take no real time.
+//! rate-limit waits and the fake's latency take no real time. What a billing analyst reads (quota
+//! flags, counts, periods, the stats line) is the submodule `for_analysts`.
+
+mod for_analysts;
 
 use std::time::Duration;
 
