@@ -501,7 +501,8 @@ pub(crate) fn not_found_hint(sent_path: &str, operation_path: &str) -> String {
 }
 
 /// Parses and checks a base URL: http(s) only, a path (the version, `/v7`), no query or
-/// fragment, no credentials, plain HTTP only to loopback unless allowed. Errors name `setting` and never echo credentials.
+/// fragment, no credentials, plain HTTP only to loopback unless allowed. Errors name `setting`
+/// and never echo credentials.
 fn parse_base_url(raw: &str, allow_insecure_http: bool, setting: &str) -> Result<Url, Error> {
     let shown = redact_userinfo(raw);
     let bad = |reason: String| Error::config(setting, format!("{shown:?} {reason}"));
