@@ -475,8 +475,34 @@ pub(crate) fn redact_userinfo(raw: &str) -> String {
     }
 }
 
-/// Parses and checks a base URL: http(s) only, no query or fragment, no credentials, plain HTTP
-/// only to loopback unless allowed. Errors name `setting` and never echo credentials.
+/// The path of the API's version, `/v7`: the path of [`DEFAULT_BASE_URL`], the spec's server URL.
+/// Every operation's path is below it.
+fn version_path() -> &'static str {
+    let after_scheme = DEFAULT_BASE_URL.split_once("://").map_or(DEFAULT_BASE_URL, |(_, rest)| rest);
+    after_scheme.find('/').map_or("", |at| &after_scheme[at..])
+}
+
+/// What a 404 says of where it was sent, for its error message: the path sent, and the base
+/// URL's path that the spec's `operation_path` was put below. When that base path does not end
+/// in the API's version path, the message says to check `base_url`; when it does, the 404 is
+/// the server's word on the resource (an account group that does not exist, say).
+pub(crate) fn not_found_hint(sent_path: &str, operation_path: &str) -> String {
+    let base = sent_path.strip_suffix(operation_path).unwrap_or_default();
+    if base.ends_with(version_path()) {
+        format!("404 for {sent_path}, below the base URL's path {base}")
+    } else {
+        format!(
+            "404 for {sent_path}, below the base URL's path {:?}: check that base_url ends in the API's \
+             version path {}, as in {DEFAULT_BASE_URL}",
+            if base.is_empty() { "/" } else { base },
+            version_path()
+        )
+    }
+}
+
+/// Parses and checks a base URL: http(s) only, a path (the version, `/v7`), no query or
+/// fragment, no credentials, plain HTTP only to loopback unless allowed. Errors name `setting`
+/// and never echo credentials.
 fn parse_base_url(raw: &str, allow_insecure_http: bool, setting: &str) -> Result<Url, Error> {
     let shown = redact_userinfo(raw);
     let bad = |reason: String| Error::config(setting, format!("{shown:?} {reason}"));
@@ -511,6 +537,12 @@ fn parse_base_url(raw: &str, allow_insecure_http: bool, setting: &str) -> Result
     }
     if url.fragment().is_some() {
         return Err(bad("has a fragment".into()));
+    }
+    if url.path().trim_matches('/').is_empty() {
+        let fixed = format!("{}{}", url.as_str().trim_end_matches('/'), version_path());
+        return Err(bad(format!(
+            "has no path; the base URL goes up to and including the API's version path: use {fixed:?}"
+        )));
     }
     Ok(url)
 }

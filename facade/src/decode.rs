@@ -132,6 +132,7 @@ pub(crate) fn api_error(
         retry_after,
         rate_limit: answer.reported.figures,
         excerpt: quoted(&answer.body, secret),
+        hint: None,
     }
 }
 

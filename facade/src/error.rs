@@ -389,6 +389,8 @@ pub struct ApiError {
     pub(crate) retry_after: Option<Duration>,
     pub(crate) rate_limit: RateLimit,
     pub(crate) excerpt: String,
+    /// Where a 404 was sent, for the message (see `config::not_found_hint`).
+    pub(crate) hint: Option<String>,
 }
 
 impl ApiError {
@@ -590,6 +592,9 @@ impl fmt::Display for ApiError {
         }
         if self.title.is_none() && self.detail.is_none() && self.oauth_error.is_none() {
             write!(f, " ({})", self.summary())?;
+        }
+        if let Some(hint) = &self.hint {
+            write!(f, " ({hint})")?;
         }
         if let Some(wait) = self.retry_after {
             write!(f, " (retry after {:.0} s)", wait.as_secs_f64().ceil())?;

@@ -59,6 +59,18 @@ mod transport;
 #[path = "tests/proptests.rs"]
 mod proptests;
 
+/// The `chrono` crate, whose [`DateTime`](chrono::DateTime) the listings' `start` and `end`
+/// take and the models' times are: use it from here, and your `chrono` is always the client's.
+///
+/// ```no_run
+/// use thousandeyes_usage::chrono::{Duration, Utc};
+///
+/// # async fn f(client: thousandeyes_usage::Client) -> Result<(), thousandeyes_usage::Error> {
+/// let week = client.test_units().start(Utc::now() - Duration::days(7)).collect_all().await?;
+/// # let _ = week; Ok(()) }
+/// ```
+pub use chrono;
+
 pub use client::Client;
 pub use config::{
     ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES,

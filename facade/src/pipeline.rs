@@ -81,7 +81,13 @@ impl Pipeline {
             thousandeyes.attempts = tracing::field::Empty,
             error.type = tracing::field::Empty,
         );
-        let result = self.attempts::<O, R>(prepared, policy, decode).instrument(span.clone()).await;
+        let sent_path = self.secret.redacted(url.path());
+        let mut result = self.attempts::<O, R>(prepared, policy, decode).instrument(span.clone()).await;
+        if let Err(Error::Api(api)) = &mut result {
+            if api.status == 404 {
+                api.hint = Some(crate::config::not_found_hint(&sent_path, O::PATH));
+            }
+        }
         if let Err(error) = &result {
             span.record("error.type", error.kind());
             // A call not sent got no answer, and has no status to record.

@@ -25,7 +25,7 @@ use thousandeyes_usage::{Client, Error, ENV_TOKEN};
 use thousandeyes_usage_fake::FakeUsageApi;
 use thousandeyes_usage_tests::report::{
     build_report, demo_api, parse_time, render_csv, render_json, render_stats, render_table, terminal_safe,
-    Listing, Period, Progress, ReportOptions, DEFAULT_TOP,
+    Listing, Period, Progress, Report, ReportOptions, DEFAULT_TOP,
 };
 
 /// `eprintln!` that does not panic when stderr is gone (`2>&1 | head`).
@@ -52,7 +52,8 @@ group), TE_API_ENDPOINT (base URL) and TE_TIMEOUT (seconds) are honoured.",
 TIME is an RFC 3339 date-time, for example 2024-05-01T00:00:00Z. Without --start the units by
 test and by agent cover the current billing period.
 
-Pages fetched, retries and the time spent go to stderr.
+What fetching took goes to stderr: pages and calls, requests sent (and why any were sent
+again), and the waits by reason, added up over calls that waited at the same time.
 Exit status: 0 on success, 1 when the API or the configuration fails, 2 for bad arguments."
 )]
 struct Args {
@@ -118,6 +119,15 @@ fn parse_args() -> Result<(Args, Period), ExitCode> {
         let _ = err.print();
         ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(2))
     })
+}
+
+/// The report as `format` prints it on stdout.
+fn render(report: &Report, format: Format) -> Result<String, serde_json::Error> {
+    match format {
+        Format::Table => Ok(render_table(report)),
+        Format::Csv => Ok(render_csv(report)),
+        Format::Json => render_json(report),
+    }
 }
 
 /// Prints an error with the details an API error carries. No error of the client ever contains
@@ -218,16 +228,12 @@ async fn main() -> ExitCode {
         }
     };
 
-    let text = match args.format() {
-        Format::Table => render_table(&report),
-        Format::Csv => render_csv(&report),
-        Format::Json => match render_json(&report) {
-            Ok(json) => json,
-            Err(err) => {
-                say!("error: the report cannot be written as JSON: {err}");
-                return ExitCode::from(1);
-            }
-        },
+    let text = match render(&report, args.format()) {
+        Ok(text) => text,
+        Err(err) => {
+            say!("error: the report cannot be written as JSON: {err}");
+            return ExitCode::from(1);
+        }
     };
     let mut stdout = std::io::stdout().lock();
     if let Err(err) = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
@@ -301,6 +307,89 @@ mod tests {
         }
         let err = parse(&["--start", "yesterday"]).expect_err("not a time");
         assert!(err.to_string().contains("for example 2024-05-01T00:00:00Z"), "{err}");
+    }
+
+    /// The demo's report as each format prints it, and its stats line.
+    async fn demo_output() -> (Report, [String; 3], String) {
+        let demo = demo_api().start().await;
+        let client = Client::builder().token(demo.token()).base_url(demo.base_url()).build().expect("client");
+        let report = build_report(&client, &ReportOptions::default(), &mut |_| {}).await.expect("report");
+        let text = [Format::Table, Format::Json, Format::Csv].map(|f| render(&report, f).expect("rendered"));
+        let stats = render_stats(&report);
+        (report, text, stats)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_demo_flags_its_over_quota_group_in_the_table_and_the_json() {
+        let (_, [table, json, _], _) = demo_output().await;
+        // The demo's EMEA Retail (1238) used 1,386,383 units of a 1,000,000 quota.
+        let row = table.lines().find(|l| l.contains("EMEA Retail") && l.contains("1238")).expect("its row");
+        assert!(row.contains("138.6 %") && row.contains("OVER by 386,383"), "{row}");
+        assert!(
+            table
+                .contains("Over quota         EMEA Retail (1238): 1,386,383 units used of a 1,000,000 quota"),
+            "{table}"
+        );
+        assert_eq!(table.matches("OVER by").count(), 1, "only that group is over: {table}");
+        let json: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+        let over: Vec<&str> = json["account_groups"]
+            .as_array()
+            .expect("account groups")
+            .iter()
+            .filter(|g| g["over_quota"] == true)
+            .filter_map(|g| g["aid"].as_str())
+            .collect();
+        assert_eq!(over, ["1238"]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_demos_json_names_counts_as_counts_and_its_csv_rows_carry_their_period() {
+        let (report, [_, json, csv], _) = demo_output().await;
+        let json: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+        assert_eq!(json["organization_quotas"][0]["account_group_quota_count"], 4);
+        assert!(json["organization_quotas"][0].get("account_group_quotas").is_none());
+        assert_eq!(json["totals"]["test_count"], report.tests.len());
+        assert!(json["account_groups"][0]["test_count"].is_u64());
+        assert!(json["stats"]["request_count"].is_u64() && json["stats"]["retry_count"].is_u64());
+
+        let mut lines = csv.lines();
+        assert!(lines.next().expect("header").starts_with("period_start,period_end,rank,"));
+        let (start, end) = (report.period.billing_period_start, report.period.billing_period_end);
+        let utc = |t: Option<chrono::DateTime<FixedOffset>>| {
+            t.expect("GET /usage names the billing period")
+                .with_timezone(&chrono::Utc)
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        };
+        let period = format!("{},{},", utc(start), utc(end));
+        assert!(lines.clone().count() == report.tests.len() && lines.all(|row| row.starts_with(&period)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_demos_stats_say_what_they_count_and_agree() {
+        let (report, _, stats) = demo_output().await;
+        let s = &report.stats;
+        assert_eq!(s.request_count, (s.page_count + s.other_request_count) as u64 + s.retry_count, "{s:?}");
+        assert!(s.retry_count >= 1 && s.retry_count == s.rate_limited_count, "{s:?}");
+        let first = s.request_count - s.retry_count;
+        assert!(
+            stats.contains(&format!(
+                "Requests sent: {} ({first} first tries, {} sent again: {} after a 429 Too Many Requests).",
+                s.request_count, s.retry_count, s.rate_limited_count
+            )),
+            "{stats}"
+        );
+        let after_429 = s.waits.after_rate_limit;
+        assert!(after_429.call_count >= 1, "{s:?}");
+        assert!(
+            stats.contains(&format!(
+                "{} call{} waited for the rate-limit window to reopen after a 429, {:.2} s",
+                after_429.call_count,
+                if after_429.call_count == 1 { "" } else { "s" },
+                after_429.total_ms as f64 / 1000.0
+            )),
+            "{stats}"
+        );
+        assert!(stats.contains("calls in flight together wait at the same time"), "{stats}");
     }
 
     #[test]

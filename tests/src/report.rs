@@ -214,6 +214,18 @@ pub struct PeriodInfo {
     pub billing_period_end: Option<DateTime<FixedOffset>>,
 }
 
+impl PeriodInfo {
+    /// The start and end of what the units listings cover: the requested range (a range open
+    /// to now ends at `now`), or the billing period `GET /usage` reports.
+    pub fn covered(&self, now: DateTime<Utc>) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
+        let utc = |t: Option<DateTime<FixedOffset>>| t.map(|t| t.with_timezone(&Utc));
+        match self.start {
+            Some(start) => (Some(start.with_timezone(&Utc)), Some(utc(self.end).unwrap_or(now))),
+            None => (utc(self.billing_period_start), utc(self.billing_period_end)),
+        }
+    }
+}
+
 /// Units of one kind in the billing period, against what the contract includes.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct UnitSummary {
@@ -238,13 +250,15 @@ pub struct OrganizationQuotaLine {
     pub org_id: Option<String>,
     /// The quota, in units.
     pub quota: i64,
-    /// Account groups of the organization with a quota of their own.
-    pub account_group_quotas: usize,
+    /// How many account groups of the organization have a quota of their own.
+    pub account_group_quota_count: usize,
     /// Cloud plus enterprise units used in the billing period (`GET /usage`); only when the
     /// quotas list exactly one organization, since `GET /usage` does not say which it covers.
     pub used: Option<i64>,
     /// `used` as a percentage of `quota`.
     pub used_percent: Option<f64>,
+    /// True when `used` is above `quota`.
+    pub over_quota: bool,
 }
 
 /// Units used by the tests of one account group.
@@ -254,8 +268,8 @@ pub struct AccountGroupLine {
     pub aid: Option<String>,
     /// The account group's name.
     pub name: Option<String>,
-    /// Tests it owns.
-    pub tests: usize,
+    /// How many tests it owns.
+    pub test_count: usize,
     /// Cloud units its tests used.
     pub cloud_units_used: i64,
     /// Enterprise units its tests used.
@@ -266,8 +280,11 @@ pub struct AccountGroupLine {
     pub quota: Option<i64>,
     /// `units_used` as a percentage of `quota`.
     pub quota_percent: Option<f64>,
-    /// Enterprise agents it used in the billing period (`GET /usage`, `expand=enterprise-agent`).
-    pub enterprise_agents: Option<i64>,
+    /// True when `units_used` is above `quota`.
+    pub over_quota: bool,
+    /// How many enterprise agents it used in the billing period (`GET /usage`,
+    /// `expand=enterprise-agent`).
+    pub enterprise_agent_count: Option<i64>,
 }
 
 /// One test of the units listing, ranked by units used.
@@ -330,47 +347,86 @@ pub struct AgentLine {
 /// Totals over the listings: they add up the lines of the report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Totals {
-    /// Tests in the test units listing.
-    pub tests: usize,
-    /// Of those, instant tests.
-    pub instant_tests: usize,
+    /// How many tests the test units listing has.
+    pub test_count: usize,
+    /// How many of those are instant tests.
+    pub instant_test_count: usize,
     /// Cloud units, summed over the tests.
     pub cloud_units_used: i64,
     /// Enterprise units, summed over the tests.
     pub enterprise_units_used: i64,
     /// Cloud plus enterprise units, summed over the tests.
     pub units_used: i64,
-    /// Distinct agents in the enterprise agent units listing.
-    pub agents: usize,
-    /// Entries of that listing (one per agent and account group).
-    pub agent_entries: usize,
+    /// How many distinct agents the enterprise agent units listing has.
+    pub agent_count: usize,
+    /// How many entries that listing has (one per agent and account group).
+    pub agent_entry_count: usize,
     /// Enterprise units, summed over the agent listing.
     pub agent_enterprise_units_used: i64,
-    /// Account groups owning tests.
-    pub account_groups: usize,
+    /// How many account groups own tests.
+    pub account_group_count: usize,
 }
 
-/// What fetching the report took.
+/// What fetching the report took, from the client's own counters ([`Client::stats`]).
+///
+/// The figures agree: `request_count` is `page_count + other_request_count + retry_count`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FetchStats {
-    /// Listing pages received, both listings.
-    pub pages_fetched: usize,
-    /// Pages of the test units listing.
-    pub test_pages: usize,
-    /// Pages of the enterprise agent units listing.
-    pub agent_pages: usize,
-    /// Other calls (`GET /usage`, `GET /quotas`).
-    pub other_requests: usize,
-    /// Requests the client sent again (after a 429 or a transient failure), from
-    /// [`Client::stats`].
-    pub retries: Option<u64>,
-    /// How long the client's requests waited, for retries and for the rate-limit window, in
-    /// milliseconds, added up over the requests: two that wait at the same time both count, so
-    /// with the report's calls in flight together this may exceed [`elapsed_ms`](Self::elapsed_ms).
-    pub waited_ms: Option<u64>,
+    /// How many listing pages were received, both listings.
+    pub page_count: usize,
+    /// How many pages the test units listing had.
+    pub test_page_count: usize,
+    /// How many pages the enterprise agent units listing had.
+    pub agent_page_count: usize,
+    /// How many other calls were made (`GET /usage`, `GET /quotas`).
+    pub other_request_count: usize,
+    /// How many requests were sent, every attempt counted.
+    pub request_count: u64,
+    /// How many answers were 429 Too Many Requests.
+    pub rate_limited_count: u64,
+    /// How many requests were sent again (after a 429, or a transient failure).
+    pub retry_count: u64,
+    /// The waits before requests, by reason. Each is counted once per call that waited, and
+    /// calls in flight together wait at the same time: their waits can add up to more than the time
+    /// that passed.
+    pub waits: WaitStats,
     /// Time spent building the report, in milliseconds (of tokio's clock: virtual time when it
     /// is paused).
     pub elapsed_ms: u64,
+}
+
+/// The waits of one reason: how many calls waited, and their waits added up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct WaitLine {
+    /// How many calls waited.
+    pub call_count: u64,
+    /// Their waits added up, in milliseconds.
+    pub total_ms: u64,
+}
+
+/// The waits before requests, by reason (the reasons of [`thousandeyes_usage::ClientStats`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct WaitStats {
+    /// For the reset a 429 named (this call's, or another's that held it back).
+    pub after_rate_limit: WaitLine,
+    /// For the reset of a window whose calls were used up.
+    pub window_used_up: WaitLine,
+    /// Spreading the window's last calls over the time left until its reset.
+    pub spreading: WaitLine,
+    /// Backing off before retrying a transient failure.
+    pub retry_backoff: WaitLine,
+}
+
+impl WaitStats {
+    /// Every reason, with the words the stats line uses for it.
+    pub fn by_reason(&self) -> [(&'static str, WaitLine); 4] {
+        [
+            ("for the rate-limit window to reopen after a 429", self.after_rate_limit),
+            ("for a used-up rate-limit window to reset", self.window_used_up),
+            ("to spread the window's last calls", self.spreading),
+            ("backing off before retrying a transient failure", self.retry_backoff),
+        ]
+    }
 }
 
 /// The usage report.
@@ -484,15 +540,27 @@ pub async fn build_report(
     let notes = quota_note.into_iter().collect();
 
     let after = client.stats();
-    let retries = Some(after.retries.saturating_sub(before.retries));
-    let waited_ms = Some(millis(after.waited().saturating_sub(before.waited())));
+    let waits = |of: fn(&thousandeyes_usage::ClientStats) -> thousandeyes_usage::Waits| {
+        let (a, b) = (of(&after), of(&before));
+        WaitLine {
+            call_count: a.count.saturating_sub(b.count),
+            total_ms: millis(a.total.saturating_sub(b.total)),
+        }
+    };
     let stats = FetchStats {
-        pages_fetched: test_pages + agent_pages,
-        test_pages,
-        agent_pages,
-        other_requests: 2,
-        retries,
-        waited_ms,
+        page_count: test_pages + agent_pages,
+        test_page_count: test_pages,
+        agent_page_count: agent_pages,
+        other_request_count: 2,
+        request_count: after.requests_sent.saturating_sub(before.requests_sent),
+        rate_limited_count: after.rate_limited.saturating_sub(before.rate_limited),
+        retry_count: after.retries.saturating_sub(before.retries),
+        waits: WaitStats {
+            after_rate_limit: waits(|s| s.after_rate_limit),
+            window_used_up: waits(|s| s.window_used_up),
+            spreading: waits(|s| s.spreading),
+            retry_backoff: waits(|s| s.retry_backoff),
+        },
         elapsed_ms: millis(started.elapsed()),
     };
     Ok(assemble(client.base_url(), options, &usage, &quotas, tests, agent_units, stats, notes))
@@ -582,9 +650,10 @@ fn assemble(
             Some(OrganizationQuotaLine {
                 org_id: org.org_id.clone(),
                 quota: org.value,
-                account_group_quotas: q.account_group_quotas.as_ref().map_or(0, Vec::len),
+                account_group_quota_count: q.account_group_quotas.as_ref().map_or(0, Vec::len),
                 used,
                 used_percent: percent_of(used, Some(org.value)),
+                over_quota: used.is_some_and(|u| u > org.value),
             })
         })
         .collect();
@@ -627,15 +696,15 @@ fn assemble(
         ranked.iter().fold(0i64, |s, t| s.saturating_add(f(t).unwrap_or(0)))
     };
     let totals = Totals {
-        tests: ranked.len(),
-        instant_tests: ranked.iter().filter(|t| t.instant == Some(true)).count(),
+        test_count: ranked.len(),
+        instant_test_count: ranked.iter().filter(|t| t.instant == Some(true)).count(),
         cloud_units_used: sum(|t| t.cloud_units_used),
         enterprise_units_used: sum(|t| t.enterprise_units_used),
         units_used: ranked.iter().fold(0i64, |s, t| s.saturating_add(t.units_used)),
-        agents: agents.len(),
-        agent_entries,
+        agent_count: agents.len(),
+        agent_entry_count: agent_entries,
         agent_enterprise_units_used,
-        account_groups: account_groups.len(),
+        account_group_count: account_groups.len(),
     };
 
     Report {
@@ -661,18 +730,19 @@ fn by_account_group(tests: &[TestLine], quotas: &[Quota], usage: &Usage) -> Vec<
         let line = groups.entry(t.aid.clone()).or_insert_with(|| AccountGroupLine {
             aid: t.aid.clone(),
             name: None,
-            tests: 0,
+            test_count: 0,
             cloud_units_used: 0,
             enterprise_units_used: 0,
             units_used: 0,
             quota: None,
             quota_percent: None,
-            enterprise_agents: None,
+            over_quota: false,
+            enterprise_agent_count: None,
         });
         if line.name.is_none() {
             line.name.clone_from(&t.account_group);
         }
-        line.tests += 1;
+        line.test_count += 1;
         line.cloud_units_used = line.cloud_units_used.saturating_add(t.cloud_units_used.unwrap_or(0));
         line.enterprise_units_used =
             line.enterprise_units_used.saturating_add(t.enterprise_units_used.unwrap_or(0));
@@ -687,7 +757,7 @@ fn by_account_group(tests: &[TestLine], quotas: &[Quota], usage: &Usage) -> Vec<
                     .flat_map(|q| q.account_group_quotas.iter().flatten())
                     .find(|g| g.aid.as_deref() == Some(aid))
                     .and_then(|g| g.value);
-                line.enterprise_agents = usage
+                line.enterprise_agent_count = usage
                     .enterprise_agents
                     .iter()
                     .flatten()
@@ -695,6 +765,7 @@ fn by_account_group(tests: &[TestLine], quotas: &[Quota], usage: &Usage) -> Vec<
                     .and_then(|g| g.enterprise_agents_used);
             }
             line.quota_percent = percent_of(Some(line.units_used), line.quota);
+            line.over_quota = line.quota.is_some_and(|q| line.units_used > q);
             line
         })
         .collect();
@@ -789,6 +860,14 @@ fn units(n: Option<i64>) -> String {
 
 fn percent(p: Option<f64>) -> String {
     p.map_or_else(|| "n/a".into(), |p| format!("{p:.1} %"))
+}
+
+/// The "Over quota" cell: by how many units `used` is above `quota`, when it is.
+fn over_quota(used: Option<i64>, quota: Option<i64>) -> String {
+    match (used, quota) {
+        (Some(used), Some(quota)) if used > quota => format!("OVER by {}", format_units(used - quota)),
+        _ => String::new(),
+    }
 }
 
 /// Server text made safe for a terminal: control and bidirectional-override characters become
@@ -936,6 +1015,7 @@ pub fn render_table(report: &Report) -> String {
             ("Quota", Right),
             ("Used (cloud + enterprise)", Right),
             ("Used %", Right),
+            ("Over quota", Left),
             ("Account group quotas", Right),
         ]);
         for q in &report.organization_quotas {
@@ -944,7 +1024,8 @@ pub fn render_table(report: &Report) -> String {
                 format_units(q.quota),
                 units(q.used),
                 percent(q.used_percent),
-                q.account_group_quotas.to_string(),
+                over_quota(q.used, Some(q.quota)),
+                q.account_group_quota_count.to_string(),
             ]);
         }
         t.render(&mut out);
@@ -960,19 +1041,21 @@ pub fn render_table(report: &Report) -> String {
         ("Total", Right),
         ("Quota", Right),
         ("% of quota", Right),
+        ("Over quota", Left),
         ("Enterprise agents", Right),
     ]);
     for g in &report.account_groups {
         t.row(vec![
             text(g.name.as_deref(), 32),
             text(g.aid.as_deref(), 20),
-            g.tests.to_string(),
+            g.test_count.to_string(),
             format_units(g.cloud_units_used),
             format_units(g.enterprise_units_used),
             format_units(g.units_used),
             units(g.quota),
             percent(g.quota_percent),
-            g.enterprise_agents.map_or_else(|| "-".into(), |n| n.to_string()),
+            over_quota(Some(g.units_used), g.quota),
+            g.enterprise_agent_count.map_or_else(|| "-".into(), |n| n.to_string()),
         ]);
     }
     t.render(&mut out);
@@ -1009,7 +1092,7 @@ pub fn render_table(report: &Report) -> String {
         out,
         "\nEnterprise agent units by agent ({} agents, {} agent/account group entries)",
         report.agents.len(),
-        report.totals.agent_entries
+        report.totals.agent_entry_count
     );
     let mut t = Table::new(&[
         ("Agent", Left),
@@ -1045,7 +1128,7 @@ pub fn render_table(report: &Report) -> String {
     let _ = writeln!(
         out,
         "  Tests              {} ({} instant) in {} account groups",
-        totals.tests, totals.instant_tests, totals.account_groups
+        totals.test_count, totals.instant_test_count, totals.account_group_count
     );
     let _ = writeln!(
         out,
@@ -1061,11 +1144,48 @@ pub fn render_table(report: &Report) -> String {
         check(totals.enterprise_units_used, report.enterprise.used)
     );
     let _ = writeln!(out, "  All units          {}", format_units(totals.units_used));
-    let _ = writeln!(out, "  Enterprise agents  {} ({} entries)", totals.agents, totals.agent_entries);
+    let _ =
+        writeln!(out, "  Enterprise agents  {} ({} entries)", totals.agent_count, totals.agent_entry_count);
+    for line in over_quota_lines(report) {
+        let _ = writeln!(out, "  Over quota         {line}");
+    }
     for note in &report.notes {
         let _ = writeln!(out, "\nNote: {}", terminal_safe(note, 400));
     }
     out
+}
+
+/// One sentence per organization and account group above its quota, most over first.
+///
+/// ```
+/// # async fn f(report: thousandeyes_usage_tests::report::Report) {
+/// for line in thousandeyes_usage_tests::report::over_quota_lines(&report) {
+///     eprintln!("over quota: {line}");
+/// }
+/// # }
+/// ```
+pub fn over_quota_lines(report: &Report) -> Vec<String> {
+    let organizations = report.organization_quotas.iter().filter(|q| q.over_quota).map(|q| {
+        let who = format!("organization {}", text(q.org_id.as_deref(), 20));
+        (who, q.used.unwrap_or(0), q.quota, q.used_percent)
+    });
+    let groups = report.account_groups.iter().filter(|g| g.over_quota).map(|g| {
+        let who = format!("{} ({})", text(g.name.as_deref(), 32), text(g.aid.as_deref(), 20));
+        (who, g.units_used, g.quota.unwrap_or(0), g.quota_percent)
+    });
+    let mut over: Vec<_> = organizations.chain(groups).collect();
+    over.sort_by(|a, b| b.3.partial_cmp(&a.3).unwrap_or(std::cmp::Ordering::Equal));
+    over.into_iter()
+        .map(|(who, used, quota, pct)| {
+            format!(
+                "{who}: {} units used of a {} quota ({}), {} over",
+                format_units(used),
+                format_units(quota),
+                percent(pct),
+                format_units(used - quota)
+            )
+        })
+        .collect()
 }
 
 /// The report as one JSON document.
@@ -1076,8 +1196,12 @@ pub fn render_json(report: &Report) -> Result<String, serde_json::Error> {
 }
 
 /// The header line of [`render_csv`].
-pub const CSV_HEADER: &str = "rank,test_id,test_name,test_type,aid,account_group,instant_test,\
-    cloud_units_used,cloud_units_projected,enterprise_units_used,enterprise_units_projected,units_used";
+/// `period_start` and `period_end` are the period the row's units cover (RFC 3339, UTC): the
+/// requested range, or the current billing period as `GET /usage` reports it. A range open to
+/// now ends at the report's `generated_at`.
+pub const CSV_HEADER: &str = "period_start,period_end,rank,test_id,test_name,test_type,aid,account_group,\
+    instant_test,cloud_units_used,cloud_units_projected,enterprise_units_used,enterprise_units_projected,\
+    units_used";
 
 /// A text field of a CSV row, with a leading `'` when it would otherwise start like a
 /// spreadsheet formula (`=`, `+`, `-`, `@`, a tab or a carriage return). Quoting is the CSV
@@ -1111,14 +1235,21 @@ fn csv_document<const N: usize>(rows: impl IntoIterator<Item = [String; N]>) -> 
 /// Every test of the report as CSV (written by the `csv` crate): [`CSV_HEADER`], then one row per
 /// test, most units first.
 pub fn render_csv(report: &Report) -> String {
-    let header: [String; 12] = CSV_HEADER
+    let header: [String; 14] = CSV_HEADER
         .split(',')
         .map(str::to_string)
         .collect::<Vec<_>>()
         .try_into()
-        .unwrap_or_else(|_| unreachable!("CSV_HEADER names 12 columns"));
+        .unwrap_or_else(|_| unreachable!("CSV_HEADER names 14 columns"));
+    let (start, end) = report.period.covered(report.generated_at);
+    let csv_time = |t: Option<DateTime<Utc>>| {
+        t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)).unwrap_or_default()
+    };
+    let (start, end) = (csv_time(start), csv_time(end));
     let rows = report.tests.iter().map(|t| {
         [
+            start.clone(),
+            end.clone(),
             t.rank.to_string(),
             csv_text(t.test_id.as_deref()),
             csv_text(t.name.as_deref()),
@@ -1136,26 +1267,52 @@ pub fn render_csv(report: &Report) -> String {
     csv_document(std::iter::once(header).chain(rows))
 }
 
-/// One line on what fetching took, for stderr.
+/// What fetching took, for stderr: pages and calls, requests sent and why some were sent again,
+/// and the waits by reason (added up over calls that waited at the same time, which the text
+/// says, since that sum can exceed the time elapsed).
 pub fn render_stats(report: &Report) -> String {
     let s = &report.stats;
-    let retries = match (s.retries, s.waited_ms) {
-        (Some(n), Some(ms)) => {
-            format!("retries: {n} (requests waited {:.1} s in all)", ms as f64 / 1000.0)
-        }
-        (Some(n), None) => format!("retries: {n}"),
-        _ => "retries: n/a".to_string(),
-    };
-    format!(
-        "Fetched {} pages ({}: {}, {}: {}) and {} other requests; {retries}; elapsed {:.2} s",
-        s.pages_fetched,
+    let mut out = format!(
+        "Fetched {} pages ({}: {}, {}: {}) and {} other calls (GET /usage, GET /quotas) in {:.2} s.\n",
+        s.page_count,
         Listing::TestUnits.label(),
-        s.test_pages,
+        s.test_page_count,
         Listing::AgentUnits.label(),
-        s.agent_pages,
-        s.other_requests,
+        s.agent_page_count,
+        s.other_request_count,
         s.elapsed_ms as f64 / 1000.0
-    )
+    );
+    let first_tries = s.request_count.saturating_sub(s.retry_count);
+    let _ = write!(out, "Requests sent: {} ({first_tries} first tries", s.request_count);
+    if s.retry_count > 0 {
+        let after_429 = s.rate_limited_count.min(s.retry_count);
+        let _ = write!(out, ", {} sent again: {after_429} after a 429 Too Many Requests", s.retry_count);
+        if s.retry_count > after_429 {
+            let _ = write!(out, ", {} after a transient failure", s.retry_count - after_429);
+        }
+    }
+    out.push_str(").\n");
+    let waits: Vec<String> = s
+        .waits
+        .by_reason()
+        .iter()
+        .filter(|(_, w)| w.call_count > 0)
+        .map(|(why, w)| {
+            let calls = if w.call_count == 1 { "call" } else { "calls" };
+            format!("{} {calls} waited {why}, {:.2} s", w.call_count, w.total_ms as f64 / 1000.0)
+        })
+        .collect();
+    if waits.is_empty() {
+        out.push_str("Waits: none.");
+    } else {
+        let _ = write!(
+            out,
+            "Waits: {}. Each call's wait is counted; calls in flight together wait at the same time, so \
+             their sum can exceed the time elapsed.",
+            waits.join("; ")
+        );
+    }
+    out
 }
 
 #[cfg(test)]

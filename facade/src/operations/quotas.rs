@@ -12,10 +12,16 @@ use crate::models::{
 use crate::retry::RetryPolicy;
 use crate::Client;
 
-/// A quota value as the API takes it: a non-negative `int64`.
-fn check_units(field: &'static str, units: u64) -> Result<i64, Error> {
-    i64::try_from(units)
-        .map_err(|_| Error::invalid(field, units.to_string(), "is larger than the API's 64-bit signed limit"))
+/// A quota value: a number of units, so 0 or more (the models' `int64`).
+fn check_units(field: &'static str, units: i64) -> Result<i64, Error> {
+    if units < 0 {
+        return Err(Error::invalid(
+            field,
+            units.to_string(),
+            "is negative; a quota is a number of units, 0 or more",
+        ));
+    }
+    Ok(units)
 }
 
 /// Builder for the organization and account group quotas (`GET /quotas`, operationId
@@ -71,7 +77,7 @@ impl GetQuotas {
 #[must_use = "a request does nothing until it is sent"]
 pub struct AssignOrganizationsQuotas {
     client: Client,
-    quotas: Vec<(String, u64)>,
+    quotas: Vec<(String, i64)>,
     pub(super) policy: Option<RetryPolicy>,
 }
 
@@ -80,14 +86,15 @@ impl AssignOrganizationsQuotas {
         AssignOrganizationsQuotas { client, quotas: Vec::new(), policy: None }
     }
 
-    /// Sets organization `org_id`'s quota to `units`.
+    /// Sets organization `org_id`'s quota to `units` (0 or more; the model's `i64`). A negative
+    /// value is an [`Error::InvalidInput`] naming `units` at `send()`.
     ///
     /// ```
     /// # fn f(client: thousandeyes_usage::Client) {
     /// let request = client.assign_organization_quotas().quota("1001", 50_000);
     /// # let _ = request; }
     /// ```
-    pub fn quota(mut self, org_id: impl Into<String>, units: u64) -> Self {
+    pub fn quota(mut self, org_id: impl Into<String>, units: i64) -> Self {
         self.quotas.push((org_id.into(), units));
         self
     }
@@ -223,7 +230,7 @@ fn by_organization<T>(pairs: impl IntoIterator<Item = (String, T)>) -> Vec<(Stri
 #[must_use = "a request does nothing until it is sent"]
 pub struct AssignOrganizationsAccountGroupsQuotas {
     client: Client,
-    quotas: Vec<(String, String, u64)>,
+    quotas: Vec<(String, String, i64)>,
     pub(super) policy: Option<RetryPolicy>,
 }
 
@@ -232,14 +239,15 @@ impl AssignOrganizationsAccountGroupsQuotas {
         AssignOrganizationsAccountGroupsQuotas { client, quotas: Vec::new(), policy: None }
     }
 
-    /// Sets account group `aid`'s quota (in organization `org_id`) to `units`.
+    /// Sets account group `aid`'s quota (in organization `org_id`) to `units` (0 or more; the
+    /// model's `i64`). A negative value is an [`Error::InvalidInput`] naming `units` at `send()`.
     ///
     /// ```
     /// # fn f(client: thousandeyes_usage::Client) {
     /// let request = client.assign_account_group_quotas().quota("1001", "1234", 5_000);
     /// # let _ = request; }
     /// ```
-    pub fn quota(mut self, org_id: impl Into<String>, aid: impl Into<String>, units: u64) -> Self {
+    pub fn quota(mut self, org_id: impl Into<String>, aid: impl Into<String>, units: i64) -> Self {
         self.quotas.push((org_id.into(), aid.into(), units));
         self
     }

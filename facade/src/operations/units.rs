@@ -204,12 +204,14 @@ fn read_page<O: Listing>(answer: &Answer, secret: &Secret) -> Result<(Vec<O::Ite
 macro_rules! listing_builder {
     ($builder:ident, $make:literal, $item:ty) => {
         impl $builder {
-            /// Start of the time range (default: the current billing period). Any time zone;
-            /// sent as UTC, to the second (fractions are cut).
+            /// Start of the time range (default: the current billing period): a
+            /// [`chrono::DateTime`](crate::chrono::DateTime) (`thousandeyes_usage::chrono`) in any
+            /// time zone; sent as UTC, to the second (fractions are cut).
             ///
             /// ```
+            /// use thousandeyes_usage::chrono::{Duration, Utc};
             /// # fn f(client: thousandeyes_usage::Client) {
-            #[doc = concat!("let request = client.", $make, ".start(chrono::Utc::now() - chrono::Duration::days(1));")]
+            #[doc = concat!("let request = client.", $make, ".start(Utc::now() - Duration::days(1));")]
             /// # let _ = request; }
             /// ```
             pub fn start<Tz: chrono::TimeZone>(mut self, start: DateTime<Tz>) -> Self {
@@ -220,9 +222,10 @@ macro_rules! listing_builder {
             /// End of the time range (default: now). Needs a start.
             ///
             /// ```
+            /// use thousandeyes_usage::chrono::{Duration, Utc};
             /// # fn f(client: thousandeyes_usage::Client) {
-            /// let now = chrono::Utc::now();
-            #[doc = concat!("let request = client.", $make, ".start(now - chrono::Duration::days(2)).end(now);")]
+            /// let now = Utc::now();
+            #[doc = concat!("let request = client.", $make, ".start(now - Duration::days(2)).end(now);")]
             /// # let _ = request; }
             /// ```
             pub fn end<Tz: chrono::TimeZone>(mut self, end: DateTime<Tz>) -> Self {
@@ -344,9 +347,10 @@ macro_rules! listing_builder {
 ///
 /// ```no_run
 /// use futures::TryStreamExt;
+/// use thousandeyes_usage::chrono::{Duration, Utc};
 ///
 /// # async fn run(client: thousandeyes_usage::Client) -> Result<(), thousandeyes_usage::Error> {
-/// let start = chrono::Utc::now() - chrono::Duration::days(7);
+/// let start = Utc::now() - Duration::days(7);
 /// let mut tests = client.test_units().aid("1234").start(start).items();
 /// while let Some(test) = tests.try_next().await? {
 ///     println!("{:?}: {:?} cloud units", test.test_name, test.cloud_units_used);

@@ -1,5 +1,7 @@
 //! `GET /usage`.
 
+use std::borrow::Borrow;
+
 use thousandeyes_usage_generated::apis::usage_api as api;
 
 use super::resolve_aid;
@@ -54,17 +56,24 @@ impl GetUsage {
 
     /// Breakdowns to include; sent as one comma-separated `expand` parameter, each once. Every
     /// value the spec lists is in [`ExpandUsageOptions::ALL`], and parses from the API's name.
+    /// Takes values or references: `ALL` as it is, an array, a `Vec`, any iterator.
     ///
     /// ```
     /// # fn f(client: thousandeyes_usage::Client) -> Result<(), thousandeyes_usage::models::UnknownEnumValue> {
     /// use thousandeyes_usage::models::ExpandUsageOptions;
-    /// let everything = client.usage().expand(ExpandUsageOptions::ALL.iter().copied());
-    /// let tests = client.usage().expand(["test".parse::<ExpandUsageOptions>()?]);
-    /// # let _ = (everything, tests); Ok(()) }
+    /// let everything = client.usage().expand(ExpandUsageOptions::ALL);
+    /// let tests = client.usage().expand([ExpandUsageOptions::Test]);
+    /// let parsed = client.usage().expand(vec!["test".parse::<ExpandUsageOptions>()?]);
+    /// # let _ = (everything, tests, parsed); Ok(()) }
     /// ```
-    pub fn expand(mut self, expand: impl IntoIterator<Item = ExpandUsageOptions>) -> Self {
+    pub fn expand<I>(mut self, expand: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Borrow<ExpandUsageOptions>,
+    {
         let list = self.params.expand.get_or_insert_with(Vec::new);
         for e in expand {
+            let e = *e.borrow();
             if !list.contains(&e) {
                 list.push(e);
             }

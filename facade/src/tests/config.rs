@@ -14,14 +14,48 @@ fn base_url_rules() {
     let ok = |raw, insecure| parse_base_url(raw, insecure, "base_url").is_ok();
     assert!(ok("https://api.thousandeyes.com/v7/", false));
     assert!(ok("http://127.0.0.1:8080/v7", false));
-    assert!(ok("http://[::1]:8080", false));
-    assert!(ok("http://localhost:1", false));
+    assert!(ok("http://[::1]:8080/v7", false));
+    assert!(ok("http://localhost:1/v7", false));
     assert!(!ok("http://example.com/v7", false));
     assert!(ok("http://example.com/v7", true));
     assert!(!ok("https://x.test/v7?a=b", false));
     assert!(!ok("ftp://x.test/", false));
     assert!(!ok("https://user:pw@x.test/", false));
     assert!(!ok("not a url", false));
+}
+
+#[test]
+fn a_base_url_without_a_path_is_refused_naming_the_setting_and_the_fix() {
+    for raw in ["https://api.thousandeyes.com", "https://api.thousandeyes.com/", "http://127.0.0.1:8080//"] {
+        let built = ClientBuilder::new().token("t").base_url(raw).into_config();
+        match built {
+            Err(Error::Config { setting, reason }) => {
+                assert_eq!(setting, "base_url", "{raw}");
+                assert!(reason.contains(&format!("{raw:?} has no path")), "{reason}");
+                assert!(reason.contains("/v7\""), "{raw}: the fix ends in /v7: {reason}");
+            }
+            other => panic!("{raw}: expected a config error, got {other:?}"),
+        }
+    }
+    let err = ClientBuilder::new().token("t").base_url("https://api.thousandeyes.com").into_config();
+    let err = err.expect_err("no path").to_string();
+    assert!(err.contains("use \"https://api.thousandeyes.com/v7\""), "{err}");
+
+    let env = |endpoint: &'static str| {
+        move |name: &str| match name {
+            ENV_TOKEN => Some("t".to_string()),
+            ENV_API_ENDPOINT => Some(endpoint.to_string()),
+            _ => None,
+        }
+    };
+    match ClientBuilder::from_env_with(env("https://api.thousandeyes.com/")) {
+        Err(Error::Config { setting, reason }) => {
+            assert_eq!(setting, ENV_API_ENDPOINT);
+            assert!(reason.contains("\"https://api.thousandeyes.com/v7\""), "{reason}");
+        }
+        other => panic!("expected a config error naming TE_API_ENDPOINT, got {other:?}"),
+    }
+    assert!(ClientBuilder::from_env_with(env("https://api.thousandeyes.com/v7")).is_ok());
 }
 
 #[test]

@@ -3,7 +3,10 @@
 //! the demo's one 429 is retried, and the four calls of a report go out concurrently.
 //!
 //! The fake runs on the test's tokio runtime and follows its clock: under `start_paused` the
-//! rate-limit waits and the fake's latency take no real time.
+//! rate-limit waits and the fake's latency take no real time. What a billing analyst reads (quota
+//! flags, counts, periods, the stats line) is the submodule `for_analysts`.
+
+mod for_analysts;
 
 use std::time::Duration;
 
@@ -29,15 +32,15 @@ async fn report_of(fake: &FakeUsageApi, options: ReportOptions) -> (Report, Vec<
 
 fn assert_totals(report: &Report, expected: &ExpectedTotals) {
     let t = &report.totals;
-    assert_eq!(t.tests, expected.tests);
-    assert_eq!(t.instant_tests, expected.instant_tests);
+    assert_eq!(t.test_count, expected.tests);
+    assert_eq!(t.instant_test_count, expected.instant_tests);
     assert_eq!(t.cloud_units_used, expected.cloud_units_used);
     assert_eq!(t.enterprise_units_used, expected.enterprise_units_used);
     assert_eq!(t.units_used, expected.cloud_units_used + expected.enterprise_units_used);
-    assert_eq!(t.agents, expected.agents);
-    assert_eq!(t.agent_entries, expected.agent_entries);
+    assert_eq!(t.agent_count, expected.agents);
+    assert_eq!(t.agent_entry_count, expected.agent_entries);
     assert_eq!(t.agent_enterprise_units_used, expected.agent_enterprise_units_used);
-    assert_eq!(t.account_groups, expected.account_groups);
+    assert_eq!(t.account_group_count, expected.account_groups);
 }
 
 /// The rows of a CSV document, header first.
@@ -70,13 +73,16 @@ async fn report_adds_up_to_the_demo_data_and_retries_the_429() {
     assert_eq!(tests_cloud, report.totals.cloud_units_used);
     let groups_total: i64 = report.account_groups.iter().map(|g| g.units_used).sum();
     assert_eq!(groups_total, report.totals.units_used);
-    assert_eq!(report.account_groups.iter().map(|g| g.tests).sum::<usize>(), expected.tests);
+    assert_eq!(report.account_groups.iter().map(|g| g.test_count).sum::<usize>(), expected.tests);
     let agents_total: i64 = report.agents.iter().map(|a| a.enterprise_units_used).sum();
     assert_eq!(agents_total, expected.enterprise_units_used);
     assert_eq!(report.agents.len(), expected.agents);
     assert_eq!(report.agents.iter().map(|a| a.shares.len()).sum::<usize>(), expected.agent_entries);
     assert!(report.agents.iter().all(|a| a.primary_account_group.is_some()), "expand=enterprise-agent-unit");
-    assert!(report.account_groups.iter().all(|g| g.enterprise_agents.is_some()), "expand=enterprise-agent");
+    assert!(
+        report.account_groups.iter().all(|g| g.enterprise_agent_count.is_some()),
+        "expand=enterprise-agent"
+    );
 
     // The billing period summary, from GET /usage.
     let included = expected.cloud_units_included.expect("the seeded contract includes cloud units");
@@ -102,18 +108,19 @@ async fn report_adds_up_to_the_demo_data_and_retries_the_429() {
     assert!(report.tests.iter().enumerate().all(|(i, t)| t.rank == i + 1));
 
     // Pages: as many as the server served, which is what the data needs.
-    assert_eq!(report.stats.test_pages, expected.test_pages);
-    assert_eq!(report.stats.agent_pages, expected.agent_pages);
-    assert_eq!(report.stats.pages_fetched, expected.pages);
-    assert_eq!(report.stats.pages_fetched, fake.pages_served());
+    assert_eq!(report.stats.test_page_count, expected.test_pages);
+    assert_eq!(report.stats.agent_page_count, expected.agent_pages);
+    assert_eq!(report.stats.page_count, expected.pages);
+    assert_eq!(report.stats.page_count, fake.pages_served());
     // The scripted 429 (the second page of test units) was waited out and retried. A request of
     // another call that reached the fake while the window was closed is refused too, and retried
     // the same way.
     let refused: Vec<_> = fake.requests().into_iter().filter(|r| r.status == 429).collect();
     assert!(!refused.is_empty() && refused.len() <= 4, "{refused:?}");
     assert_eq!((refused[0].operation, refused[0].page), (Some(Operation::GetTestsUnitsUsage), Some(2)));
-    assert_eq!(report.stats.retries, Some(refused.len() as u64), "{:?}", report.stats);
-    assert!(report.stats.waited_ms.is_some_and(|ms| ms > 0), "{:?}", report.stats);
+    assert_eq!(report.stats.retry_count, refused.len() as u64, "{:?}", report.stats);
+    assert_eq!(report.stats.rate_limited_count, refused.len() as u64, "{:?}", report.stats);
+    assert!(report.stats.waits.after_rate_limit.total_ms > 0, "{:?}", report.stats);
     // Every request: usage, quotas, every page, and those refused.
     assert_eq!(fake.request_count(), 2 + expected.pages + refused.len());
     assert_eq!(fake.status_counts().get(&200), Some(&(2 + expected.pages)));
@@ -131,13 +138,13 @@ async fn report_adds_up_to_the_demo_data_and_retries_the_429() {
 
     // JSON: one document, with the same totals.
     let json: Value = serde_json::from_str(&render_json(&report).expect("json")).expect("the JSON parses");
-    assert_eq!(json["totals"]["tests"], expected.tests);
+    assert_eq!(json["totals"]["test_count"], expected.tests);
     assert_eq!(json["totals"]["cloud_units_used"], expected.cloud_units_used);
     assert_eq!(json["totals"]["enterprise_units_used"], expected.enterprise_units_used);
     assert_eq!(json["totals"]["agent_enterprise_units_used"], expected.enterprise_units_used);
     assert_eq!(json["cloud"]["used"], expected.cloud_units_used);
     assert_eq!(json["enterprise"]["included"], Value::Null);
-    assert_eq!(json["stats"]["pages_fetched"], expected.pages);
+    assert_eq!(json["stats"]["page_count"], expected.pages);
     assert_eq!(json["tests"].as_array().map(Vec::len), Some(expected.tests));
     let json_cloud: i64 = json["tests"]
         .as_array()
@@ -159,7 +166,7 @@ async fn report_adds_up_to_the_demo_data_and_retries_the_429() {
     for row in &rows[1..] {
         assert_eq!(row.len(), columns, "{row:?}");
         csv_total += row[columns - 1].parse::<i64>().expect("units_used");
-        names.push(row[2].to_string());
+        names.push(row[4].to_string());
     }
     let report_names: Vec<String> = report.tests.iter().map(|t| t.name.clone().unwrap_or_default()).collect();
     assert_eq!(names, report_names, "names round-trip, commas included");
@@ -187,7 +194,7 @@ async fn a_range_is_sent_and_checked_by_the_server() {
     assert_totals(&report, &expected);
     assert_eq!(report.period.kind, "range");
     assert_eq!(report.period.start.map(|t| t.to_rfc3339()).as_deref(), Some("2024-05-01T00:00:00+00:00"));
-    assert_eq!(report.stats.pages_fetched, fake.pages_served());
+    assert_eq!(report.stats.page_count, fake.pages_served());
     // Every page of both listings asked for the range, in UTC; GET /usage takes none.
     let pages: Vec<_> = fake.requests().into_iter().filter(|r| r.page.is_some()).collect();
     assert_eq!(pages.len(), expected.pages);
@@ -270,7 +277,7 @@ async fn the_report_fetches_its_four_parts_concurrently() {
     let report = build_report(&client, &ReportOptions::default(), &mut |_| {}).await.expect("report");
     let concurrent = started.elapsed();
     assert_totals(&report, &expected);
-    assert_eq!(report.stats.pages_fetched, expected.pages);
+    assert_eq!(report.stats.page_count, expected.pages);
     assert!(concurrent <= bound, "the report took {concurrent:?}, more than {bound:?}");
     assert!(report.stats.elapsed_ms <= bound.as_millis() as u64, "{:?}", report.stats);
     // The first request of each call arrived at once.
