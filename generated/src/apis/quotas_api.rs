@@ -18,6 +18,11 @@ pub struct AssignOrganizationsAccountGroupsQuotasParams {
     pub organizations_quotas_assign: Option<models::OrganizationsQuotasAssign>,
 }
 
+impl AssignOrganizationsAccountGroupsQuotasParams {
+    /// The name on the wire of [`Self::organizations_quotas_assign`].
+    pub const ORGANIZATIONS_QUOTAS_ASSIGN: &'static str = "OrganizationsQuotasAssign";
+}
+
 impl Operation for AssignOrganizationsAccountGroupsQuotas {
     const OPERATION_ID: &'static str = "assignOrganizationsAccountGroupsQuotas";
     const METHOD: &'static str = "POST";
@@ -51,6 +56,11 @@ pub struct AssignOrganizationsQuotasParams {
     pub quotas_assign_request: Option<models::QuotasAssignRequest>,
 }
 
+impl AssignOrganizationsQuotasParams {
+    /// The name on the wire of [`Self::quotas_assign_request`].
+    pub const QUOTAS_ASSIGN_REQUEST: &'static str = "QuotasAssignRequest";
+}
+
 impl Operation for AssignOrganizationsQuotas {
     const OPERATION_ID: &'static str = "assignOrganizationsQuotas";
     const METHOD: &'static str = "POST";
@@ -82,6 +92,21 @@ pub struct GetQuotas;
 #[derive(Clone, Debug, PartialEq)]
 pub struct GetQuotasParams {}
 
+impl GetQuotasParams {
+    /// The parameters of a request's query pairs (decoded), read as the spec declares them: a
+    /// date-time in RFC 3339, an enum's values only, a list split as its `explode` says; a
+    /// parameter the spec does not declare is ignored.
+    ///
+    /// ```
+    /// use thousandeyes_usage_generated::apis::quotas_api::GetQuotasParams;
+    ///
+    /// assert!(GetQuotasParams::from_query(&[]).is_ok());
+    /// ```
+    pub fn from_query(query: &[(String, String)]) -> Result<Self, super::InvalidParameter> {
+        Ok(Self {})
+    }
+}
+
 impl Operation for GetQuotas {
     const OPERATION_ID: &'static str = "getQuotas";
     const METHOD: &'static str = "GET";
@@ -110,6 +135,11 @@ pub struct UnassignOrganizationsAccountGroupsQuotas;
 #[derive(Clone, Debug, PartialEq)]
 pub struct UnassignOrganizationsAccountGroupsQuotasParams {
     pub organizations_quotas_unassign: Option<models::OrganizationsQuotasUnassign>,
+}
+
+impl UnassignOrganizationsAccountGroupsQuotasParams {
+    /// The name on the wire of [`Self::organizations_quotas_unassign`].
+    pub const ORGANIZATIONS_QUOTAS_UNASSIGN: &'static str = "OrganizationsQuotasUnassign";
 }
 
 impl Operation for UnassignOrganizationsAccountGroupsQuotas {
@@ -143,6 +173,11 @@ pub struct UnassignOrganizationsQuotas;
 #[derive(Clone, Debug, PartialEq)]
 pub struct UnassignOrganizationsQuotasParams {
     pub quotas_unassign: Option<models::QuotasUnassign>,
+}
+
+impl UnassignOrganizationsQuotasParams {
+    /// The name on the wire of [`Self::quotas_unassign`].
+    pub const QUOTAS_UNASSIGN: &'static str = "QuotasUnassign";
 }
 
 impl Operation for UnassignOrganizationsQuotas {
