@@ -532,7 +532,9 @@ pub(crate) mod query {
         InvalidParameter { name, value: value.to_string(), reason: reason.to_string() }
     }
 
-    /// A required parameter that is absent.
+    /// A required parameter that is absent. Unused while the spec has no required query
+    /// parameters.
+    #[allow(dead_code)]
     pub(crate) fn required<T>(value: Option<T>, name: &'static str) -> Result<T, InvalidParameter> {
         value.ok_or_else(|| invalid(name, "", "required"))
     }
@@ -557,8 +559,13 @@ pub(crate) mod query {
         values(query, name)
             .next()
             .map(|v| {
-                chrono::DateTime::parse_from_rfc3339(v)
-                    .map_err(|_| invalid(name, v, "not an RFC 3339 date-time, such as 2022-07-17T22:00:54Z"))
+                chrono::DateTime::parse_from_rfc3339(v).map_err(|_| {
+                    invalid(
+                        name,
+                        v,
+                        format!("{v:?} is not an RFC 3339 date-time, such as 2022-07-17T22:00:54Z"),
+                    )
+                })
             })
             .transpose()
     }

@@ -18,10 +18,7 @@ pub struct AssignOrganizationsAccountGroupsQuotasParams {
     pub organizations_quotas_assign: Option<models::OrganizationsQuotasAssign>,
 }
 
-impl AssignOrganizationsAccountGroupsQuotasParams {
-    /// The name on the wire of [`Self::organizations_quotas_assign`].
-    pub const ORGANIZATIONS_QUOTAS_ASSIGN: &'static str = "OrganizationsQuotasAssign";
-}
+impl AssignOrganizationsAccountGroupsQuotasParams {}
 
 impl Operation for AssignOrganizationsAccountGroupsQuotas {
     const OPERATION_ID: &'static str = "assignOrganizationsAccountGroupsQuotas";
@@ -56,10 +53,7 @@ pub struct AssignOrganizationsQuotasParams {
     pub quotas_assign_request: Option<models::QuotasAssignRequest>,
 }
 
-impl AssignOrganizationsQuotasParams {
-    /// The name on the wire of [`Self::quotas_assign_request`].
-    pub const QUOTAS_ASSIGN_REQUEST: &'static str = "QuotasAssignRequest";
-}
+impl AssignOrganizationsQuotasParams {}
 
 impl Operation for AssignOrganizationsQuotas {
     const OPERATION_ID: &'static str = "assignOrganizationsQuotas";
@@ -102,6 +96,7 @@ impl GetQuotasParams {
     ///
     /// assert!(GetQuotasParams::from_query(&[]).is_ok());
     /// ```
+    #[allow(unused_variables)]
     pub fn from_query(query: &[(String, String)]) -> Result<Self, super::InvalidParameter> {
         Ok(Self {})
     }
@@ -137,10 +132,7 @@ pub struct UnassignOrganizationsAccountGroupsQuotasParams {
     pub organizations_quotas_unassign: Option<models::OrganizationsQuotasUnassign>,
 }
 
-impl UnassignOrganizationsAccountGroupsQuotasParams {
-    /// The name on the wire of [`Self::organizations_quotas_unassign`].
-    pub const ORGANIZATIONS_QUOTAS_UNASSIGN: &'static str = "OrganizationsQuotasUnassign";
-}
+impl UnassignOrganizationsAccountGroupsQuotasParams {}
 
 impl Operation for UnassignOrganizationsAccountGroupsQuotas {
     const OPERATION_ID: &'static str = "unassignOrganizationsAccountGroupsQuotas";
@@ -175,10 +167,7 @@ pub struct UnassignOrganizationsQuotasParams {
     pub quotas_unassign: Option<models::QuotasUnassign>,
 }
 
-impl UnassignOrganizationsQuotasParams {
-    /// The name on the wire of [`Self::quotas_unassign`].
-    pub const QUOTAS_UNASSIGN: &'static str = "QuotasUnassign";
-}
+impl UnassignOrganizationsQuotasParams {}
 
 impl Operation for UnassignOrganizationsQuotas {
     const OPERATION_ID: &'static str = "unassignOrganizationsQuotas";

@@ -40,6 +40,7 @@ impl GetEnterpriseAgentsUnitsUsageParams {
     ///
     /// assert!(GetEnterpriseAgentsUnitsUsageParams::from_query(&[]).is_ok());
     /// ```
+    #[allow(unused_variables)]
     pub fn from_query(query: &[(String, String)]) -> Result<Self, super::InvalidParameter> {
         Ok(Self {
             start_date: super::query::date_time(query, Self::START_DATE)?,
@@ -114,6 +115,7 @@ impl GetTestsUnitsUsageParams {
     ///
     /// assert!(GetTestsUnitsUsageParams::from_query(&[]).is_ok());
     /// ```
+    #[allow(unused_variables)]
     pub fn from_query(query: &[(String, String)]) -> Result<Self, super::InvalidParameter> {
         Ok(Self {
             aid: super::query::scalar(query, Self::AID)?,
@@ -184,6 +186,7 @@ impl GetUsageParams {
     ///
     /// assert!(GetUsageParams::from_query(&[]).is_ok());
     /// ```
+    #[allow(unused_variables)]
     pub fn from_query(query: &[(String, String)]) -> Result<Self, super::InvalidParameter> {
         Ok(Self {
             aid: super::query::scalar(query, Self::AID)?,
