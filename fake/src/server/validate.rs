@@ -31,12 +31,12 @@ pub(crate) fn token_check(headers: &HeaderMap, token: &str) -> TokenCheck {
     }
 }
 
+/// The `from_query` of an operation's parameters struct.
+type FromQuery<P> = fn(&[(String, String)]) -> Result<P, InvalidParameter>;
+
 /// The parameters of an operation as its descriptor reads them from the query
 /// (`from_query`), or the 400 naming the parameter and the value the spec does not allow.
-pub(crate) fn params<P>(
-    from_query: fn(&[(String, String)]) -> Result<P, InvalidParameter>,
-    req: &Req,
-) -> Result<P, Answer> {
+pub(crate) fn params<P>(from_query: FromQuery<P>, req: &Req) -> Result<P, Answer> {
     from_query(&req.query).map_err(|e| {
         bad(
             format!("The {} parameter is invalid: {}.", e.name, e.reason),
