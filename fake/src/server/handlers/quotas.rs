@@ -2,8 +2,8 @@
 //! quotas of its account groups, each assigned or removed.
 
 use thousandeyes_usage_generated::models::{
-    OrganizationQuota, OrganizationQuotaAssignment, OrganizationsQuotasAssign, OrganizationsQuotasUnassign,
-    Quotas, QuotasAssignRequest, QuotasAssignResponse, QuotasUnassign,
+    AccountGroupQuota, OrganizationQuota, OrganizationQuotaAssignment, OrganizationsQuotasAssign,
+    OrganizationsQuotasUnassign, Quotas, QuotasAssignRequest, QuotasAssignResponse, QuotasUnassign,
 };
 
 use super::super::answer::{bad, Answer};
@@ -74,24 +74,14 @@ pub(super) fn unassign_organizations(state: &mut State, req: &Req) -> Handled {
 pub(super) fn assign_account_groups(state: &mut State, req: &Req) -> Handled {
     let request: OrganizationsQuotasAssign = json_body(req)?;
     let orgs = request.organizations.unwrap_or_default();
-    let mut errors = FieldErrors::default();
-    errors.not_empty("organizations", orgs.len(), "organization");
-    for (i, o) in orgs.iter().enumerate() {
-        errors.required(format!("{}.orgId", org_field(i)), o.org_id.as_deref());
-        let groups = o.account_groups.as_deref().unwrap_or_default();
-        errors.not_empty(format!("{}.accountGroups", org_field(i)), groups.len(), "account group");
-        for (j, g) in groups.iter().enumerate() {
-            let at = format!("{}.accountGroups[{j}]", org_field(i));
-            errors.aid(format!("{at}.aid"), g.aid.as_deref());
-            errors.quota(format!("{at}.value"), g.value);
-        }
-    }
-    errors.finish("The account group quotas to assign are invalid.", &req.path)?;
-    let named = orgs.iter().map(|o| {
-        let aids = o.account_groups.iter().flatten().filter_map(|g| g.aid.as_deref()).collect();
-        (o.org_id.as_deref().unwrap_or_default(), aids)
-    });
-    check_orgs_and_groups(state, named, &req.path)?;
+    let named: Vec<_> =
+        orgs.iter().map(|o| (o.org_id.as_deref(), o.account_groups.as_deref().unwrap_or_default())).collect();
+    let check = |errors: &mut FieldErrors, at: String, g: &AccountGroupQuota| {
+        errors.aid(format!("{at}.aid"), g.aid.as_deref());
+        errors.quota(format!("{at}.value"), g.value);
+    };
+    let aid = |g: &AccountGroupQuota| g.aid.clone();
+    check_account_groups(state, req, &named, ("account group", "to assign"), check, aid)?;
     for o in &orgs {
         let org = state.org_mut(o.org_id.as_deref().unwrap_or_default());
         for g in o.account_groups.iter().flatten() {
@@ -116,22 +106,11 @@ pub(super) fn assign_account_groups(state: &mut State, req: &Req) -> Handled {
 pub(super) fn unassign_account_groups(state: &mut State, req: &Req) -> Handled {
     let request: OrganizationsQuotasUnassign = json_body(req)?;
     let orgs = request.organizations.unwrap_or_default();
-    let mut errors = FieldErrors::default();
-    errors.not_empty("organizations", orgs.len(), "organization");
-    for (i, o) in orgs.iter().enumerate() {
-        errors.required(format!("{}.orgId", org_field(i)), o.org_id.as_deref());
-        let groups = o.account_groups.as_deref().unwrap_or_default();
-        errors.not_empty(format!("{}.accountGroups", org_field(i)), groups.len(), "account group id");
-        for (j, aid) in groups.iter().enumerate() {
-            errors.aid(format!("{}.accountGroups[{j}]", org_field(i)), Some(aid));
-        }
-    }
-    errors.finish("The account group quotas to remove are invalid.", &req.path)?;
-    let named = orgs.iter().map(|o| {
-        let aids = o.account_groups.iter().flatten().map(String::as_str).collect();
-        (o.org_id.as_deref().unwrap_or_default(), aids)
-    });
-    check_orgs_and_groups(state, named, &req.path)?;
+    let named: Vec<_> =
+        orgs.iter().map(|o| (o.org_id.as_deref(), o.account_groups.as_deref().unwrap_or_default())).collect();
+    let check = |errors: &mut FieldErrors, at: String, aid: &String| errors.aid(at, Some(aid));
+    let aid = |aid: &String| Some(aid.clone());
+    check_account_groups(state, req, &named, ("account group id", "to remove"), check, aid)?;
     for o in &orgs {
         let remove = o.account_groups.clone().unwrap_or_default();
         state
@@ -140,4 +119,35 @@ pub(super) fn unassign_account_groups(state: &mut State, req: &Req) -> Handled {
             .retain(|(aid, _)| !remove.contains(aid));
     }
     Ok(Answer::no_content())
+}
+
+/// The organizations of an account-group body, each `(orgId, account groups)`: the body's
+/// fields checked (an `orgId`, at least one account group, each group by `check_group` at its
+/// field name), then every organization and account group known. `what` names an account group
+/// entry and the change, for the messages.
+fn check_account_groups<G>(
+    state: &State,
+    req: &Req,
+    orgs: &[(Option<&str>, &[G])],
+    (entry, change): (&str, &str),
+    check_group: impl Fn(&mut FieldErrors, String, &G),
+    aid_of: impl Fn(&G) -> Option<String>,
+) -> Result<(), Answer> {
+    let mut errors = FieldErrors::default();
+    errors.not_empty("organizations", orgs.len(), "organization");
+    for (i, (org_id, groups)) in orgs.iter().enumerate() {
+        errors.required(format!("{}.orgId", org_field(i)), *org_id);
+        errors.not_empty(format!("{}.accountGroups", org_field(i)), groups.len(), entry);
+        for (j, g) in groups.iter().enumerate() {
+            check_group(&mut errors, format!("{}.accountGroups[{j}]", org_field(i)), g);
+        }
+    }
+    errors.finish(&format!("The account group quotas {change} are invalid."), &req.path)?;
+    let aids: Vec<Vec<String>> =
+        orgs.iter().map(|(_, groups)| groups.iter().filter_map(&aid_of).collect()).collect();
+    let named = orgs
+        .iter()
+        .zip(&aids)
+        .map(|((org_id, _), aids)| (org_id.unwrap_or_default(), aids.iter().map(String::as_str).collect()));
+    check_orgs_and_groups(state, named, &req.path)
 }
