@@ -1,7 +1,8 @@
 //! The fake against the spec (`thousandeyes-usage-generated`, generated from
-//! `openapi/usage.yaml`): it serves every operation at its method and path, paginates the
-//! operations that take a cursor, and refuses with the API's 400 the parameter values the spec
-//! does not allow, naming the parameter and the value.
+//! `openapi/usage.yaml`): it serves every operation at its method and path, with the response
+//! headers the spec documents for the status; it paginates the operations that take a cursor;
+//! it refuses with the API's 400 the parameter values the spec does not allow, naming the
+//! parameter and the value.
 
 use reqwest::{Method, Response, StatusCode};
 use serde_json::Value;
@@ -40,12 +41,20 @@ async fn assert_refused(r: Response, field: &str, value: &str) -> Value {
 }
 
 #[tokio::test]
-async fn every_operation_of_the_spec_is_served_at_its_method_and_path() {
+async fn every_operation_of_the_spec_is_served_at_its_method_and_path_with_the_headers_it_documents() {
     let fake = FakeUsageApi::start().await;
     for info in OPERATIONS {
         let r = send(&fake, info.method, info.path).await;
         // The quota changes are sent without a body: the API's 400, not a routing answer.
         let status = r.status().as_u16();
+        for (_, name) in info.response_headers.iter().filter(|(s, _)| *s == status) {
+            assert!(
+                r.headers().contains_key(*name),
+                "{} {}: {status} without {name}",
+                info.method,
+                info.path
+            );
+        }
         assert!(
             info.statuses.contains(&status),
             "{} {}: {status} is not one of the spec's",
