@@ -18,8 +18,6 @@ pub struct AssignOrganizationsAccountGroupsQuotasParams {
     pub organizations_quotas_assign: Option<models::OrganizationsQuotasAssign>,
 }
 
-impl AssignOrganizationsAccountGroupsQuotasParams {}
-
 impl Operation for AssignOrganizationsAccountGroupsQuotas {
     const OPERATION_ID: &'static str = "assignOrganizationsAccountGroupsQuotas";
     const METHOD: &'static str = "POST";
@@ -53,8 +51,6 @@ pub struct AssignOrganizationsQuotasParams {
     pub quotas_assign_request: Option<models::QuotasAssignRequest>,
 }
 
-impl AssignOrganizationsQuotasParams {}
-
 impl Operation for AssignOrganizationsQuotas {
     const OPERATION_ID: &'static str = "assignOrganizationsQuotas";
     const METHOD: &'static str = "POST";
@@ -86,22 +82,6 @@ pub struct GetQuotas;
 #[derive(Clone, Debug, PartialEq)]
 pub struct GetQuotasParams {}
 
-impl GetQuotasParams {
-    /// The parameters of a request's query pairs (decoded), read as the spec declares them: a
-    /// date-time in RFC 3339, an enum's values only, a list split as its `explode` says; a
-    /// parameter the spec does not declare is ignored.
-    ///
-    /// ```
-    /// use thousandeyes_usage_generated::apis::quotas_api::GetQuotasParams;
-    ///
-    /// assert!(GetQuotasParams::from_query(&[]).is_ok());
-    /// ```
-    #[allow(unused_variables)]
-    pub fn from_query(query: &[(String, String)]) -> Result<Self, super::InvalidParameter> {
-        Ok(Self {})
-    }
-}
-
 impl Operation for GetQuotas {
     const OPERATION_ID: &'static str = "getQuotas";
     const METHOD: &'static str = "GET";
@@ -131,8 +111,6 @@ pub struct UnassignOrganizationsAccountGroupsQuotas;
 pub struct UnassignOrganizationsAccountGroupsQuotasParams {
     pub organizations_quotas_unassign: Option<models::OrganizationsQuotasUnassign>,
 }
-
-impl UnassignOrganizationsAccountGroupsQuotasParams {}
 
 impl Operation for UnassignOrganizationsAccountGroupsQuotas {
     const OPERATION_ID: &'static str = "unassignOrganizationsAccountGroupsQuotas";
@@ -166,8 +144,6 @@ pub struct UnassignOrganizationsQuotas;
 pub struct UnassignOrganizationsQuotasParams {
     pub quotas_unassign: Option<models::QuotasUnassign>,
 }
-
-impl UnassignOrganizationsQuotasParams {}
 
 impl Operation for UnassignOrganizationsQuotas {
     const OPERATION_ID: &'static str = "unassignOrganizationsQuotas";
