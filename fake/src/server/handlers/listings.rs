@@ -19,7 +19,9 @@ use crate::Operation;
 
 /// What a listing request asks for, with the names its parameters have in the spec.
 struct ListingQuery {
-    aid: Option<(&'static str, String)>,
+    aid: Option<String>,
+    /// The name of the account group filter, for the listing that has one.
+    aid_name: Option<&'static str>,
     start: Option<DateTime<FixedOffset>>,
     end: Option<DateTime<FixedOffset>>,
     /// The names of the start and the end of the range.
@@ -34,7 +36,8 @@ impl ListingQuery {
             type P = GetTestsUnitsUsageParams;
             let p = params(P::from_query, req)?;
             Ok(ListingQuery {
-                aid: p.aid.map(|aid| (P::AID, aid)),
+                aid: p.aid,
+                aid_name: Some(P::AID),
                 start: p.start_date,
                 end: p.end_date,
                 range_names: (P::START_DATE, P::END_DATE),
@@ -46,6 +49,7 @@ impl ListingQuery {
             let p = params(P::from_query, req)?;
             Ok(ListingQuery {
                 aid: None,
+                aid_name: None,
                 start: p.start_date,
                 end: p.end_date,
                 range_names: (P::START_DATE, P::END_DATE),
@@ -59,7 +63,7 @@ impl ListingQuery {
     fn filters(&self) -> Filters {
         let utc = |t: DateTime<FixedOffset>| t.with_timezone(&Utc).to_rfc3339();
         Filters {
-            aid: self.aid.as_ref().map(|(_, aid)| aid.clone()),
+            aid: self.aid.clone(),
             start: self.start.map(utc),
             end: self.end.map(utc),
         }
@@ -97,8 +101,8 @@ pub(crate) fn page(op: Option<Operation>, req: &Req, config: &Config) -> Option<
 pub(super) fn listing(state: &State, config: &Config, req: &Req, op: Operation, now: SystemTime) -> Handled {
     let path = req.path.as_str();
     let query = ListingQuery::read(op, req)?;
-    if let Some((name, aid)) = &query.aid {
-        check_aid(state, name, Some(aid), path)?;
+    if let Some(name) = query.aid_name {
+        check_aid(state, name, query.aid.as_deref(), path)?;
     }
     check_range((query.start, query.end), query.range_names, now, path)?;
     let filters = query.filters();
@@ -145,11 +149,11 @@ fn offset(
     };
     if &c.filters != filters {
         let (start, end) = query.range_names;
-        let aid = GetTestsUnitsUsageParams::AID;
+        let names = query.aid_name.map_or(format!("{start}, {end}"), |aid| format!("{aid}, {start}, {end}"));
         return Err(refuse(
             &format!(
-                "The cursor was issued for other filters ({aid}, {start}, {end}); send the same filters as for \
-                 the first page, or start again from the first page."
+                "The cursor was issued for other filters ({names}); send the same filters as for the first \
+                 page, or start again from the first page."
             ),
             "the cursor does not match the filters",
         ));
