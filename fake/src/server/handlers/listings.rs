@@ -62,11 +62,7 @@ impl ListingQuery {
     /// The filters a cursor binds: the same instants however they were written.
     fn filters(&self) -> Filters {
         let utc = |t: DateTime<FixedOffset>| t.with_timezone(&Utc).to_rfc3339();
-        Filters {
-            aid: self.aid.clone(),
-            start: self.start.map(utc),
-            end: self.end.map(utc),
-        }
+        Filters { aid: self.aid.clone(), start: self.start.map(utc), end: self.end.map(utc) }
     }
 }
 
