@@ -316,7 +316,8 @@ impl FakeUsageApi {
         FakeUsageApiBuilder::new()
     }
 
-    /// The base URL to give a client: `http://127.0.0.1:PORT/v7`.
+    /// The base URL to give a client: `http://127.0.0.1:PORT/v7` (the path of the spec's server
+    /// URL).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -326,7 +327,7 @@ impl FakeUsageApi {
     /// # }
     /// ```
     pub fn base_url(&self) -> String {
-        format!("http://{}/v7", self.addr)
+        format!("http://{}{}", self.addr, thousandeyes_usage_generated::apis::BASE_PATH)
     }
 
     /// The URL of `path` below the base URL: `fake.url("/usage")` is
