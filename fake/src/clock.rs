@@ -93,6 +93,23 @@ impl FakeClock {
         FakeClock { skew_ms: -duration_ms(skew), ..self }
     }
 
+    /// This clock, running `seconds` ahead of the local clock (behind when negative; in place
+    /// of any skew it had).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// use thousandeyes_usage_fake::FakeClock;
+    ///
+    /// let clock = FakeClock::start();
+    /// let behind = clock.skewed_secs(-300);
+    /// assert_eq!(FakeClock::epoch_secs(clock.now()) - FakeClock::epoch_secs(behind.now()), 300);
+    /// # }
+    /// ```
+    pub fn skewed_secs(self, seconds: i64) -> FakeClock {
+        FakeClock { skew_ms: seconds.saturating_mul(1000), ..self }
+    }
+
     /// The clock's time now.
     ///
     /// ```
