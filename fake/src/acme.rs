@@ -3,7 +3,7 @@
 //!
 //! The data is deterministic: the same every run, derived from fixed tables by a fixed mixing
 //! function (SplitMix64's finalizer). Only the usage period (the current month) depends on the
-//! clock. It is the data of the project's former demo server, unchanged.
+//! clock.
 
 use std::collections::BTreeMap;
 

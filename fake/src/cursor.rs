@@ -9,7 +9,7 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
 use crate::acme::mix;
-use crate::operation::Operation;
+use crate::Operation;
 
 /// Key of the cursor signatures. Fixed, so that the fake's links are the same every run.
 const KEY: u64 = 0x7E5A_6E0F_CA11_AB1E;
@@ -50,13 +50,6 @@ pub(crate) struct Cursor {
     pub(crate) filters: Filters,
 }
 
-fn listing_key(listing: Operation) -> &'static str {
-    match listing {
-        Operation::GetEnterpriseAgentsUnitsUsage => "enterprise-agents",
-        _ => "tests",
-    }
-}
-
 fn signature(body: &Body) -> String {
     let bytes = serde_json::to_vec(body).unwrap_or_default();
     let mut h = KEY;
@@ -68,7 +61,7 @@ fn signature(body: &Body) -> String {
 
 /// The cursor of the page at `offset` of `listing`, for these filters.
 pub(crate) fn encode(listing: Operation, offset: usize, filters: &Filters) -> String {
-    let body = Body { v: 1, listing: listing_key(listing).to_string(), offset, filters: filters.clone() };
+    let body = Body { v: 1, listing: listing.operation_id().to_string(), offset, filters: filters.clone() };
     let sig = signature(&body);
     let json = serde_json::to_vec(&Signed { body, sig }).unwrap_or_default();
     URL_SAFE_NO_PAD.encode(json)
@@ -81,9 +74,7 @@ pub(crate) fn decode(raw: &str) -> Option<Cursor> {
     if signed.body.v != 1 || signature(&signed.body) != signed.sig {
         return None;
     }
-    let listing = [Operation::GetTestsUnitsUsage, Operation::GetEnterpriseAgentsUnitsUsage]
-        .into_iter()
-        .find(|l| listing_key(*l) == signed.body.listing)?;
+    let listing = Operation::from_operation_id(&signed.body.listing)?;
     Some(Cursor { listing, offset: signed.body.offset, filters: signed.body.filters })
 }
 

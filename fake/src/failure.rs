@@ -5,7 +5,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::StatusCode;
 
-use crate::operation::Operation;
+use crate::Operation;
 
 /// A scripted answer that replaces the normal one: an error status (or any status, with any
 /// body) for the requests of one operation, or of every operation.
@@ -24,8 +24,8 @@ use crate::operation::Operation;
 /// until the window's reset (by default the end of the current window; see
 /// [`reset_after`](Failure::reset_after)). Other statuses use up one call, like any answer.
 ///
-/// The former demo server's one 429 — the second page of test units refused once, the window
-/// resetting one second later:
+/// The second page of test units refused once, the window resetting one second later (the 429
+/// that the `usage_report` demo shows):
 ///
 /// ```
 /// use std::time::Duration;

@@ -6,8 +6,11 @@
 //!
 //! * `GET /usage` honours `expand` and `aid`; the two listings (`GET /usage/units/tests`,
 //!   `GET /usage/units/enterprise-agents`) are paginated with absolute `_links.next.href` links
-//!   carrying an opaque `cursor` that binds the filters; `startDate`/`endDate` and `aid` are
-//!   checked as the API checks them; the quota operations change the quotas `GET /quotas` shows;
+//!   carrying an opaque `cursor` that binds the filters; the query is read as the spec declares
+//!   it (a value outside an enum, an empty `expand` included, or a date-time that is not
+//!   RFC 3339 is a 400 naming the parameter and the value), and `startDate`/`endDate` and `aid`
+//!   are checked further as the API checks them; the quota operations change the quotas
+//!   `GET /quotas` shows;
 //! * answers are `application/hal+json`, errors RFC 7807 `application/problem+json` (a 400 lists
 //!   the invalid fields; a 401, for a missing or wrong bearer token, has OAuth-style `error` and
 //!   `error_description`); unknown paths are 404;
@@ -23,8 +26,8 @@
 //! # Time
 //!
 //! The server is a task on your tokio runtime (`start()` must be called within one), and all of
-//! its time is tokio's: its clock is the wall-clock time at start plus tokio's elapsed time,
-//! latency is `tokio::time::sleep`. Under `#[tokio::test(start_paused = true)]` the rate-limit
+//! its time is tokio's: its clock ([`FakeClock`]) is the wall-clock time at start plus tokio's
+//! elapsed time, latency is `tokio::time::sleep`. Under `#[tokio::test(start_paused = true)]` the rate-limit
 //! windows, the `Date` header and latency follow virtual time, so a test of a client that waits
 //! out a 429 runs in no real time. Dropping the [`FakeUsageApi`] stops the server.
 //!
@@ -129,7 +132,6 @@ mod clock;
 mod cursor;
 mod dataset;
 mod failure;
-mod operation;
 mod record;
 mod server;
 
@@ -146,10 +148,27 @@ use thousandeyes_usage_generated::models::{
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+pub use clock::FakeClock;
 pub use dataset::{AccountGroup, Dataset, ExpectedTotals};
 pub use failure::Failure;
-pub use operation::Operation;
 pub use record::{RateLimitWindow, RecordedRequest, TokenCheck};
+/// One of the operations of the Usage API, named as in the spec: the operation enum of
+/// `thousandeyes-usage-generated`, whose variants, [`ALL`](Operation::ALL), `operation_id()`,
+/// `method()` and `path()` come from the spec.
+///
+/// Used to aim a [`Failure`] at an operation and to pick recorded requests
+/// ([`FakeUsageApi::requests_for`]).
+///
+/// ```
+/// use thousandeyes_usage_fake::Operation;
+///
+/// let op = Operation::GetTestsUnitsUsage;
+/// assert_eq!(op.operation_id(), "getTestsUnitsUsage");
+/// assert_eq!((op.method(), op.path()), ("GET", "/usage/units/tests"));
+/// assert_eq!(Operation::from_operation_id("getQuotas"), Some(Operation::GetQuotas));
+/// assert_eq!(op.to_string(), "getTestsUnitsUsage");
+/// ```
+pub use thousandeyes_usage_generated::apis::OperationId as Operation;
 
 /// The data types the fake serves (`UsageDetails`, `UnitsByTests`, `Quota`, …): the models of
 /// `thousandeyes-usage-generated`, re-exported so that you need not depend on it.
@@ -297,7 +316,8 @@ impl FakeUsageApi {
         FakeUsageApiBuilder::new()
     }
 
-    /// The base URL to give a client: `http://127.0.0.1:PORT/v7`.
+    /// The base URL to give a client: `http://127.0.0.1:PORT/v7` (the path of the spec's server
+    /// URL).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -307,7 +327,7 @@ impl FakeUsageApi {
     /// # }
     /// ```
     pub fn base_url(&self) -> String {
-        format!("http://{}/v7", self.addr)
+        format!("http://{}{}", self.addr, thousandeyes_usage_generated::apis::BASE_PATH)
     }
 
     /// The URL of `path` below the base URL: `fake.url("/usage")` is
@@ -368,6 +388,24 @@ impl FakeUsageApi {
     /// ```
     pub fn now(&self) -> SystemTime {
         self.shared.clock.now()
+    }
+
+    /// The fake's clock, skew included: for a test that reckons in the fake's time, such as
+    /// the instant a rate-limit reset falls on.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// use std::time::Duration;
+    /// use thousandeyes_usage_fake::{FakeClock, FakeUsageApi};
+    ///
+    /// let fake = FakeUsageApi::builder().clock_behind(Duration::from_secs(30)).start().await;
+    /// let clock = fake.clock();
+    /// assert_eq!(FakeClock::epoch_secs(clock.now()), FakeClock::epoch_secs(fake.now()));
+    /// # }
+    /// ```
+    pub fn clock(&self) -> FakeClock {
+        self.shared.clock
     }
 
     /// Every request answered so far, in arrival order.
@@ -465,9 +503,7 @@ impl FakeUsageApi {
     /// ```
     pub fn pages_served(&self) -> usize {
         self.shared.with_requests(|r| {
-            r.iter()
-                .filter(|r| r.status.is_success() && r.operation.is_some_and(Operation::is_listing))
-                .count()
+            r.iter().filter(|r| r.status.is_success() && r.operation.is_some_and(server::is_listing)).count()
         })
     }
 
@@ -605,10 +641,6 @@ impl Default for FakeUsageApiBuilder {
     fn default() -> FakeUsageApiBuilder {
         FakeUsageApiBuilder::new()
     }
-}
-
-fn duration_ms(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
 impl FakeUsageApiBuilder {
@@ -849,7 +881,7 @@ impl FakeUsageApiBuilder {
     /// # let _ = builder;
     /// ```
     pub fn clock_ahead(mut self, skew: Duration) -> Self {
-        self.skew_ms = duration_ms(skew);
+        self.skew_ms = clock::duration_ms(skew);
         self
     }
 
@@ -862,7 +894,7 @@ impl FakeUsageApiBuilder {
     /// # let _ = builder;
     /// ```
     pub fn clock_behind(mut self, skew: Duration) -> Self {
-        self.skew_ms = -duration_ms(skew);
+        self.skew_ms = -clock::duration_ms(skew);
         self
     }
 
@@ -918,7 +950,7 @@ impl FakeUsageApiBuilder {
     pub async fn try_start(self) -> io::Result<FakeUsageApi> {
         let listener = TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0)).await?;
         let addr = listener.local_addr()?;
-        let clock = clock::Clock::start(self.skew_ms);
+        let clock = FakeClock::start_skewed(self.skew_ms);
         let mut data = match self.dataset {
             Some(d) => d,
             None => Dataset::acme_at(clock.now()),

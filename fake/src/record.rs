@@ -4,7 +4,7 @@ use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode};
 use tokio::time::Instant;
 
-use crate::operation::Operation;
+use crate::Operation;
 
 /// How a request's `Authorization` header compared with the fake's token. The header's value is
 /// never recorded.

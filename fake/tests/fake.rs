@@ -497,8 +497,8 @@ where
 // Failure rules.
 // ---------------------------------------------------------------------------------------------
 
-/// The former demo server's scripted 429: the second page of test units refused once, the
-/// window used up and reset one second later.
+/// The demo's scripted 429: the second page of test units refused once, the window used up and
+/// reset one second later.
 #[tokio::test(start_paused = true)]
 async fn the_demo_429_second_page_refused_once_then_a_new_window() {
     let fake = FakeUsageApi::builder()

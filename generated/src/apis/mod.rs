@@ -350,6 +350,249 @@ pub const OPERATIONS: &[OperationInfo] = &[
     },
 ];
 
+/// The path of the spec's server URL (`servers[0].url`), below which every operation's path
+/// lies.
+///
+/// ```
+/// use thousandeyes_usage_generated::apis::{OperationId, BASE_PATH};
+///
+/// let op = OperationId::ALL[0];
+/// assert!(format!("{BASE_PATH}{}", op.path()).starts_with('/'));
+/// ```
+pub const BASE_PATH: &str = "/v7";
+
+/// One operation of the spec, named as its descriptor type is; its `Display` is its operationId.
+///
+/// ```
+/// use thousandeyes_usage_generated::apis::{OperationId, OPERATIONS};
+///
+/// assert_eq!(OperationId::ALL.len(), OPERATIONS.len());
+/// for (op, info) in OperationId::ALL.iter().zip(OPERATIONS) {
+///     assert_eq!(op.info(), info);
+///     assert_eq!(op.to_string(), info.operation_id);
+///     assert_eq!(OperationId::from_operation_id(info.operation_id), Some(*op));
+/// }
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum OperationId {
+    /// `POST /quotas/account-groups/assign` (operationId `assignOrganizationsAccountGroupsQuotas`), described by
+    /// [`quotas_api::AssignOrganizationsAccountGroupsQuotas`].
+    AssignOrganizationsAccountGroupsQuotas,
+
+    /// `POST /quotas/assign` (operationId `assignOrganizationsQuotas`), described by
+    /// [`quotas_api::AssignOrganizationsQuotas`].
+    AssignOrganizationsQuotas,
+
+    /// `GET /quotas` (operationId `getQuotas`), described by
+    /// [`quotas_api::GetQuotas`].
+    GetQuotas,
+
+    /// `POST /quotas/account-groups/unassign` (operationId `unassignOrganizationsAccountGroupsQuotas`), described by
+    /// [`quotas_api::UnassignOrganizationsAccountGroupsQuotas`].
+    UnassignOrganizationsAccountGroupsQuotas,
+
+    /// `POST /quotas/unassign` (operationId `unassignOrganizationsQuotas`), described by
+    /// [`quotas_api::UnassignOrganizationsQuotas`].
+    UnassignOrganizationsQuotas,
+
+    /// `GET /usage/units/enterprise-agents` (operationId `getEnterpriseAgentsUnitsUsage`), described by
+    /// [`usage_api::GetEnterpriseAgentsUnitsUsage`].
+    GetEnterpriseAgentsUnitsUsage,
+
+    /// `GET /usage/units/tests` (operationId `getTestsUnitsUsage`), described by
+    /// [`usage_api::GetTestsUnitsUsage`].
+    GetTestsUnitsUsage,
+
+    /// `GET /usage` (operationId `getUsage`), described by
+    /// [`usage_api::GetUsage`].
+    GetUsage,
+}
+
+impl OperationId {
+    /// Every operation, in the order of [`OPERATIONS`].
+    ///
+    /// ```
+    /// use thousandeyes_usage_generated::apis::OperationId;
+    ///
+    /// assert!(OperationId::ALL.iter().any(|op| op.method() == "GET"));
+    /// ```
+    pub const ALL: &'static [OperationId] = &[
+        OperationId::AssignOrganizationsAccountGroupsQuotas,
+        OperationId::AssignOrganizationsQuotas,
+        OperationId::GetQuotas,
+        OperationId::UnassignOrganizationsAccountGroupsQuotas,
+        OperationId::UnassignOrganizationsQuotas,
+        OperationId::GetEnterpriseAgentsUnitsUsage,
+        OperationId::GetTestsUnitsUsage,
+        OperationId::GetUsage,
+    ];
+
+    /// What the spec declares of it: its entry of [`OPERATIONS`].
+    ///
+    /// ```
+    /// use thousandeyes_usage_generated::apis::OperationId;
+    ///
+    /// let op = OperationId::ALL[0];
+    /// assert_eq!(op.info().path, op.path());
+    /// ```
+    pub fn info(self) -> &'static OperationInfo {
+        &OPERATIONS[self as usize]
+    }
+
+    /// Its operationId, as the spec writes it.
+    ///
+    /// ```
+    /// use thousandeyes_usage_generated::apis::{OperationId, OPERATIONS};
+    ///
+    /// assert_eq!(OperationId::ALL[0].operation_id(), OPERATIONS[0].operation_id);
+    /// ```
+    pub fn operation_id(self) -> &'static str {
+        self.info().operation_id
+    }
+
+    /// Its HTTP method (`GET`, `POST`, ...).
+    ///
+    /// ```
+    /// use thousandeyes_usage_generated::apis::OperationId;
+    ///
+    /// assert!(OperationId::ALL.iter().all(|op| !op.method().is_empty()));
+    /// ```
+    pub fn method(self) -> &'static str {
+        self.info().method
+    }
+
+    /// Its path template below [`BASE_PATH`], as the spec writes it.
+    ///
+    /// ```
+    /// use thousandeyes_usage_generated::apis::OperationId;
+    ///
+    /// assert!(OperationId::ALL.iter().all(|op| op.path().starts_with('/')));
+    /// ```
+    pub fn path(self) -> &'static str {
+        self.info().path
+    }
+
+    /// The operation with this operationId (case-sensitive, as in the spec), if any.
+    ///
+    /// ```
+    /// use thousandeyes_usage_generated::apis::OperationId;
+    ///
+    /// assert_eq!(OperationId::from_operation_id("no such operation"), None);
+    /// ```
+    pub fn from_operation_id(id: &str) -> Option<OperationId> {
+        OperationId::ALL.iter().copied().find(|op| op.operation_id() == id)
+    }
+}
+
+impl std::fmt::Display for OperationId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.operation_id())
+    }
+}
+
+/// A query parameter whose value the spec does not allow: returned by the parameters structs'
+/// `from_query`, for a server that checks what it is sent.
+///
+/// ```
+/// use thousandeyes_usage_generated::apis::InvalidParameter;
+///
+/// fn describe(e: &InvalidParameter) -> String {
+///     format!("{}={:?}: {}", e.name, e.value, e.reason)
+/// }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct InvalidParameter {
+    /// The parameter's name on the wire.
+    pub name: &'static str,
+    /// The value that was sent.
+    pub value: String,
+    /// Why the spec does not allow it.
+    pub reason: String,
+}
+
+impl std::fmt::Display for InvalidParameter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "query parameter {} is {:?}: {}", self.name, self.value, self.reason)
+    }
+}
+
+impl std::error::Error for InvalidParameter {}
+
+/// Reading query parameters as the spec declares them, for the parameters structs' `from_query`.
+pub(crate) mod query {
+    use super::InvalidParameter;
+
+    fn values<'q>(query: &'q [(String, String)], name: &'static str) -> impl Iterator<Item = &'q str> + 'q {
+        query.iter().filter(move |(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    fn invalid(name: &'static str, value: &str, reason: impl std::fmt::Display) -> InvalidParameter {
+        InvalidParameter { name, value: value.to_string(), reason: reason.to_string() }
+    }
+
+    /// A required parameter that is absent. Unused while the spec has no required query
+    /// parameters.
+    #[allow(dead_code)]
+    pub(crate) fn required<T>(value: Option<T>, name: &'static str) -> Result<T, InvalidParameter> {
+        value.ok_or_else(|| invalid(name, "", "required"))
+    }
+
+    /// The first value of `name`, parsed with `FromStr`.
+    pub(crate) fn scalar<T>(
+        query: &[(String, String)],
+        name: &'static str,
+    ) -> Result<Option<T>, InvalidParameter>
+    where
+        T: std::str::FromStr,
+        T::Err: std::fmt::Display,
+    {
+        values(query, name).next().map(|v| v.parse().map_err(|e| invalid(name, v, e))).transpose()
+    }
+
+    /// The first value of `name`, an RFC 3339 date-time (`format: date-time`).
+    pub(crate) fn date_time(
+        query: &[(String, String)],
+        name: &'static str,
+    ) -> Result<Option<chrono::DateTime<chrono::FixedOffset>>, InvalidParameter> {
+        values(query, name)
+            .next()
+            .map(|v| {
+                chrono::DateTime::parse_from_rfc3339(v).map_err(|_| {
+                    invalid(
+                        name,
+                        v,
+                        format!("{v:?} is not an RFC 3339 date-time, such as 2022-07-17T22:00:54Z"),
+                    )
+                })
+            })
+            .transpose()
+    }
+
+    /// Every item of `name`: its values split at commas (`explode: false`), or each value
+    /// (`explode: true`). An empty item is parsed like any other.
+    pub(crate) fn list<T>(
+        query: &[(String, String)],
+        name: &'static str,
+        explode: bool,
+    ) -> Result<Option<Vec<T>>, InvalidParameter>
+    where
+        T: std::str::FromStr,
+        T::Err: std::fmt::Display,
+    {
+        let mut items = None::<Vec<T>>;
+        for value in values(query, name) {
+            let parts: Vec<&str> = if explode { vec![value] } else { value.split(',').collect() };
+            for part in parts {
+                let item = part.parse().map_err(|e| invalid(name, part, e))?;
+                items.get_or_insert_with(Vec::new).push(item);
+            }
+        }
+        Ok(items)
+    }
+}
+
 pub mod quotas_api;
 pub mod usage_api;
 

@@ -23,6 +23,33 @@ pub struct GetEnterpriseAgentsUnitsUsageParams {
     pub cursor: Option<String>,
 }
 
+impl GetEnterpriseAgentsUnitsUsageParams {
+    /// The name on the wire of [`Self::start_date`].
+    pub const START_DATE: &'static str = "startDate";
+    /// The name on the wire of [`Self::end_date`].
+    pub const END_DATE: &'static str = "endDate";
+    /// The name on the wire of [`Self::cursor`].
+    pub const CURSOR: &'static str = "cursor";
+
+    /// The parameters of a request's query pairs (decoded), read as the spec declares them: a
+    /// date-time in RFC 3339, an enum's values only, a list split as its `explode` says; a
+    /// parameter the spec does not declare is ignored.
+    ///
+    /// ```
+    /// use thousandeyes_usage_generated::apis::usage_api::GetEnterpriseAgentsUnitsUsageParams;
+    ///
+    /// assert!(GetEnterpriseAgentsUnitsUsageParams::from_query(&[]).is_ok());
+    /// ```
+    #[allow(unused_variables)]
+    pub fn from_query(query: &[(String, String)]) -> Result<Self, super::InvalidParameter> {
+        Ok(Self {
+            start_date: super::query::date_time(query, Self::START_DATE)?,
+            end_date: super::query::date_time(query, Self::END_DATE)?,
+            cursor: super::query::scalar(query, Self::CURSOR)?,
+        })
+    }
+}
+
 impl Operation for GetEnterpriseAgentsUnitsUsage {
     const OPERATION_ID: &'static str = "getEnterpriseAgentsUnitsUsage";
     const METHOD: &'static str = "GET";
@@ -69,6 +96,36 @@ pub struct GetTestsUnitsUsageParams {
     pub cursor: Option<String>,
 }
 
+impl GetTestsUnitsUsageParams {
+    /// The name on the wire of [`Self::aid`].
+    pub const AID: &'static str = "aid";
+    /// The name on the wire of [`Self::start_date`].
+    pub const START_DATE: &'static str = "startDate";
+    /// The name on the wire of [`Self::end_date`].
+    pub const END_DATE: &'static str = "endDate";
+    /// The name on the wire of [`Self::cursor`].
+    pub const CURSOR: &'static str = "cursor";
+
+    /// The parameters of a request's query pairs (decoded), read as the spec declares them: a
+    /// date-time in RFC 3339, an enum's values only, a list split as its `explode` says; a
+    /// parameter the spec does not declare is ignored.
+    ///
+    /// ```
+    /// use thousandeyes_usage_generated::apis::usage_api::GetTestsUnitsUsageParams;
+    ///
+    /// assert!(GetTestsUnitsUsageParams::from_query(&[]).is_ok());
+    /// ```
+    #[allow(unused_variables)]
+    pub fn from_query(query: &[(String, String)]) -> Result<Self, super::InvalidParameter> {
+        Ok(Self {
+            aid: super::query::scalar(query, Self::AID)?,
+            start_date: super::query::date_time(query, Self::START_DATE)?,
+            end_date: super::query::date_time(query, Self::END_DATE)?,
+            cursor: super::query::scalar(query, Self::CURSOR)?,
+        })
+    }
+}
+
 impl Operation for GetTestsUnitsUsage {
     const OPERATION_ID: &'static str = "getTestsUnitsUsage";
     const METHOD: &'static str = "GET";
@@ -112,6 +169,30 @@ pub struct GetUsageParams {
     pub aid: Option<String>,
     /// Breakdowns to include in the answer, as one comma-separated value (for example `expand=test,enterprise-agent`). Without it, nothing is expanded.
     pub expand: Option<Vec<models::ExpandUsageOptions>>,
+}
+
+impl GetUsageParams {
+    /// The name on the wire of [`Self::aid`].
+    pub const AID: &'static str = "aid";
+    /// The name on the wire of [`Self::expand`].
+    pub const EXPAND: &'static str = "expand";
+
+    /// The parameters of a request's query pairs (decoded), read as the spec declares them: a
+    /// date-time in RFC 3339, an enum's values only, a list split as its `explode` says; a
+    /// parameter the spec does not declare is ignored.
+    ///
+    /// ```
+    /// use thousandeyes_usage_generated::apis::usage_api::GetUsageParams;
+    ///
+    /// assert!(GetUsageParams::from_query(&[]).is_ok());
+    /// ```
+    #[allow(unused_variables)]
+    pub fn from_query(query: &[(String, String)]) -> Result<Self, super::InvalidParameter> {
+        Ok(Self {
+            aid: super::query::scalar(query, Self::AID)?,
+            expand: super::query::list(query, Self::EXPAND, false)?,
+        })
+    }
 }
 
 impl Operation for GetUsage {
