@@ -14,10 +14,11 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
 
 use serde_json::{json, Value};
 use thousandeyes_usage::{Client, ClientBuilder};
+use thousandeyes_usage_fake::FakeClock;
 use thousandeyes_usage_tests::raw::{RawServer, Reply, Request};
 use tokio::time::Instant;
 
@@ -205,38 +206,38 @@ pub fn usage_json() -> serde_json::Value {
 // ---------------------------------------------------------------------------------------------
 // Raw answers with rate-limit figures, on a server clock.
 
-/// The server's clock: the wall-clock time when the test started, advanced by tokio's clock
-/// (virtual when paused), like the client's own.
+/// A raw server's clock, in the whole epoch seconds its headers speak: the fake's clock
+/// ([`FakeClock`], the wall-clock time at the start advanced by tokio's clock, virtual when
+/// paused), read at the instants the raw server records requests at.
 #[derive(Debug, Clone, Copy)]
 struct ServerClock {
+    clock: FakeClock,
     start: Instant,
-    epoch0: f64,
 }
 
 impl ServerClock {
     fn new() -> Self {
-        let epoch0 = SystemTime::now().duration_since(UNIX_EPOCH).expect("clock").as_secs_f64();
-        ServerClock { start: Instant::now(), epoch0 }
+        ServerClock { clock: FakeClock::start(), start: Instant::now() }
     }
 
     /// Whole epoch seconds at `at`, shifted by `skew` seconds.
     fn secs(&self, at: Instant, skew: i64) -> u64 {
-        ((self.epoch0 + (at - self.start).as_secs_f64()) as i64 + skew) as u64
+        u64::try_from(FakeClock::epoch_secs(self.clock.at(at)) + skew).expect("a time after 1970")
     }
 
     /// The `Date` header at `at`, shifted by `skew` seconds.
     fn date(&self, at: Instant, skew: i64) -> String {
-        httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(self.secs(at, skew)))
+        FakeClock::http_date(UNIX_EPOCH + Duration::from_secs(self.secs(at, skew)))
     }
 
     /// The instant of epoch second `epoch` (no skew).
     fn instant_of(&self, epoch: u64) -> Instant {
-        self.start + Duration::from_secs_f64(epoch as f64 - self.epoch0)
+        self.clock.instant_of(UNIX_EPOCH + Duration::from_secs(epoch))
     }
 
     /// An epoch second `secs` after the start, whole.
     fn after(&self, secs: u64) -> u64 {
-        self.epoch0 as u64 + secs
+        self.secs(self.start, 0) + secs
     }
 }
 
