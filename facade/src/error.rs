@@ -19,6 +19,7 @@ use crate::rate_limit::RateLimit;
 ///             format!("rate limited, retry after {:?}", api.retry_after())
 ///         }
 ///         Error::Api(api) => format!("HTTP {}: {}", api.status(), api.summary()),
+///         Error::NotSent { retry_after, .. } => format!("not sent, try again in {retry_after:?}"),
 ///         Error::InvalidInput { field, .. } => format!("fix the value of {field}"),
 ///         other => other.to_string(),
 ///     }
@@ -332,9 +333,9 @@ impl NotSentReason {
     /// How the reason reads in messages and logs.
     pub(crate) fn describe(self) -> &'static str {
         match self {
-            NotSentReason::GaveUp => "the client gave up on 429s until the window's reset",
+            NotSentReason::GaveUp => "an earlier call of this client gave up on the rate limit until the window's reset",
             NotSentReason::WindowClosed => {
-                "the organization's rate-limit window stays closed for longer than the retry policy's max_wait"
+                "the organization's rate-limit window stays closed for longer than the retry policy lets a call wait"
             }
         }
     }

@@ -23,9 +23,10 @@
 //! * Every operation is a builder ([`operations`]) checked before anything is sent.
 //! * The two units listings are [`futures::Stream`]s: [`Pages`] of [`Page`]s, or [`Items`].
 //! * 429 answers are retried after the reset the server names; failures to connect (any method)
-//!   and transient failures of GETs with backoff ([`RetryPolicy`]). Requests are spread over the rate-limit window when little of it
-//!   remains, and a [budget share](ClientBuilder::rate_limit_share) leaves room for the
-//!   organization's other integrations.
+//!   and transient failures of GETs with backoff ([`RetryPolicy`]). Requests are spread over the
+//!   rate-limit window when little of it remains, and a
+//!   [budget share](ClientBuilder::rate_limit_share) leaves room for the organization's other
+//!   integrations.
 //! * One error type, [`Error`]; the token never appears in any `Debug`, `Display`, error or log
 //!   line, even when a server echoes it back.
 //! * The data types are the spec's schemas ([`models`]), generated from it.

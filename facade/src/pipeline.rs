@@ -171,7 +171,7 @@ impl Pipeline {
     /// Waits until the strategy lets the next attempt go, and returns its sequence number, its
     /// number in the call and its landing (dropped when the attempt is over), or the error of a
     /// call refused without being sent. Each wait is counted in the client's stats by its
-    /// reason, for the time actually waited, once per call.
+    /// reason, for the time actually waited, once per attempt.
     async fn wait_turn(&self, strategy: &mut CallStrategy<'_>) -> Result<(u64, u32, Landing<'_>), Error> {
         let clock = *self.pacer.clock();
         // A reserved spreading slot goes back to the pacer if this call is dropped while waiting.

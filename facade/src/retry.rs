@@ -42,9 +42,8 @@ pub struct RetryPolicy {
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 impl Default for RetryPolicy {
-    /// 5 attempts on 429, 3 on transient failures (connect failures, and GETs' timeouts and
-    /// 5xx), waits of at most 60 s, backoff from
-    /// 500 ms up to 30 s, with jitter.
+    /// 5 attempts on 429, 3 on transient failures (failures to connect, and GETs' timeouts, lost
+    /// connections and 5xx), waits of at most 60 s, backoff from 500 ms up to 30 s, with jitter.
     fn default() -> Self {
         RetryPolicy {
             rate_limited_attempts: 5,
@@ -226,7 +225,8 @@ pub(crate) enum Outcome {
     Status(u16),
     /// The connection could not be made (refused, or the connect timeout): nothing was sent.
     Connect,
-    /// No answer in time, once connected.
+    /// No answer in time: the request may have reached the server (the request timeout can also
+    /// end an attempt still connecting; it is not told apart).
     Timeout,
     /// The connection failed after it was made: the request may have reached the server.
     Transport,

@@ -451,3 +451,19 @@ async fn a_client_built_separately_for_the_same_organization_shares_its_window()
     assert!(b.rate_limit().remaining.is_some(), "b knows the window a's answer told of");
     assert_eq!((a.stats().requests_sent, b.stats().requests_sent), (1, 0), "statistics stay each client's");
 }
+
+/// "Closed until": open when never closed, closed until the latest instant it was given (an
+/// earlier one does not shorten it), and open again once that instant has passed.
+#[tokio::test(start_paused = true)]
+async fn closed_until_only_moves_later_and_opens_when_it_has_passed() {
+    let closed = ClosedUntil::default();
+    let now = Instant::now();
+    assert_eq!(closed.until(now), None);
+    closed.close_until(now + Duration::from_secs(30));
+    closed.close_until(now + Duration::from_secs(10));
+    assert_eq!(closed.until(now), Some(now + Duration::from_secs(30)));
+    tokio::time::advance(Duration::from_secs(30)).await;
+    assert_eq!(closed.until(Instant::now()), None);
+    closed.close_until(now);
+    assert_eq!(closed.until(Instant::now()), None, "an instant already past closes nothing");
+}

@@ -198,6 +198,33 @@ pub fn client(server: &RawServer) -> Client {
 
 pub use thousandeyes_usage_tests::capture::everything_shown;
 
+/// A loopback listener that never accepts, with its accept queue full: a new connection's SYN
+/// is dropped, so connecting hangs until the connect timeout. Returns the address and what must
+/// be kept alive (the listener and the connection filling its queue).
+pub fn listener_with_full_backlog(
+) -> (std::net::SocketAddr, tokio::net::TcpListener, Vec<std::net::TcpStream>) {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.bind("127.0.0.1:0".parse().expect("address")).expect("bind");
+    let listener = socket.listen(0).expect("listen with the smallest backlog");
+    let addr = listener.local_addr().expect("address");
+    // Fill the queue: connections complete until it is full; the first that does not complete
+    // within 50 ms (real time, once, for setup only) shows that it is.
+    let mut held = Vec::new();
+    loop {
+        match std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(50)) {
+            Ok(stream) => held.push(stream),
+            Err(e)
+                if e.kind() == std::io::ErrorKind::TimedOut || e.kind() == std::io::ErrorKind::WouldBlock =>
+            {
+                break
+            }
+            Err(e) => panic!("could not fill the accept queue: {e}"),
+        }
+        assert!(held.len() < 64, "the accept queue never filled; no way to make a connect hang here");
+    }
+    (addr, listener, held)
+}
+
 /// A `GET /usage` success body.
 pub fn usage_json() -> serde_json::Value {
     serde_json::json!({"usage": {"cloudUnitsUsed": 42}, "_links": {"self": {"href": "/v7/usage"}}})

@@ -3,39 +3,11 @@
 //! not parse reported without the password in it, and a plain-http proxy from `TE_API_ENDPOINT`
 //! judged by `build()`, after `allow_insecure_http(true)` had its say.
 
-use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
 use thousandeyes_usage::{Client, Error, RetryPolicy};
-use tokio::net::TcpSocket;
 
-use crate::{everything_shown, TOKEN};
-
-/// A loopback listener that never accepts, with its accept queue full: a new connection's SYN
-/// is dropped, so connecting hangs until the connect timeout. Returns the address and what must
-/// be kept alive (the listener and the connection filling its queue).
-fn listener_with_full_backlog() -> (SocketAddr, tokio::net::TcpListener, Vec<TcpStream>) {
-    let socket = TcpSocket::new_v4().expect("socket");
-    socket.bind("127.0.0.1:0".parse().expect("address")).expect("bind");
-    let listener = socket.listen(0).expect("listen with the smallest backlog");
-    let addr = listener.local_addr().expect("address");
-    // Fill the queue: connections complete until it is full; the first that does not complete
-    // within 50 ms (real time, once, for setup only) shows that it is.
-    let mut held = Vec::new();
-    loop {
-        match TcpStream::connect_timeout(&addr, Duration::from_millis(50)) {
-            Ok(stream) => held.push(stream),
-            Err(e)
-                if e.kind() == std::io::ErrorKind::TimedOut || e.kind() == std::io::ErrorKind::WouldBlock =>
-            {
-                break
-            }
-            Err(e) => panic!("could not fill the accept queue: {e}"),
-        }
-        assert!(held.len() < 64, "the accept queue never filled; no way to make a connect hang here");
-    }
-    (addr, listener, held)
-}
+use crate::{everything_shown, listener_with_full_backlog, TOKEN};
 
 #[tokio::test(start_paused = true)]
 async fn a_connect_timeout_is_reported_as_the_connect_timeout_not_the_request_timeout() {

@@ -3,6 +3,7 @@
 //! have reached the server, and is never sent twice.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use thousandeyes_usage::{Client, Error, RetryPolicy};
 use thousandeyes_usage_fake::{FakeUsageApi, Operation};
@@ -10,6 +11,8 @@ use thousandeyes_usage_tests::capture::Captured;
 use thousandeyes_usage_tests::raw::{RawServer, Reply};
 use thousandeyes_usage_tests::support::TOKEN;
 use tokio::net::{TcpListener, TcpStream};
+
+use crate::listener_with_full_backlog;
 
 /// A loopback port nothing listens on (until the test binds it).
 fn free_port() -> u16 {
@@ -69,4 +72,22 @@ async fn a_quota_post_whose_connection_resets_after_the_request_is_written_is_se
     assert!(matches!(err, Error::Transport { .. }), "{err:?}");
     assert_eq!(server.count(), 1, "a POST that may have reached the server is never sent twice");
     assert_eq!(client.stats().retries, 0);
+}
+
+/// A connect that times out sent nothing either: a POST is tried again, within the transient
+/// budget, and the last attempt's error says that connecting timed out.
+#[tokio::test(start_paused = true)]
+async fn a_quota_post_whose_connect_times_out_is_retried_within_the_transient_budget() {
+    let (addr, _listener, _held) = listener_with_full_backlog();
+    let client = Client::builder()
+        .token(TOKEN)
+        .base_url(format!("http://{addr}/v7"))
+        .connect_timeout(Duration::from_secs(1))
+        .retry_policy(RetryPolicy::default().with_transient_attempts(2).with_jitter(false))
+        .build()
+        .expect("client");
+    let err = client.assign_organization_quotas().quota("1001", 5).send().await.expect_err("never connects");
+    assert!(matches!(err, Error::Timeout { connecting: true, .. }), "{err:?}");
+    let stats = client.stats();
+    assert_eq!((stats.requests_sent, stats.retries, stats.retry_backoff.count), (2, 1, 1), "{stats:?}");
 }
