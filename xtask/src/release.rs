@@ -262,18 +262,19 @@ fn split_location(message: &str, roots: &[&Path]) -> (String, String) {
     (message.to_string(), "-".to_string())
 }
 
-/// `file` without the first of `roots` it starts with, and without cargo-semver-checks' folder
-/// of a baseline checkout (`target/semver-checks/.../`) up to the crate's folder.
+/// `file` without the first of `roots` it starts with (the checkout, the target directory), and
+/// without cargo-semver-checks' folder of a baseline checkout (`semver-checks/.../`) up to the
+/// crate's folder.
 fn relative(file: &str, roots: &[&Path]) -> String {
     let mut rest = file.to_string();
     for root in roots {
         let root = format!("{}/", root.display());
         if let Some(stripped) = rest.strip_prefix(&root) {
             rest = stripped.to_string();
-            break;
         }
     }
-    if rest.starts_with("target/semver-checks/") {
+    if let Some(inside) = rest.strip_prefix("target/").unwrap_or(&rest).strip_prefix("semver-checks/") {
+        rest = inside.to_string();
         if let Some(at) = ["generated/", "facade/", "fake/"].iter().filter_map(|dir| rest.find(dir)).min() {
             rest = rest[at..].to_string();
         }
@@ -332,7 +333,7 @@ pub fn release_check(ws: &Workspace, verbose: bool) -> Result<()> {
     let text =
         fs::read_to_string(&record).map_err(|e| Failure(format!("cannot read {}: {e}", record.display())))?;
     let release = parse_release(&text)?;
-    let versions = crate_versions(ws)?;
+    let Metadata { versions, target } = metadata(ws)?;
     let tool = ensure_semver_checks(ws)?;
     let short = &release.commit[..12];
     println!(
@@ -377,8 +378,7 @@ pub fn release_check(ws: &Workspace, verbose: bool) -> Result<()> {
             println!("{stdout}{stderr}");
         }
         let ran = stderr.lines().any(|l| l.trim_start().starts_with("Summary "));
-        let baseline_copy = ws.root.join("target/semver-checks");
-        let parsed = parse_findings(&stdout, &stderr, &[ws.root.as_path(), baseline_copy.as_path()]);
+        let parsed = parse_findings(&stdout, &stderr, &[ws.root.as_path(), target.as_path()]);
         match (ran, parsed) {
             (true, Ok(findings)) => {
                 let verdict = Verdict { krate: krate.to_string(), version, findings };
@@ -422,8 +422,15 @@ pub fn release_check(ws: &Workspace, verbose: bool) -> Result<()> {
     }
 }
 
-/// Each workspace package's name and version, from `cargo metadata`.
-fn crate_versions(ws: &Workspace) -> Result<Vec<(String, Version)>> {
+/// What `cargo metadata` says of the workspace.
+struct Metadata {
+    /// Each workspace package's name and version.
+    versions: Vec<(String, Version)>,
+    /// The target directory (where cargo-semver-checks keeps its copy of the baseline).
+    target: PathBuf,
+}
+
+fn metadata(ws: &Workspace) -> Result<Metadata> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let output = Command::new(cargo)
         .args(["metadata", "--no-deps", "--format-version", "1", "--manifest-path"])
@@ -436,13 +443,16 @@ fn crate_versions(ws: &Workspace) -> Result<Vec<(String, Version)>> {
     let metadata: serde_json::Value = serde_json::from_slice(&output.stdout)
         .map_err(|e| Failure(format!("cargo metadata's output is not JSON: {e}")))?;
     let packages = metadata["packages"].as_array().map(Vec::as_slice).unwrap_or_default();
-    packages
+    let versions = packages
         .iter()
         .map(|p| {
             let name = p["name"].as_str().unwrap_or_default().to_string();
             Version::parse(p["version"].as_str().unwrap_or_default()).map(|v| (name, v))
         })
-        .collect()
+        .collect::<Result<_>>()?;
+    let target =
+        metadata["target_directory"].as_str().map(PathBuf::from).unwrap_or_else(|| ws.root.join("target"));
+    Ok(Metadata { versions, target })
 }
 
 /// The pinned cargo-semver-checks, installed with `cargo install --locked` into `target/tools/`
