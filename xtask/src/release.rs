@@ -282,17 +282,39 @@ fn relative(file: &str, roots: &[&Path]) -> String {
     rest
 }
 
+/// Published crates whose API carries another's types, `(crate, carried)`: the facade re-exports
+/// the generated models (`pub use thousandeyes_usage_generated::models::*`), and the fake takes
+/// and serves them. cargo-semver-checks does not follow items into another crate, so a change of
+/// the carried crate is a change of the carrier too.
+pub const CARRIES: &[(&str, &str)] = &[
+    ("thousandeyes-usage", "thousandeyes-usage-generated"),
+    ("thousandeyes-usage-fake", "thousandeyes-usage-generated"),
+];
+
 /// One crate's verdict.
 pub struct Verdict {
     pub krate: String,
     pub version: Version,
     pub findings: Vec<Finding>,
+    /// The levels of the published crates whose types its API carries (see [`CARRIES`]), where
+    /// they have changes.
+    pub carried: Vec<(String, Level)>,
 }
 
 impl Verdict {
-    /// The level of the required (deny-level) findings.
+    /// The level of its required (deny-level) findings and of the changes it carries.
     pub fn level(&self) -> Level {
-        self.findings.iter().filter(|f| !f.warning).map(|f| f.level).max().unwrap_or(Level::None)
+        let own = self.findings.iter().filter(|f| !f.warning).map(|f| f.level);
+        own.chain(self.carried.iter().map(|(_, level)| *level)).max().unwrap_or(Level::None)
+    }
+}
+
+/// Tag of a finding or carried change by its level.
+fn tag(level: Level, warning: bool) -> &'static str {
+    match (level, warning) {
+        (_, true) => "warning",
+        (Level::Major, false) => "breaking",
+        (_, false) => "addition",
     }
 }
 
@@ -302,13 +324,15 @@ pub fn render_verdict(released: Version, verdict: &Verdict) -> Result<String, St
     let (least, bump) = needed(released, level);
     let decision = decide(released, verdict.version, level);
     let mut out = String::new();
+    let need = match bump {
+        Bump::None => "needs no bump".to_string(),
+        _ => format!("needs a {} bump, to {least} or later", bump.name()),
+    };
     let _ = writeln!(
         out,
-        "  {} {}: needs a {} bump{} ({}): {}",
+        "  {} {}: {need} ({}): {}",
         verdict.krate,
         verdict.version,
-        bump.name(),
-        if bump == Bump::None { String::new() } else { format!(", to {least} or later") },
         meaning(released, bump),
         match &decision {
             Ok(()) => "ok".to_string(),
@@ -316,12 +340,14 @@ pub fn render_verdict(released: Version, verdict: &Verdict) -> Result<String, St
         }
     );
     for f in &verdict.findings {
-        let tag = match (f.level, f.warning) {
-            (Level::Major, false) => "breaking",
-            (_, false) => "addition",
-            (_, true) => "warning",
-        };
-        let _ = writeln!(out, "    {tag:<8} {}: {} ({})", f.lint, f.item, f.file);
+        let _ = writeln!(out, "    {:<8} {}: {} ({})", tag(f.level, f.warning), f.lint, f.item, f.file);
+    }
+    for (carried, level) in &verdict.carried {
+        let _ = writeln!(
+            out,
+            "    {:<8} the changes of {carried} above: its types are part of this crate's API",
+            tag(*level, false)
+        );
     }
     decision.map(|()| out.clone()).map_err(|_| out)
 }
@@ -343,6 +369,7 @@ pub fn release_check(ws: &Workspace, verbose: bool) -> Result<()> {
     let logs = ws.root.join("target/release-check");
     fs::create_dir_all(&logs)?;
     let mut failed = Vec::new();
+    let mut levels: Vec<(&str, Level)> = Vec::new();
     for krate in PUBLISHED {
         let version = versions
             .iter()
@@ -381,7 +408,15 @@ pub fn release_check(ws: &Workspace, verbose: bool) -> Result<()> {
         let parsed = parse_findings(&stdout, &stderr, &[ws.root.as_path(), target.as_path()]);
         match (ran, parsed) {
             (true, Ok(findings)) => {
-                let verdict = Verdict { krate: krate.to_string(), version, findings };
+                let carried = CARRIES
+                    .iter()
+                    .filter(|(carrier, _)| carrier == krate)
+                    .filter_map(|(_, carried)| levels.iter().find(|(name, _)| name == carried))
+                    .filter(|(_, level)| *level > Level::None)
+                    .map(|(name, level)| (name.to_string(), *level))
+                    .collect();
+                let verdict = Verdict { krate: krate.to_string(), version, findings, carried };
+                levels.push((krate, verdict.level()));
                 match render_verdict(release.version, &verdict) {
                     Ok(text) => print!("{text}"),
                     Err(text) => {

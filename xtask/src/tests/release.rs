@@ -5,6 +5,7 @@ use std::path::Path;
 
 use crate::release::{
     decide, needed, parse_findings, parse_release, render_verdict, Bump, Finding, Level, Verdict, Version,
+    CARRIES,
 };
 
 fn v(text: &str) -> Version {
@@ -84,4 +85,130 @@ fn the_release_record_states_a_version_and_a_full_commit() {
 fn the_committed_release_record_reads() {
     let text = std::fs::read_to_string(super::root().join("release.toml")).unwrap();
     parse_release(&text).unwrap();
+}
+
+/// cargo-semver-checks 0.51.0's report on the generated crate with the expand value
+/// `endpoint-agent-embedded` removed and an optional property added to `UnitsByTests`
+/// (`--verbose --color never`; the passing lints' lines and the build's left out).
+const STDOUT: &str = "
+--- failure constructible_struct_adds_field: struct exhaustively constructible through public API adds field ---
+
+Description:
+A pub struct that could be exhaustively constructed with a literal using only public API has a new pub field, breaking existing exhaustive literals.
+        ref: https://doc.rust-lang.org/reference/expressions/struct-expr.html
+       impl: https://github.com/obi1kenobi/cargo-semver-checks/tree/v0.51.0/src/lints/constructible_struct_adds_field.ron
+
+Failed in:
+  field UnitsByTests.is_shared_test in /work/wt-release/generated/src/models/units_by_tests.rs:42
+
+--- failure enum_variant_missing: pub enum variant removed or renamed ---
+
+Description:
+A publicly-visible enum has at least one variant that is no longer available under its prior name. It may have been renamed or removed entirely.
+        ref: https://doc.rust-lang.org/cargo/reference/semver.html#item-remove
+       impl: https://github.com/obi1kenobi/cargo-semver-checks/tree/v0.51.0/src/lints/enum_variant_missing.ron
+
+Failed in:
+  variant ExpandUsageOptions::EndpointAgentEmbedded, previously in file /work/wt-release/target/semver-checks/git-027f514e738950b0f338a7ea526ced79eb85e49a/56b4b799d0754f9c4d5fc63c0fc6c34c26d27789/generated/src/models/expand_usage_options.rs:22
+";
+
+const STDERR: &str = "    Checking thousandeyes-usage-generated v0.1.0 -> v0.1.0 (assume patch change)
+    Starting 229 checks, 31 unnecessary on 2 threads
+        PASS [   0.001s]       major        enum_missing
+        FAIL [   0.007s]       major        constructible_struct_adds_field
+        FAIL [   0.000s]       major        enum_variant_missing
+        PASS [   0.000s]       minor        enum_variant_added_to_non_exhaustive
+     Checked [   0.145s] 229 checks: 227 pass, 2 fail, 0 warn, 31 skip
+     Summary semver requires new major version: 2 major and 0 minor checks failed
+";
+
+#[test]
+fn each_finding_is_read_with_its_lint_level_item_and_file_relative_to_the_checkout() {
+    let (root, target) = (Path::new("/work/wt-release"), Path::new("/work/wt-release/target"));
+    let findings = parse_findings(STDOUT, STDERR, &[root, target]).unwrap();
+    let finding = |lint: &str, item: &str, file: &str| Finding {
+        lint: lint.into(),
+        level: Level::Major,
+        warning: false,
+        item: item.into(),
+        file: file.into(),
+    };
+    assert_eq!(
+        findings,
+        [
+            finding(
+                "constructible_struct_adds_field",
+                "field UnitsByTests.is_shared_test",
+                "generated/src/models/units_by_tests.rs:42"
+            ),
+            finding(
+                "enum_variant_missing",
+                "variant ExpandUsageOptions::EndpointAgentEmbedded",
+                "generated/src/models/expand_usage_options.rs:22"
+            ),
+        ]
+    );
+    // A lint whose level the report does not state is an error, not a guess.
+    let err = parse_findings(STDOUT, "", &[root]).unwrap_err();
+    assert!(err.contains("constructible_struct_adds_field"), "{err}");
+}
+
+#[test]
+fn the_verdict_names_the_bump_the_version_it_needs_and_each_finding() {
+    let findings = parse_findings(STDOUT, STDERR, &[Path::new("/work/wt-release")]).unwrap();
+    let verdict = Verdict {
+        krate: "thousandeyes-usage-generated".into(),
+        version: v("0.1.0"),
+        findings,
+        carried: Vec::new(),
+    };
+    let text = render_verdict(v("0.1.0"), &verdict).unwrap_err();
+    assert!(
+        text.starts_with(
+            "  thousandeyes-usage-generated 0.1.0: needs a minor bump, to 0.2.0 or later (a breaking release: \
+             at 0.x Cargo treats a minor bump as breaking): FAILS: its changes need version 0.2.0 or later"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("    breaking enum_variant_missing: variant ExpandUsageOptions::EndpointAgentEmbedded (generated/src/models/expand_usage_options.rs:22)"),
+        "{text}"
+    );
+
+    let bumped = Verdict { version: v("0.2.0"), ..verdict };
+    assert!(render_verdict(v("0.1.0"), &bumped)
+        .unwrap()
+        .contains("0.2.0: needs a minor bump, to 0.2.0 or later"));
+    let none = Verdict {
+        krate: "thousandeyes-usage".into(),
+        version: v("0.1.0"),
+        findings: Vec::new(),
+        carried: Vec::new(),
+    };
+    let text = render_verdict(v("0.1.0"), &none).unwrap();
+    assert_eq!(
+        text,
+        "  thousandeyes-usage 0.1.0: needs no bump (no API change calls for a new version): ok\n"
+    );
+}
+
+#[test]
+fn a_crate_that_re_exports_the_generated_models_needs_the_bump_of_their_changes() {
+    assert!(CARRIES.contains(&("thousandeyes-usage", "thousandeyes-usage-generated")));
+    assert!(CARRIES.contains(&("thousandeyes-usage-fake", "thousandeyes-usage-generated")));
+    let facade = Verdict {
+        krate: "thousandeyes-usage".into(),
+        version: v("0.1.0"),
+        findings: Vec::new(),
+        carried: vec![("thousandeyes-usage-generated".into(), Level::Major)],
+    };
+    assert_eq!(facade.level(), Level::Major);
+    let text = render_verdict(v("0.1.0"), &facade).unwrap_err();
+    assert!(text.contains("needs a minor bump, to 0.2.0 or later"), "{text}");
+    assert!(
+        text.contains(
+            "    breaking the changes of thousandeyes-usage-generated above: its types are part of this crate's API"
+        ),
+        "{text}"
+    );
 }
