@@ -450,8 +450,10 @@ pub fn release_check(ws: &Workspace, verbose: bool) -> Result<()> {
         Ok(())
     } else {
         Err(Failure(format!(
-            "release-check failed: {}. Raise the version in Cargo.toml ([workspace.package] and \
-             [workspace.dependencies]) to the one named, and say the changes in CHANGELOG.md.",
+            "release-check failed: {}. Raise the version to the one named: `packageVersion` in \
+             openapi/generator.yaml (then `cargo xtask codegen`), then `version` in Cargo.toml's \
+             [workspace.package] and the three crates' [workspace.dependencies]; and say the \
+             changes in CHANGELOG.md.",
             failed.join("; ")
         )))
     }
