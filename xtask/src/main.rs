@@ -1,7 +1,7 @@
 //! Project automation.
 //!
 //! * `cargo xtask codegen` regenerates `generated/` from `openapi/usage.yaml` with the pinned
-//!   openapi-generator, says what changed in the generated API, then compile-checks the facade
+//!   openapi-generator, says what changed in the spec since the commit, then compile-checks the facade
 //!   and runs its spec coverage test; `--check` fails when `generated/` is not exactly what the
 //!   spec and the pin produce.
 //! * `cargo xtask spec import FILE` cuts the Usage API out of ThousandEyes' OpenAPI document into
@@ -31,10 +31,10 @@ const USAGE: &str = "usage: cargo xtask <command>
   spec check               prove openapi/usage.yaml states every fact of the upstream reference,
                            or marks (x-deviation) where and why it deliberately differs
   codegen [--no-verify]    regenerate generated/ from openapi/usage.yaml, say what changed in
-                           the generated API, then compile-check the facade and run its spec
+                           the spec since the commit, then compile-check the facade and run its spec
                            coverage test (--no-verify skips those two)
   codegen --check [--no-verify]
-                           fail, naming the files and the API changes, when generated/ is not
+                           fail, naming the files and the spec changes, when generated/ is not
                            what the spec produces (and verify the facade as above)
   release-check [--verbose]
                            say, for each published crate, the bump its API changes since the
