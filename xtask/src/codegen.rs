@@ -6,7 +6,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use crate::{apidiff, Failure, Result, Workspace};
+use crate::spec::{self, diff, doc, facts};
+use crate::{Failure, Result, Workspace};
 
 /// The one openapi-generator version this project generates with. Its wheel's hash is pinned in
 /// `openapi/generator-requirements.txt`; change both together.
@@ -79,7 +80,6 @@ pub fn codegen(ws: &Workspace, mode: Mode, verify: bool) -> Result<()> {
     )?;
 
     let differing = differing_files(&target, &out)?;
-    let api = apidiff::compare_trees(&target, &out, &differing);
     println!("codegen: {} from {} (openapi-generator {GENERATOR_VERSION})", target.display(), spec.display());
     match mode {
         Mode::Write => {
@@ -87,7 +87,7 @@ pub fn codegen(ws: &Workspace, mode: Mode, verify: bool) -> Result<()> {
                 println!("{} is unchanged", target.display());
                 fs::remove_dir_all(&scratch)?;
             } else {
-                print!("{}", api.render("regenerating changed"));
+                print!("{}", spec_summary(&ws.root));
                 if target.exists() {
                     fs::remove_dir_all(&target)?;
                 }
@@ -113,7 +113,7 @@ pub fn codegen(ws: &Workspace, mode: Mode, verify: bool) -> Result<()> {
                     target.display(),
                     spec.display(),
                     list.join("\n"),
-                    api.render("regenerating would change"),
+                    spec_summary(&ws.root),
                 )));
             }
         }
@@ -123,6 +123,51 @@ pub fn codegen(ws: &Workspace, mode: Mode, verify: bool) -> Result<()> {
     } else {
         println!("facade checks skipped (--no-verify)");
         Ok(())
+    }
+}
+
+/// What the spec change behind a regeneration is: the API facts of `openapi/usage.yaml` as
+/// committed (`HEAD`) against the working copy's, each line indented by two spaces. What the
+/// change means for the crates' versions is `cargo xtask release-check`'s verdict.
+pub fn spec_summary(root: &Path) -> String {
+    let committed = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["show", "HEAD:./openapi/usage.yaml"])
+        .output()
+        .map_err(|e| format!("could not run git: {e}"))
+        .and_then(|out| {
+            if out.status.success() {
+                String::from_utf8(out.stdout).map_err(|_| "it is not UTF-8".to_string())
+            } else {
+                Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
+            }
+        });
+    let changes = committed.and_then(|text| {
+        let old = doc::parse(&text).map_err(|e| e.0)?;
+        let new = doc::load(&root.join("openapi/usage.yaml")).map_err(|e| e.0)?;
+        let (old, new) = (facts::flatten(&old).map_err(|e| e.0)?, facts::flatten(&new).map_err(|e| e.0)?);
+        Ok(diff::compare(&new, &old))
+    });
+    match changes {
+        Err(why) => format!("  openapi/usage.yaml not compared with the committed one ({why})\n"),
+        Ok(changes) if changes.is_empty() => {
+            "  openapi/usage.yaml states the same API facts as committed: the files \
+             differ by its prose, by edits under generated/, or by the generator\n"
+                .to_string()
+        }
+        Ok(changes) => {
+            let breaking = changes.iter().filter(|d| diff::breaking(d)).count();
+            let mut out = format!(
+                "  openapi/usage.yaml changes since the commit: {} ({breaking} breaking for clients); \
+                 `cargo xtask release-check` says the version they need\n",
+                changes.len()
+            );
+            for line in spec::change_lines(&changes) {
+                out.push_str(&format!("    {line}\n"));
+            }
+            out
+        }
     }
 }
 
@@ -226,7 +271,7 @@ fn find_java() -> Result<PathBuf> {
 /// The pinned generator's jar, installed from PyPI into `target/tools/` on first use (the wheel's
 /// hash is checked by pip against `openapi/generator-requirements.txt`).
 fn ensure_generator(ws: &Workspace) -> Result<PathBuf> {
-    let dir = ws.tools();
+    let dir = ws.tool(&format!("openapi-generator-cli-{GENERATOR_VERSION}"));
     let jar = dir.join("openapi_generator_cli/openapi-generator.jar");
     if jar.exists() {
         return Ok(jar);

@@ -1,17 +1,19 @@
 //! Project automation.
 //!
 //! * `cargo xtask codegen` regenerates `generated/` from `openapi/usage.yaml` with the pinned
-//!   openapi-generator, says what changed in the generated API, then compile-checks the facade
+//!   openapi-generator, says what changed in the spec since the commit, then compile-checks the facade
 //!   and runs its spec coverage test; `--check` fails when `generated/` is not exactly what the
 //!   spec and the pin produce.
 //! * `cargo xtask spec import FILE` cuts the Usage API out of ThousandEyes' OpenAPI document into
 //!   the upstream reference `openapi/upstream/usage.yaml` and says what changed in the API.
 //! * `cargo xtask spec check` proves that `openapi/usage.yaml` states every fact of the upstream
 //!   reference, or marks where and why it deliberately differs.
+//! * `cargo xtask release-check` says, for each published crate, the version bump its API changes
+//!   since the last release (`release.toml`) need, from a pinned cargo-semver-checks, and fails
+//!   when a crate's version is below it.
 
-mod apidiff;
 mod codegen;
-mod public_api;
+mod release;
 mod spec;
 #[cfg(test)]
 mod tests;
@@ -29,14 +31,17 @@ const USAGE: &str = "usage: cargo xtask <command>
   spec check               prove openapi/usage.yaml states every fact of the upstream reference,
                            or marks (x-deviation) where and why it deliberately differs
   codegen [--no-verify]    regenerate generated/ from openapi/usage.yaml, say what changed in
-                           the generated API, then compile-check the facade and run its spec
+                           the spec since the commit, then compile-check the facade and run its spec
                            coverage test (--no-verify skips those two)
   codegen --check [--no-verify]
-                           fail, naming the files and the API changes, when generated/ is not
+                           fail, naming the files and the spec changes, when generated/ is not
                            what the spec produces (and verify the facade as above)
-  public-api [--check]     list the public surface of each published crate into public-api/
-                           (--check: fail, showing the lines that differ, when the committed
-                           listing is not the surface of the code)";
+  release-check [--verbose]
+                           say, for each published crate, the bump its API changes since the
+                           last release (release.toml) need, with the findings of the pinned
+                           cargo-semver-checks (installed into target/tools/ on first use);
+                           fail when a crate's version in Cargo.toml is below that bump
+                           (--verbose: show cargo-semver-checks' own output too)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -52,8 +57,10 @@ fn main() -> ExitCode {
         }),
         ["spec", "import", file] => Workspace::locate().and_then(|ws| spec::import(&ws, Path::new(file))),
         ["spec", "check"] => Workspace::locate().and_then(|ws| spec::check(&ws)),
-        ["public-api"] => Workspace::locate().and_then(|ws| public_api::public_api(&ws, false)),
-        ["public-api", "--check"] => Workspace::locate().and_then(|ws| public_api::public_api(&ws, true)),
+        ["release-check"] => Workspace::locate().and_then(|ws| release::release_check(&ws, false)),
+        ["release-check", "--verbose" | "-v"] => {
+            Workspace::locate().and_then(|ws| release::release_check(&ws, true))
+        }
         _ => Err(Failure(format!("unknown arguments {args:?}\n\n{USAGE}"))),
     };
     match result {
@@ -143,8 +150,9 @@ impl Workspace {
     fn generated(&self) -> PathBuf {
         self.root.join("generated")
     }
-    fn tools(&self) -> PathBuf {
-        self.root.join("target/tools").join(format!("openapi-generator-cli-{}", codegen::GENERATOR_VERSION))
+    /// Where a pinned tool (`name-version`) is installed on first use.
+    fn tool(&self, name_version: &str) -> PathBuf {
+        self.root.join("target/tools").join(name_version)
     }
     fn scratch(&self) -> PathBuf {
         self.root.join("target/xtask-codegen")

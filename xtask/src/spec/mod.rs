@@ -181,10 +181,55 @@ pub fn render_import(file: &Path, import: &Import, had_previous: bool) -> String
         } else {
             let breaking = import.changes.iter().filter(|d| diff::breaking(d)).count();
             let _ = writeln!(out, "  Usage API changes: {} ({breaking} breaking)", import.changes.len());
-            for d in &import.changes {
-                let tag = if diff::breaking(d) { "BREAKING " } else { "         " };
-                let _ = writeln!(out, "    {tag}{}", diff::describe_change(d));
+            for line in change_lines(&import.changes) {
+                let _ = writeln!(out, "    {line}");
             }
+            let _ = writeln!(
+                out,
+                "  CHANGELOG entry, ready to paste under \"## [Unreleased]\" in CHANGELOG.md once \
+                 openapi/usage.yaml and generated/ follow (leave out what you mark as a deviation):"
+            );
+            out.push_str(&changelog_entry(&import.changes, &import.source.version));
+        }
+    }
+    out
+}
+
+/// One line per change, the breaking ones tagged `BREAKING` (the others indented to match), as
+/// `spec import` and `codegen` list them.
+pub fn change_lines(changes: &[Difference]) -> Vec<String> {
+    changes
+        .iter()
+        .map(|d| {
+            let tag = if diff::breaking(d) { "BREAKING " } else { "         " };
+            format!("{tag}{}", diff::describe_change(d))
+        })
+        .collect()
+}
+
+/// The changes as a CHANGELOG entry in Keep a Changelog's sections (Added, Changed, Removed),
+/// each line naming the Usage API `version` it comes with and saying when it breaks clients.
+pub fn changelog_entry(changes: &[Difference], version: &str) -> String {
+    let mut sections: BTreeMap<usize, (&str, Vec<String>)> = BTreeMap::new();
+    for d in changes {
+        let line = diff::describe_change(d);
+        let (order, section, rest) =
+            [(0, "Added", "added "), (1, "Changed", "changed "), (2, "Removed", "removed ")]
+                .into_iter()
+                .find_map(|(order, section, verb)| line.strip_prefix(verb).map(|rest| (order, section, rest)))
+                .unwrap_or((1, "Changed", line.as_str()));
+        let breaking = if diff::breaking(d) { " (breaking)" } else { "" };
+        sections
+            .entry(order)
+            .or_insert_with(|| (section, Vec::new()))
+            .1
+            .push(format!("- Usage API {version}{breaking}: {rest}"));
+    }
+    let mut out = String::new();
+    for (section, lines) in sections.into_values() {
+        let _ = writeln!(out, "### {section}");
+        for line in lines {
+            let _ = writeln!(out, "{line}");
         }
     }
     out

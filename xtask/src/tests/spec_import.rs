@@ -16,11 +16,7 @@ fn import(new: &Value, previous: &Value) -> Import {
 }
 
 fn lines(import: &Import) -> Vec<String> {
-    import
-        .changes
-        .iter()
-        .map(|d| format!("{}{}", if diff::breaking(d) { "BREAKING " } else { "" }, diff::describe_change(d)))
-        .collect()
+    spec::change_lines(&import.changes).iter().map(|l| l.trim_start().to_string()).collect()
 }
 
 #[test]
@@ -149,4 +145,40 @@ fn types_formats_required_statuses_and_media_types_are_classified() {
     ];
     assert_eq!(got, want);
     assert!(import.changes.iter().any(|d| d.kind == Kind::Parameter));
+}
+
+#[test]
+fn the_import_prints_a_changelog_entry_in_keep_a_changelog_sections() {
+    let previous = reference();
+    let mut new = previous.clone();
+    at(&mut new, &["components", "schemas", "ExpandUsageOptions", "enum"])
+        .as_sequence_mut()
+        .unwrap()
+        .push(Value::from("cloud-agent"));
+    at(&mut new, &["components", "schemas", "UnitsByTests", "properties"])
+        .as_mapping_mut()
+        .unwrap()
+        .remove("isInstantTest")
+        .expect("the property is there");
+    *at(&mut new, &["components", "schemas", "Link", "properties", "templated"]) =
+        doc::parse("{type: string}").unwrap();
+    let import = import(&new, &previous);
+    let report = spec::render_import(Path::new("new.yaml"), &import, true);
+    let entry = report.split_once("CHANGELOG entry").expect("an entry is printed").1;
+    let entry: Vec<&str> = entry.lines().skip(1).collect();
+    assert_eq!(
+        entry,
+        [
+            "### Added",
+            "- Usage API 9: enum value cloud-agent: GET /usage query expand[] [ExpandUsageOptions]",
+            "### Changed",
+            "- Usage API 9 (breaking): type: GET /quotas 200 application/hal+json Quotas._links.self.templated [Link.templated] (boolean → string)",
+            "### Removed",
+            "- Usage API 9 (breaking): property: GET /usage/units/tests 200 application/hal+json TestsUsage.breakdowns[].isInstantTest [UnitsByTests.isInstantTest]",
+        ]
+    );
+
+    // No change, no entry.
+    let same = self::import(&previous, &previous);
+    assert!(!spec::render_import(Path::new("new.yaml"), &same, true).contains("CHANGELOG"));
 }
