@@ -33,7 +33,7 @@
 //! A function of your own that sums the cloud units of every test with the
 //! `thousandeyes-usage` client, and its test (this crate does not depend on the client, so the
 //! example is not compiled here; the client's README compiles it, and the project's
-//! `tests/tests/fake_consumer.rs` runs tests of its kind):
+//! `tests/tests/fake/consumer.rs` runs tests of its kind):
 //!
 //! ```ignore
 //! use futures::TryStreamExt;

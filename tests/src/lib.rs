@@ -2,7 +2,7 @@
 //!
 //! * [`support`]: helpers for tests against local `httpmock` servers.
 //! * [`capture`]: what a client shows (an error's text, its log output), for searching.
-//! * [`raw`]: a raw HTTP/1.1 server answering from scripted bytes, for hostile tests.
+//! * [`raw`]: a raw HTTP/1.1 server answering from scripted bytes, for tests of servers that misbehave.
 //! * [`report`]: the usage report that `cargo run --example usage_report` prints, and the demo
 //!   it runs on without `TE_TOKEN` (the fake Usage API of `thousandeyes-usage-fake`).
 

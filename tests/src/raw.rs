@@ -1,4 +1,4 @@
-//! A raw HTTP/1.1 server for hostile tests: it answers from a script of raw byte responses, so
+//! A raw HTTP/1.1 server for tests of servers that misbehave: it answers from a script of raw byte responses, so
 //! that a test can send lying headers, a wrong `Content-Length`, a stall or a reset, and it
 //! records every request it reads.
 //!

@@ -257,7 +257,7 @@ pub fn check_documents(ours: &Value, upstream: &Value) -> Result<Check> {
     })
 }
 
-/// Our own rule, beyond the vendor's document (it was `openapi/sdk_parity.py`'s too): every
+/// Our own rule, beyond the vendor's document: every
 /// integer property is an int64 (counters of units and agents exceed 2^31), but the HTTP `status`
 /// of a problem report.
 fn policy(ours: &Facts) -> Vec<String> {

@@ -1,6 +1,9 @@
 //! Listings over `_links.next`: the exact sequence of requests, cursor decoding, empty pages,
 //! loops, foreign next links, errors mid-listing, cancellation, and prefetch.
 
+mod duplicate_keys;
+mod next_link_shapes;
+
 use std::time::Duration;
 
 use chrono::{TimeZone, Utc};

@@ -1,6 +1,9 @@
 //! Client configuration: the `TE_*` variables, the builder's checks, and the token staying
 //! secret in every `Debug` and `Display`.
 
+mod edges;
+mod misleading_errors;
+
 use std::time::Duration;
 
 use httpmock::prelude::*;

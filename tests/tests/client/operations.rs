@@ -1,6 +1,8 @@
 //! Every operation end to end against a local server: the exact method, path, query string,
 //! headers and body sent, and the decoding of a realistic answer that uses every field.
 
+mod time_edges;
+
 use chrono::{TimeZone, Utc};
 use httpmock::prelude::*;
 use serde_json::json;

@@ -1,6 +1,10 @@
 //! Error answers, undecodable answers and bad input: each becomes the right [`Error`] with its
 //! details, and bad input is refused before anything is sent.
 
+mod bodies;
+mod content_length_lies;
+mod media_type_case;
+
 use chrono::{Duration as Days, Utc};
 use httpmock::prelude::*;
 use serde_json::json;

@@ -1,21 +1,25 @@
-//! Hostile servers and callers: answers that lie about their size, next links that cannot be
-//! followed, `Retry-After` in every form the RFC allows, tokens echoed back, media types in odd
-//! case, times at the edge of the representable, resets far in the future, and misleading error
-//! messages. Each module is one family of probes; each test pins one promise of the README's
-//! "What the client guarantees".
+//! The client against local servers, one module per subject: `configuration`, `operations`,
+//! `pagination`, `retry`, `pacing`, `errors`, `secrets`, `spans` and `transport` (connections
+//! that fail, time out or redirect). Each test pins a promise of the README ("What the client
+//! guarantees" names them).
 //!
-//! Servers are [`thousandeyes_usage_tests::raw::RawServer`]s on the test's own runtime. Every
-//! test that checks a wait runs on paused (virtual) time and measures the delay between attempts
-//! from the arrival times the server recorded: nothing sleeps in real time.
+//! Servers are httpmock's, or [`thousandeyes_usage_tests::raw::RawServer`]s (scripted raw HTTP on
+//! the test's own runtime) where a server must misbehave. Every test that checks a wait runs on
+//! paused (virtual) time and measures the delay between attempts from the arrival times the
+//! server recorded: nothing sleeps in real time.
 //!
 //! This binary counts allocations (a [`GlobalAlloc`] over [`System`]) so that
-//! `content_length_lies` can tell how much memory an answer made the client take.
+//! `errors::content_length_lies` can tell how much memory an answer made the client take; those
+//! probes run in child processes of their own ([`isolated`]).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use serde_json::{json, Value};
 use thousandeyes_usage::{Client, ClientBuilder};
-use thousandeyes_usage_tests::raw::RawServer;
+use thousandeyes_usage_tests::raw::{RawServer, Reply, Request};
+use tokio::time::Instant;
 
 /// The test's name as the harness knows it (`content_length_lies::name`), from its module path
 /// and function name; for [`isolated`].
@@ -27,15 +31,15 @@ macro_rules! test_name {
     }};
 }
 
-mod content_length_lies;
-mod echoed_secrets;
-mod far_resets;
-mod giving_up_holds;
-mod media_type_case;
-mod misleading_errors;
-mod next_link_shapes;
-mod retry_after_forms;
-mod time_edges;
+mod configuration;
+mod errors;
+mod operations;
+mod pacing;
+mod pagination;
+mod retry;
+mod secrets;
+mod spans;
+mod transport;
 
 // ---------------------------------------------------------------------------------------------
 // Counting allocator.
@@ -136,7 +140,7 @@ pub const MIB: usize = 1 << 20;
 // Child processes, for probes that may abort the process or that measure its allocations.
 
 /// Set in a child process to the test it is to run for real.
-const CHILD: &str = "HOSTILE_ISOLATED_TEST";
+const CHILD: &str = "CLIENT_ISOLATED_TEST";
 
 /// Runs `probe` in a child process of this test binary, running only the test `name`: a probe
 /// that aborts the process (a failed allocation) then fails that one test, not the whole suite,
@@ -179,7 +183,7 @@ pub fn paused_runtime() -> tokio::runtime::Runtime {
 // Clients and errors.
 
 /// The token every client of this suite sends, distinctive enough to be searched for.
-pub const TOKEN: &str = "hostile-tok3n-Qz7vR2kP9w";
+pub const TOKEN: &str = "client-tok3n-Qz7vR2kP9w";
 
 /// A builder for a client of `server`, with [`TOKEN`].
 pub fn builder(server: &RawServer) -> ClientBuilder {
@@ -196,4 +200,95 @@ pub use thousandeyes_usage_tests::capture::everything_shown;
 /// A `GET /usage` success body.
 pub fn usage_json() -> serde_json::Value {
     serde_json::json!({"usage": {"cloudUnitsUsed": 42}, "_links": {"self": {"href": "/v7/usage"}}})
+}
+
+// ---------------------------------------------------------------------------------------------
+// Raw answers with rate-limit figures, on a server clock.
+
+/// The server's clock: the wall-clock time when the test started, advanced by tokio's clock
+/// (virtual when paused), like the client's own.
+#[derive(Debug, Clone, Copy)]
+struct ServerClock {
+    start: Instant,
+    epoch0: f64,
+}
+
+impl ServerClock {
+    fn new() -> Self {
+        let epoch0 = SystemTime::now().duration_since(UNIX_EPOCH).expect("clock").as_secs_f64();
+        ServerClock { start: Instant::now(), epoch0 }
+    }
+
+    /// Whole epoch seconds at `at`, shifted by `skew` seconds.
+    fn secs(&self, at: Instant, skew: i64) -> u64 {
+        ((self.epoch0 + (at - self.start).as_secs_f64()) as i64 + skew) as u64
+    }
+
+    /// The `Date` header at `at`, shifted by `skew` seconds.
+    fn date(&self, at: Instant, skew: i64) -> String {
+        httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(self.secs(at, skew)))
+    }
+
+    /// The instant of epoch second `epoch` (no skew).
+    fn instant_of(&self, epoch: u64) -> Instant {
+        self.start + Duration::from_secs_f64(epoch as f64 - self.epoch0)
+    }
+
+    /// An epoch second `secs` after the start, whole.
+    fn after(&self, secs: u64) -> u64 {
+        self.epoch0 as u64 + secs
+    }
+}
+
+/// The three organization figures as headers.
+fn figures(limit: impl ToString, remaining: impl ToString, reset: impl ToString) -> Vec<(String, String)> {
+    vec![
+        ("x-organization-rate-limit-limit".into(), limit.to_string()),
+        ("x-organization-rate-limit-remaining".into(), remaining.to_string()),
+        ("x-organization-rate-limit-reset".into(), reset.to_string()),
+    ]
+}
+
+fn with_headers(status: u16, headers: Vec<(String, String)>) -> thousandeyes_usage_tests::raw::Response {
+    let content_type = if status < 400 { "application/hal+json" } else { "application/problem+json" };
+    let mut response = Reply::status(status).header("Content-Type", content_type);
+    for (name, value) in headers {
+        response = response.header(name, value);
+    }
+    response
+}
+
+/// A `GET /usage` 200 with these headers.
+fn ok_with(headers: Vec<(String, String)>) -> Reply {
+    with_headers(200, headers).json(&usage_json()).into()
+}
+
+/// A 429 with these headers.
+fn too_many_with(headers: Vec<(String, String)>) -> Reply {
+    with_headers(429, headers).json(&json!({"title": "Too Many Requests", "status": 429})).into()
+}
+
+// ---------------------------------------------------------------------------------------------
+// A two-page listing.
+
+/// The token the request carried.
+fn echoed(req: &Request) -> String {
+    req.bearer().expect("a bearer token").to_string()
+}
+
+fn page(items: Value, links: Value) -> Reply {
+    with_headers(200, Vec::new()).json(&json!({"breakdowns": items, "_links": links})).into()
+}
+
+/// A test-units listing of two pages: the first as `first` answers (its next link, if any, is to
+/// carry a cursor), the second (one item, `testId` 2, no next link) for any request with a cursor.
+async fn two_pages(first: impl Fn(&Request) -> Reply + Send + Sync + 'static) -> RawServer {
+    RawServer::start(move |req: &Request| {
+        if req.query("cursor").is_some() {
+            page(json!([{"testId": "2"}]), json!({}))
+        } else {
+            first(req)
+        }
+    })
+    .await
 }

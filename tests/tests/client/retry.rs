@@ -2,6 +2,9 @@
 //! in virtual time against a raw server on the test's own runtime: the waits are read from the
 //! arrival times the server records, and no test sleeps in real time.
 
+mod retry_after_forms;
+mod waits;
+
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

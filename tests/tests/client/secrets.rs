@@ -1,6 +1,9 @@
 //! The token stays secret: not in any `Debug` or `Display`, not in errors, not in the log
 //! output of a full run with retries and errors, and never sent to another host.
 
+mod echoed_in_listings;
+mod echoed_secrets;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 

@@ -7,8 +7,8 @@
 //! The windows last a minute, as the API's do. On the paused clock, tokio moves time on to the next
 //! timer whenever the runtime finds nothing ready, also while a request is still in the kernel on
 //! its way through loopback (more often on a loaded machine): a request can take virtual time.
-//! Beside a minute that drift is small; beside a window of two seconds it was not, and a loaded
-//! machine saw a window used 106 of 120.
+//! Beside a minute that drift is small; beside a window of a few seconds it can leave part of a
+//! window unused on a loaded machine.
 
 use std::time::Duration;
 
