@@ -3,6 +3,7 @@
 
 mod edges;
 mod misleading_errors;
+mod token_replacement;
 
 use std::time::Duration;
 
