@@ -100,8 +100,8 @@ impl Transport {
         operation: &'static str,
         mut request: reqwest::Request,
     ) -> Result<Answer, (Outcome, Error)> {
-        // Tokens are checked before they are taken (builder, set_token): this cannot fail, but
-        // if it did, nothing would have been sent.
+        // Tokens are checked before they are taken (builder, set_token): this cannot fail. If it
+        // did, nothing would have been sent, and the outcome (no status) is never retried.
         let mut bearer = HeaderValue::from_str(&format!("Bearer {}", self.token.expose()))
             .map_err(|_| (Outcome::Status(0), Error::config("token", "cannot be sent as a header")))?;
         bearer.set_sensitive(true);
