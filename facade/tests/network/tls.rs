@@ -58,6 +58,8 @@ struct TlsServer {
     addr: SocketAddr,
     ca_pem: String,
     versions: Arc<Mutex<Vec<Version>>>,
+    /// TLS connections accepted.
+    connections: Arc<std::sync::atomic::AtomicUsize>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -84,9 +86,12 @@ impl TlsServer {
         let addr = listener.local_addr().expect("addr");
         let versions = Arc::new(Mutex::new(Vec::new()));
         let seen = Arc::clone(&versions);
+        let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let accepted = Arc::clone(&connections);
         let task = tokio::spawn(async move {
             loop {
                 let Ok((tcp, _)) = listener.accept().await else { continue };
+                accepted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 let (acceptor, seen) = (acceptor.clone(), Arc::clone(&seen));
                 tokio::spawn(async move {
                     let Ok(tls) = acceptor.accept(tcp).await else { return };
@@ -100,7 +105,7 @@ impl TlsServer {
                 });
             }
         });
-        TlsServer { addr, ca_pem: pki.ca_pem, versions, task }
+        TlsServer { addr, ca_pem: pki.ca_pem, versions, connections, task }
     }
 
     fn base_url(&self) -> String {
@@ -174,6 +179,16 @@ async fn a_listing_over_tls_from_a_ca_given_to_the_builder_uses_http2_when_offer
     let server = TlsServer::start(&[b"h2", b"http/1.1"]).await;
     walk(&client_trusting(&server)).await;
     assert_eq!(server.versions(), [Version::HTTP_2, Version::HTTP_2]);
+}
+
+#[tokio::test]
+async fn concurrent_listings_over_http2_share_one_connection() {
+    let server = TlsServer::start(&[b"h2", b"http/1.1"]).await;
+    let client = client_trusting(&server);
+    walk(&client).await;
+    futures::future::join_all((0..4).map(|_| walk(&client))).await;
+    assert_eq!(server.versions().len(), 10);
+    assert_eq!(server.connections.load(std::sync::atomic::Ordering::SeqCst), 1);
 }
 
 #[tokio::test]
