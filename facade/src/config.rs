@@ -81,7 +81,7 @@ pub const ENV_RATE_LIMIT_SHARE: &str = "TE_RATE_LIMIT_SHARE";
 ///     .token("my-api-token")
 ///     .default_aid("1234")
 ///     .request_timeout(Duration::from_secs(30))
-///     .retry_policy(RetryPolicy::default().with_max_attempts(3))
+///     .retry_policy(RetryPolicy::default().with_rate_limited_attempts(3))
 ///     .build()?;
 /// # let _ = client; Ok(()) }
 /// ```

@@ -7,7 +7,6 @@ use serde::de::DeserializeOwned;
 use thousandeyes_usage_generated::models::ValidationErrorItem;
 
 use crate::error::{excerpt, ApiError, Error, FieldError};
-use crate::rate_limit::RateLimit;
 use crate::secret::Secret;
 use crate::transport::Answer;
 
@@ -131,9 +130,8 @@ pub(crate) fn api_error(
         oauth_error_description: field("error_description"),
         request_id: REQUEST_ID_HEADERS.iter().find_map(|h| header(answer, *h, secret)),
         retry_after,
-        rate_limit: RateLimit::from_headers(&answer.headers),
+        rate_limit: answer.reported.figures,
         excerpt: quoted(&answer.body, secret),
-        sent: true,
     }
 }
 

@@ -48,6 +48,20 @@ pub enum Error {
     },
     /// The API answered with an error status (4xx or 5xx, or an unexpected 3xx).
     Api(Box<ApiError>),
+    /// The client did not send the request, because of the organization's rate limit: nothing
+    /// reached the server, and no status was received. `retry_after` says when the window
+    /// opens, as far as the client knows.
+    #[non_exhaustive]
+    NotSent {
+        /// The operation, by its OpenAPI operationId.
+        operation: &'static str,
+        /// Why the client held the request back.
+        reason: NotSentReason,
+        /// How long until the rate-limit window opens.
+        retry_after: Duration,
+        /// The latest rate-limit figures the client had.
+        rate_limit: RateLimit,
+    },
     /// No answer arrived in time: connecting took longer than the connect timeout, or the
     /// attempt (sending the request and reading the whole answer) longer than the request
     /// timeout.
@@ -138,7 +152,8 @@ impl Error {
         }
     }
 
-    /// True for a 429 answer: the organization's rate limit was exhausted.
+    /// True when the organization's rate limit was exhausted: a 429 answer, or a call the client
+    /// did not send because of it ([`Error::NotSent`]).
     ///
     /// ```
     /// # use thousandeyes_usage::Error;
@@ -147,11 +162,16 @@ impl Error {
     /// # }
     /// ```
     pub fn is_rate_limited(&self) -> bool {
-        matches!(self, Error::Api(api) if api.is_rate_limited())
+        match self {
+            Error::Api(api) => api.is_rate_limited(),
+            Error::NotSent { .. } => true,
+            _ => false,
+        }
     }
 
     /// True when sending the same request again later may succeed: 429, 500, 502, 503, 504,
-    /// timeouts and transport failures. Invalid input, 4xx answers and decode errors are not.
+    /// timeouts, transport failures, and calls not sent because of the rate limit. Invalid
+    /// input, 4xx answers and decode errors are not.
     ///
     /// ```
     /// # use thousandeyes_usage::Error;
@@ -162,12 +182,13 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Api(api) => api.is_retryable(),
-            Error::Timeout { .. } | Error::Transport { .. } => true,
+            Error::Timeout { .. } | Error::Transport { .. } | Error::NotSent { .. } => true,
             _ => false,
         }
     }
 
-    /// How long the server asked the client to wait, for an API error that said so.
+    /// How long to wait before sending again: what the server asked for, for an API error that
+    /// said so; until the rate-limit window opens, for a call not sent.
     ///
     /// ```
     /// # use thousandeyes_usage::Error;
@@ -178,6 +199,7 @@ impl Error {
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             Error::Api(api) => api.retry_after,
+            Error::NotSent { retry_after, .. } => Some(*retry_after),
             _ => None,
         }
     }
@@ -202,9 +224,9 @@ impl Error {
         match self {
             Error::InvalidInput { .. } => "invalid_input",
             Error::Config { .. } => "config",
-            Error::Api(api) if !api.was_sent() => "not_sent",
             Error::Api(api) if api.is_rate_limited() => "rate_limited",
             Error::Api(_) => "api",
+            Error::NotSent { .. } => "not_sent",
             Error::Timeout { .. } => "timeout",
             Error::Transport { .. } => "transport",
             Error::Decode { .. } => "decode",
@@ -231,6 +253,12 @@ impl fmt::Display for Error {
             }
             Error::Config { setting, reason } => write!(f, "invalid configuration {setting}: {reason}"),
             Error::Api(api) => fmt::Display::fmt(api, f),
+            Error::NotSent { operation, reason, retry_after, .. } => write!(
+                f,
+                "{operation}: not sent (rate limited): {} (retry after {:.0} s)",
+                reason.describe(),
+                retry_after.as_secs_f64().ceil()
+            ),
             Error::Timeout { operation, after, connecting: true } => {
                 write!(f, "{operation}: connecting timed out after {:.1} s", after.as_secs_f64())
             }
@@ -279,6 +307,39 @@ impl std::error::Error for Error {
     }
 }
 
+/// Why the client did not send a request ([`Error::NotSent`]).
+///
+/// ```
+/// use thousandeyes_usage::{Error, NotSentReason};
+///
+/// fn later(err: &Error) -> bool {
+///     matches!(err, Error::NotSent { reason: NotSentReason::GaveUp, .. })
+/// }
+/// # let _ = later;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NotSentReason {
+    /// An earlier call of this client (or of a clone) gave up on 429s: the client sends nothing
+    /// until the reset the server named (an hour at most).
+    GaveUp,
+    /// The organization's rate-limit window stays closed for longer than the retry policy
+    /// waits.
+    WindowClosed,
+}
+
+impl NotSentReason {
+    /// How the reason reads in messages and logs.
+    pub(crate) fn describe(self) -> &'static str {
+        match self {
+            NotSentReason::GaveUp => "the client gave up on 429s until the window's reset",
+            NotSentReason::WindowClosed => {
+                "the organization's rate-limit window stays closed for longer than the retry policy's max_wait"
+            }
+        }
+    }
+}
+
 /// One invalid value reported in a 400 answer.
 ///
 /// ```no_run
@@ -302,7 +363,8 @@ pub struct FieldError {
 }
 
 /// An error answer from the API: its status, the RFC 7807 problem details, and what the
-/// response headers said.
+/// response headers said. Every `ApiError` is an answer the server sent; a call the client held
+/// back is an [`Error::NotSent`].
 ///
 /// ```no_run
 /// # async fn f(client: thousandeyes_usage::Client) {
@@ -327,31 +389,9 @@ pub struct ApiError {
     pub(crate) retry_after: Option<Duration>,
     pub(crate) rate_limit: RateLimit,
     pub(crate) excerpt: String,
-    pub(crate) sent: bool,
 }
 
 impl ApiError {
-    /// The error for a request the client did not send because of the rate limit: `why` says
-    /// what held it (a window closed for longer than the policy waits, or a client that gave up).
-    pub(crate) fn held(operation: &'static str, wait: Duration, rate_limit: RateLimit, why: &str) -> Self {
-        ApiError {
-            operation,
-            status: 429,
-            problem_type: None,
-            title: None,
-            detail: Some(format!("not sent: {why}")),
-            instance: None,
-            errors: Vec::new(),
-            oauth_error: None,
-            oauth_error_description: None,
-            request_id: None,
-            retry_after: Some(wait),
-            rate_limit,
-            excerpt: String::new(),
-            sent: false,
-        }
-    }
-
     /// The operation that failed, by its OpenAPI operationId (`getUsage`, ...).
     ///
     /// ```
@@ -504,19 +544,6 @@ impl ApiError {
     pub fn is_retryable(&self) -> bool {
         matches!(self.status, 429 | 500 | 502 | 503 | 504)
     }
-    /// False when the client did not send the request at all, because the organization's
-    /// rate-limit window stays closed longer than the retry policy waits (or an earlier call
-    /// gave up on 429s until its reset): the status is then 429, as the server would have
-    /// answered, and [`retry_after`](ApiError::retry_after) says when the window opens.
-    ///
-    /// ```
-    /// # fn f(api: &thousandeyes_usage::ApiError) {
-    /// if api.is_rate_limited() && !api.was_sent() { /* nothing reached the server */ }
-    /// # }
-    /// ```
-    pub fn was_sent(&self) -> bool {
-        self.sent
-    }
     /// The most useful one-line description the answer offers: the detail, the title, the
     /// OAuth error description, or the status's reason phrase.
     ///
@@ -543,11 +570,7 @@ impl ApiError {
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.sent {
-            write!(f, "{}: HTTP {}", self.operation, self.status)?;
-        } else {
-            write!(f, "{}: not sent (rate limited)", self.operation)?;
-        }
+        write!(f, "{}: HTTP {}", self.operation, self.status)?;
         if let Some(title) = &self.title {
             write!(f, " {title}")?;
         }

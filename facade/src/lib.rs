@@ -22,8 +22,8 @@
 //!   state, so they pace together and one 429 holds back all of them until the window resets.
 //! * Every operation is a builder ([`operations`]) checked before anything is sent.
 //! * The two units listings are [`futures::Stream`]s: [`Pages`] of [`Page`]s, or [`Items`].
-//! * 429 answers are retried after the reset the server names; transient failures of GETs with
-//!   backoff ([`RetryPolicy`]). Requests are spread over the rate-limit window when little of it
+//! * 429 answers are retried after the reset the server names; failures to connect (any method)
+//!   and transient failures of GETs with backoff ([`RetryPolicy`]). Requests are spread over the rate-limit window when little of it
 //!   remains, and a [budget share](ClientBuilder::rate_limit_share) leaves room for the
 //!   organization's other integrations.
 //! * One error type, [`Error`]; the token never appears in any `Debug`, `Display`, error or log
@@ -31,8 +31,9 @@
 //! * The data types are the spec's schemas ([`models`]), generated from it.
 //!
 //! Layout, in the order a call runs through it: `operations` (the builders) → `client` →
-//! `pipeline` (one call: pacing, attempts, retries, decoding) → `pacing`, `transport`, `retry`,
-//! `decode`; `config` checks settings; `pagination` walks listings.
+//! `pipeline` (one call: asks, sleeps, sends, decodes) → `strategy` (every decision to send,
+//! wait, retry or give up) → `pacing`, `retry` (classifier and policy); `transport`, `decode`;
+//! `config` checks settings; `pagination` walks listings.
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
@@ -51,6 +52,7 @@ mod rate_limit;
 mod retry;
 mod secret;
 mod stats;
+mod strategy;
 mod transport;
 
 #[cfg(test)]
@@ -62,7 +64,7 @@ pub use config::{
     ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES,
     DEFAULT_REQUEST_TIMEOUT, ENV_AID, ENV_API_ENDPOINT, ENV_RATE_LIMIT_SHARE, ENV_TIMEOUT, ENV_TOKEN,
 };
-pub use error::{ApiError, Error, FieldError};
+pub use error::{ApiError, Error, FieldError, NotSentReason};
 pub use pagination::{Items, Page, Pages};
 pub use rate_limit::RateLimit;
 pub use retry::RetryPolicy;

@@ -34,14 +34,14 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasher, RandomState};
-use std::sync::{Arc, LazyLock, Mutex, PoisonError, Weak};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::Duration;
 
-use http::HeaderMap;
 use tokio::time::Instant;
 
-use crate::clock::Clock;
-use crate::rate_limit::{self, RateLimit, MAX_RESET_WAIT};
+use crate::clock::{far_future, Clock};
+use crate::rate_limit::{RateLimit, Reported, MAX_RESET_WAIT};
 use crate::secret::Secret;
 
 /// A window whose reset is further away than this is not paced on (the API's window is a
@@ -90,6 +90,42 @@ pub(crate) enum Decision {
     Go { seq: u64 },
     /// Wait until then, and ask again (with the slot a spreading wait reserved).
     Wait { until: Instant, reason: Reason },
+}
+
+/// "Send nothing until then": an instant before which requests are not sent, only ever moved
+/// later. Lock-free, as it is read before every attempt. It serves two policies: the
+/// organization's hold after a 429 ([`Pacer::hold_until`]), which requests wait out when their
+/// retry policy allows such a wait, and a client's closure after it gave up on 429s (the retry
+/// strategy's), during which its calls fail unsent.
+#[derive(Debug)]
+pub(crate) struct ClosedUntil {
+    /// The instant, as nanoseconds after `base`; 0 when never closed.
+    until: AtomicU64,
+    base: Instant,
+}
+
+impl Default for ClosedUntil {
+    fn default() -> Self {
+        ClosedUntil { until: AtomicU64::new(0), base: Instant::now() }
+    }
+}
+
+impl ClosedUntil {
+    /// Closes until `until`, unless already closed longer.
+    pub(crate) fn close_until(&self, until: Instant) {
+        let nanos = u64::try_from(until.saturating_duration_since(self.base).as_nanos()).unwrap_or(u64::MAX);
+        self.until.fetch_max(nanos.max(1), Ordering::Relaxed);
+    }
+
+    /// Until when it is closed, seen from `now`; `None` when open.
+    pub(crate) fn until(&self, now: Instant) -> Option<Instant> {
+        let nanos = self.until.load(Ordering::Relaxed);
+        if nanos == 0 {
+            return None;
+        }
+        let until = self.base.checked_add(Duration::from_nanos(nanos)).unwrap_or_else(|| far_future(now));
+        (until > now).then_some(until)
+    }
 }
 
 /// A spreading slot reserved by a waiting request: when it comes, and the window it was
@@ -186,8 +222,6 @@ struct State {
     round_trip: Option<f64>,
     /// Bounds on the server's clock minus ours, in seconds.
     offset: Option<(f64, f64)>,
-    /// Until when a 429 holds every request.
-    hold: Option<Instant>,
     /// The spreading slots reserved by requests still waiting for them.
     reserved: Reserved,
     /// When the last request that spread went: with the latest reserved slot, where the next
@@ -223,6 +257,8 @@ pub(crate) struct Pacer {
     clock: Clock,
     /// The share of the organization's limit this client may use, in (0, 1].
     share: f64,
+    /// Until when a 429 holds every request.
+    hold: ClosedUntil,
     state: Mutex<State>,
 }
 
@@ -266,7 +302,7 @@ impl Shared {
 impl Pacer {
     /// A pacer of its own, knowing nothing yet, for a client using `share` of the limit.
     pub(crate) fn new(clock: Clock, share: f64) -> Self {
-        Pacer { clock, share, state: Mutex::new(State::default()) }
+        Pacer { clock, share, hold: ClosedUntil::default(), state: Mutex::new(State::default()) }
     }
 
     /// The pacer of the clients of this organization in this process (same base URL, token and
@@ -296,7 +332,7 @@ impl Pacer {
         }
     }
 
-    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+    fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -319,11 +355,36 @@ impl Pacer {
     /// Decides whether a request may be sent now; registers it as sent when it may. `slot` is the
     /// spreading slot this request holds, if any: the decision keeps it (a wait for it), uses it
     /// (the request goes), or gives it back (any other decision).
+    ///
+    /// In order: a hold after a 429 waits for its end; then the window the answers told of paces
+    /// the request ([`Pacer::pace`]); with no window, the request goes.
     pub(crate) fn decide(&self, slot: &mut Option<Slot>) -> Decision {
         let now = self.clock.now();
-        let mut state = self.state();
-        // A window whose reset seems further away than any window lasts (the offset moved since
-        // it was stored) is not waited on: it is forgotten.
+        let mut state = self.forget_far_window(self.state(), now);
+        // The slot is in hand: it goes back unless this decision is a wait for it.
+        let held = slot.take().filter(|s| s.generation == state.generation);
+        let wait = match self.hold.until(now) {
+            Some(hold) => Some(Decision::Wait { until: hold, reason: Reason::AfterRateLimit }),
+            None => state.window.and_then(|window| self.pace(&mut state, window, held, slot, now)),
+        };
+        if let Some(s) = held.filter(|s| *slot != Some(*s)) {
+            state.reserved.remove(s.until);
+        }
+        if let Some(wait) = wait {
+            return wait;
+        }
+        state.sent += 1;
+        state.in_flight += 1;
+        Decision::Go { seq: state.sent }
+    }
+
+    /// Forgets a window whose reset seems further away than any window lasts (the offset moved
+    /// since it was stored): it is not waited on.
+    fn forget_far_window<'a>(
+        &'a self,
+        mut state: MutexGuard<'a, State>,
+        now: Instant,
+    ) -> MutexGuard<'a, State> {
         let left = state.window.map(|w| self.seconds_until(&state, w.reset, now));
         if let Some(left) = left.filter(|left| *left > MAX_WINDOW.as_secs_f64()) {
             state.forget_window();
@@ -334,102 +395,125 @@ impl Pacer {
             );
             state = self.state();
         }
-        // The slot is in hand: put back only if this decision is a wait for it.
-        let held = slot.take().filter(|s| s.generation == state.generation);
-        let give_back = |state: &mut State| {
-            if let Some(s) = held {
-                state.reserved.remove(s.until);
-            }
-        };
-        if let Some(hold) = state.hold.filter(|h| *h > now) {
-            give_back(&mut state);
-            return Decision::Wait { until: hold, reason: Reason::AfterRateLimit };
+        state
+    }
+
+    /// Paces a request in `window`: the wait it calls for, or `None` when the request may go
+    /// now. `held` is the slot the request holds; a wait for a slot puts it in `slot`.
+    ///
+    /// After the window's end, with no news of the next one, a few requests go at a time. A
+    /// window used up (counting what is in flight and unfigured, and the share's reserve) waits
+    /// for its reset. With plenty left, the request goes; with little left, it is spread over
+    /// the time until the reset ([`Pacer::use_slot`], [`Pacer::next_slot`]).
+    fn pace(
+        &self,
+        state: &mut State,
+        window: Window,
+        held: Option<Slot>,
+        slot: &mut Option<Slot>,
+        now: Instant,
+    ) -> Option<Decision> {
+        let left = self.seconds_until(state, window.reset, now);
+        let share_of_limit = self.share * window.limit as f64;
+        let quarter = (share_of_limit * SPREAD_BELOW).ceil().max(1.0);
+        if left <= 0.0 {
+            // The window has ended and no answer has told of the next one yet: a few requests at
+            // a time until one does, not every waiting request at once.
+            return (state.in_flight as f64 >= quarter)
+                .then(|| Decision::Wait { until: now + poll(state), reason: Reason::Spreading });
         }
+        let usable = self.usable(state, window);
+        if usable < 1.0 {
+            return Some(Decision::Wait {
+                until: self.reset_at(state, window),
+                reason: Reason::WindowUsedUp,
+            });
+        }
+        // Spread when less than a quarter of the usable window is left, or less than the
+        // organization spends in two round trips (what may be in flight elsewhere).
         let round_trip = state.round_trip.unwrap_or(0.0);
-        let poll =
-            IN_FLIGHT_POLL.max(Duration::try_from_secs_f64(round_trip / 2.0).unwrap_or(IN_FLIGHT_POLL));
-        let offset = estimate(state.offset);
-        match state.window {
-            Some(window) => {
-                let left = self.seconds_until(&state, window.reset, now);
-                let share_of_limit = self.share * window.limit as f64;
-                let quarter = (share_of_limit * SPREAD_BELOW).ceil().max(1.0);
-                if left <= 0.0 {
-                    // The window has ended and no answer has told of the next one yet: a few
-                    // requests at a time until one does, not every waiting request at once.
-                    give_back(&mut state);
-                    if state.in_flight as f64 >= quarter {
-                        return Decision::Wait { until: now + poll, reason: Reason::Spreading };
-                    }
-                } else {
-                    let reserve = ((1.0 - self.share) * window.limit as f64).ceil();
-                    let uncounted = state.in_flight.saturating_add(state.unfigured.len() as u64);
-                    let usable = window.remaining as f64 - uncounted as f64 - reserve;
-                    let reset_at = self.clock.instant_at_epoch(window.reset as f64 - offset);
-                    if usable < 1.0 {
-                        give_back(&mut state);
-                        return Decision::Wait { until: reset_at, reason: Reason::WindowUsedUp };
-                    }
-                    // Spread when less than a quarter of the usable window is left, or less than
-                    // the organization spends in two round trips (what may be in flight elsewhere).
-                    let in_two_round_trips = (2.0 * window.spend_rate() * round_trip).ceil() + 1.0;
-                    let plenty = quarter.max(in_two_round_trips).min(share_of_limit).max(1.0);
-                    match held {
-                        _ if usable >= plenty => give_back(&mut state),
-                        // A request that holds a slot goes when the slot has come and no other
-                        // request of the client is in flight.
-                        Some(s) if s.until > now => {
-                            *slot = held;
-                            return Decision::Wait { until: s.until, reason: Reason::Spreading };
-                        }
-                        Some(_) if state.in_flight > 0 => {
-                            *slot = held;
-                            return Decision::Wait { until: now + poll, reason: Reason::Spreading };
-                        }
-                        Some(_) => {
-                            give_back(&mut state);
-                            state.last_went = Some(now);
-                        }
-                        // Each request takes the next free slot, one interval after the latest
-                        // slot still promised (or the last used): the calls not yet promised, and
-                        // that slot's, spread over the time left from it. A crowd of waiting
-                        // tasks wakes one at a time, and slots given back are given out again.
-                        None => {
-                            let free = usable - state.reserved.len() as f64;
-                            if free < 1.0 {
-                                return Decision::Wait { until: reset_at, reason: Reason::WindowUsedUp };
-                            }
-                            let next = match state.reserved.last().max(state.last_went) {
-                                Some(last) => {
-                                    let left_at_last = if last > now {
-                                        left - (last - now).as_secs_f64()
-                                    } else {
-                                        left + (now - last).as_secs_f64()
-                                    };
-                                    let interval =
-                                        Duration::try_from_secs_f64(left_at_last.max(0.0) / (free + 1.0))
-                                            .unwrap_or(MAX_WINDOW)
-                                            .min(MAX_WINDOW);
-                                    last.checked_add(interval).unwrap_or(now).max(now)
-                                }
-                                None => now,
-                            };
-                            if next > now || state.in_flight > 0 {
-                                let until = if next > now { next } else { now + poll };
-                                state.reserved.insert(until);
-                                *slot = Some(Slot { until, generation: state.generation });
-                                return Decision::Wait { until, reason: Reason::Spreading };
-                            }
-                            state.last_went = Some(now);
-                        }
-                    }
-                }
-            }
-            None => give_back(&mut state),
+        let in_two_round_trips = (2.0 * window.spend_rate() * round_trip).ceil() + 1.0;
+        let plenty = quarter.max(in_two_round_trips).min(share_of_limit).max(1.0);
+        if usable >= plenty {
+            return None;
         }
-        state.sent += 1;
-        state.in_flight += 1;
-        Decision::Go { seq: state.sent }
+        match held {
+            Some(held) => Self::use_slot(state, held, slot, now),
+            None => self.next_slot(state, window, usable, slot, now),
+        }
+    }
+
+    /// The calls of `window` this client may still use: what remains, less what is in flight or
+    /// answered without figures since, less the share's reserve.
+    fn usable(&self, state: &State, window: Window) -> f64 {
+        let reserve = ((1.0 - self.share) * window.limit as f64).ceil();
+        let uncounted = state.in_flight.saturating_add(state.unfigured.len() as u64);
+        window.remaining as f64 - uncounted as f64 - reserve
+    }
+
+    /// When `window` resets, on our clock.
+    fn reset_at(&self, state: &State, window: Window) -> Instant {
+        self.clock.instant_at_epoch(window.reset as f64 - estimate(state.offset))
+    }
+
+    /// A request holding the spreading slot `held` goes when the slot has come and no other
+    /// request of the client is in flight; until then it waits, keeping the slot.
+    fn use_slot(state: &mut State, held: Slot, slot: &mut Option<Slot>, now: Instant) -> Option<Decision> {
+        let until = if held.until > now {
+            held.until
+        } else if state.in_flight > 0 {
+            now + poll(state)
+        } else {
+            state.last_went = Some(now);
+            return None;
+        };
+        *slot = Some(held);
+        Some(Decision::Wait { until, reason: Reason::Spreading })
+    }
+
+    /// Gives a request the next free spreading slot of `window` (`usable` calls left), one
+    /// interval after the latest slot still promised (or the last used): the calls not yet
+    /// promised, and that slot's, spread over the time left from it. A crowd of waiting tasks
+    /// wakes one at a time, and slots given back are given out again. `None` when the slot is
+    /// now and nothing else of the client is in flight: the request goes.
+    fn next_slot(
+        &self,
+        state: &mut State,
+        window: Window,
+        usable: f64,
+        slot: &mut Option<Slot>,
+        now: Instant,
+    ) -> Option<Decision> {
+        let free = usable - state.reserved.len() as f64;
+        if free < 1.0 {
+            return Some(Decision::Wait {
+                until: self.reset_at(state, window),
+                reason: Reason::WindowUsedUp,
+            });
+        }
+        let next = match state.reserved.last().max(state.last_went) {
+            Some(last) => {
+                let left = self.seconds_until(state, window.reset, now);
+                let left_at_last = if last > now {
+                    left - (last - now).as_secs_f64()
+                } else {
+                    left + (now - last).as_secs_f64()
+                };
+                let interval = Duration::try_from_secs_f64(left_at_last.max(0.0) / (free + 1.0))
+                    .unwrap_or(MAX_WINDOW)
+                    .min(MAX_WINDOW);
+                last.checked_add(interval).unwrap_or(now).max(now)
+            }
+            None => now,
+        };
+        if next > now || state.in_flight > 0 {
+            let until = if next > now { next } else { now + poll(state) };
+            state.reserved.insert(until);
+            *slot = Some(Slot { until, generation: state.generation });
+            return Some(Decision::Wait { until, reason: Reason::Spreading });
+        }
+        state.last_went = Some(now);
+        None
     }
 
     /// Gives back a slot a request held and will not use (its call was cancelled).
@@ -447,21 +531,21 @@ impl Pacer {
         state.in_flight = state.in_flight.saturating_sub(1);
     }
 
-    /// Takes in an answer to request `seq`, sent at `sent` and received at `received`: the
-    /// offset of the server's clock, the round trip, and the window's figures when they are news
-    /// (a later window, or a lower count in the same one).
+    /// Takes in what the answer to request `seq` reported, sent at `sent` and received at
+    /// `received`: the offset of the server's clock, the round trip, and the window's figures
+    /// when they are news (a later window, or a lower count in the same one).
     pub(crate) fn observe(
         &self,
-        headers: &HeaderMap,
+        reported: &Reported,
         status: u16,
         seq: u64,
         sent: Instant,
         received: Instant,
     ) {
-        let figures = RateLimit::from_headers(headers);
+        let figures = reported.figures;
+        let reset = reported.reset;
         let mut state = self.state();
-        let reset = rate_limit::header_u64(headers, rate_limit::RESET);
-        if let Some(date) = rate_limit::date(headers) {
+        if let Some(date) = reported.date {
             let date = date as f64;
             let lo = date - self.clock.epoch_at(received);
             let hi = date + 1.0 - self.clock.epoch_at(sent);
@@ -558,10 +642,10 @@ impl Pacer {
     /// The wait a 429 answer (received at `received`) names: the later of `Retry-After` and the
     /// reset headers, the latter on the server's clock. A reset more than an hour away is not
     /// believed (it is taken for a unit error); `Retry-After` is believed at any length.
-    pub(crate) fn server_wait(&self, headers: &HeaderMap, received: Instant) -> Option<Duration> {
-        let retry_after = rate_limit::retry_after(headers, self.clock.wall_at(received));
+    pub(crate) fn server_wait(&self, reported: &Reported, received: Instant) -> Option<Duration> {
+        let retry_after = reported.retry_after(self.clock.wall_at(received));
         let offset = estimate(self.state().offset);
-        let reset = rate_limit::header_u64(headers, rate_limit::RESET).and_then(|reset| {
+        let reset = reported.reset.and_then(|reset| {
             let at = self.clock.instant_at_epoch(reset as f64 - offset);
             let wait = at.checked_duration_since(received).filter(|w| !w.is_zero())?;
             (wait <= MAX_RESET_WAIT).then_some(wait)
@@ -571,8 +655,7 @@ impl Pacer {
 
     /// Holds every request of the client until `until` (unless already held longer).
     pub(crate) fn hold_until(&self, until: Instant) {
-        let mut state = self.state();
-        state.hold = Some(state.hold.map_or(until, |h| h.max(until)));
+        self.hold.close_until(until);
     }
 }
 
@@ -591,6 +674,13 @@ impl Drop for Landing<'_> {
     fn drop(&mut self) {
         self.0.landed();
     }
+}
+
+/// How often a request waiting for its turn while another of the client's is in flight looks
+/// again: every half round trip, at least [`IN_FLIGHT_POLL`].
+fn poll(state: &State) -> Duration {
+    let half = state.round_trip.unwrap_or(0.0) / 2.0;
+    IN_FLIGHT_POLL.max(Duration::try_from_secs_f64(half).unwrap_or(IN_FLIGHT_POLL))
 }
 
 /// The offset to use: zero while the bounds allow it (the clocks agree to within what the

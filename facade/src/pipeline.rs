@@ -1,23 +1,23 @@
 //! The request pipeline: one call of one operation, from its generated descriptor to a decoded
-//! value or an [`Error`]. Paces each attempt ([`crate::pacing`]), sends it ([`crate::transport`]),
-//! classifies what came back ([`crate::retry`]), waits and retries, and decodes the final answer
+//! value or an [`Error`]. Before each attempt it asks the retry strategy ([`crate::strategy`])
+//! whether to send, and sleeps as told; it sends the attempt ([`crate::transport`]), tells the
+//! pacer what came back, asks the strategy what follows, and decodes the final answer
 //! ([`crate::decode`]). Every call is one `tracing` span; waits and retries are events in it.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use thousandeyes_usage_generated::apis::Operation;
-use tokio::time::Instant;
 use tracing::Instrument;
 
 use crate::config::Config;
-use crate::decode;
-use crate::error::{ApiError, Error};
-use crate::pacing::{Decision, Landing, Pacer, Reason, Slot, IN_FLIGHT_POLL};
-use crate::rate_limit::{self, RateLimit, MAX_RESET_WAIT};
-use crate::retry::{classify, Outcome, RetryPolicy, Verdict};
+use crate::error::Error;
+use crate::pacing::{Landing, Pacer, Reason, Slot};
+use crate::rate_limit::RateLimit;
+use crate::retry::RetryPolicy;
 use crate::secret::Secret;
 use crate::stats::Counters;
+use crate::strategy::{millis, After, Before, Call, CallStrategy, Observed, RetryStrategy};
 use crate::transport::{Answer, Transport};
 
 /// A decoded answer and the rate-limit figures it carried.
@@ -33,12 +33,10 @@ pub(crate) struct Pipeline {
     pub(crate) transport: Transport,
     /// Shared also with the other clients of the organization in this process.
     pub(crate) pacer: Arc<Pacer>,
-    pub(crate) retry: RetryPolicy,
+    /// Decides, for each call, what is sent, waited for, retried or given up.
+    pub(crate) strategy: RetryStrategy,
     pub(crate) secret: Secret,
     pub(crate) counters: Counters,
-    /// Until when this client (and its clones) sends nothing: a call gave up on 429s. Other
-    /// clients of the organization only see the hold, and wait it out if their policy allows.
-    closed: Mutex<Option<Instant>>,
 }
 
 impl Pipeline {
@@ -46,10 +44,9 @@ impl Pipeline {
         Ok(Pipeline {
             transport: Transport::new(config)?,
             pacer,
-            retry: config.retry.clone(),
+            strategy: RetryStrategy::new(config.retry.clone()),
             secret: config.token.clone(),
             counters: Counters::default(),
-            closed: Mutex::new(None),
         })
     }
 
@@ -84,13 +81,11 @@ impl Pipeline {
             thousandeyes.attempts = tracing::field::Empty,
             error.type = tracing::field::Empty,
         );
-        let policy = policy.unwrap_or(&self.retry);
         let result = self.attempts::<O, R>(prepared, policy, decode).instrument(span.clone()).await;
         if let Err(error) = &result {
             span.record("error.type", error.kind());
-            // A request held back by the client got no answer: no status to record.
-            let sent = error.as_api().is_none_or(|api| api.was_sent());
-            if let (Some(status), true) = (error.status(), sent) {
+            // A call not sent got no answer, and has no status to record.
+            if let Some(status) = error.status() {
                 span.record("http.response.status_code", status);
             }
         }
@@ -100,19 +95,25 @@ impl Pipeline {
     async fn attempts<O: Operation, R>(
         &self,
         prepared: reqwest::Request,
-        policy: &RetryPolicy,
+        policy: Option<&RetryPolicy>,
         decode: impl FnOnce(&Answer, &Secret) -> Result<R, Error>,
     ) -> Result<Reply<R>, Error> {
         let operation = O::OPERATION_ID;
         let span = tracing::Span::current();
         let clock = *self.pacer.clock();
-        let (mut attempts, mut rate_limited, mut transient) = (0u32, 0u32, 0u32);
+        let call = Call {
+            operation,
+            method: O::METHOD,
+            pacer: &self.pacer,
+            counters: &self.counters,
+            secret: &self.secret,
+        };
+        let mut strategy = self.strategy.call(call, policy);
         let mut backoff: Option<Duration> = None;
-        let mut held = Duration::ZERO;
         loop {
             if let Some(wait) = backoff.take() {
                 tracing::info!(
-                    attempt = attempts + 1,
+                    attempt = strategy.attempt(),
                     wait_ms = millis(wait),
                     reason = "transient failure",
                     "backing off"
@@ -120,178 +121,73 @@ impl Pipeline {
                 tokio::time::sleep(wait).await;
                 self.counters.backed_off(wait);
             }
-            let (seq, landing) = self.wait_turn(operation, policy, attempts + 1, &mut held).await?;
-            let Some(attempt) = prepared.try_clone() else {
+            let (seq, attempt, landing) = self.wait_turn(&mut strategy).await?;
+            let Some(request) = prepared.try_clone() else {
                 return Err(Error::Transport {
                     operation,
                     source: "the request body cannot be replayed".into(),
                 });
             };
-            attempts += 1;
-            self.counters.sent(attempts > 1);
-            span.record("thousandeyes.attempts", attempts);
-            if attempts > 1 {
-                span.record("http.request.resend_count", attempts - 1);
+            self.counters.sent(attempt > 1);
+            span.record("thousandeyes.attempts", attempt);
+            if attempt > 1 {
+                span.record("http.request.resend_count", attempt - 1);
             }
             let sent = clock.now();
-            let result = self.transport.send(operation, attempt).await;
+            let result = self.transport.send(operation, request).await;
             let received = clock.now();
-            let answer = match result {
-                Ok(answer) => answer,
-                Err((outcome, error)) => {
-                    if classify(O::METHOD, outcome) == Verdict::Transient {
-                        transient += 1;
-                        if transient < policy.transient_attempts() {
-                            tracing::warn!(attempt = attempts, error = %error, "retrying after a transient failure");
-                            backoff = Some(policy.backoff(transient));
-                            continue;
-                        }
+            let answer;
+            let observed = match result {
+                Ok(received_answer) => {
+                    answer = received_answer;
+                    let status = answer.status.as_u16();
+                    span.record("http.response.status_code", status);
+                    if !O::STATUSES.contains(&status) {
+                        tracing::debug!(status, "the spec does not document this status for the operation");
                     }
-                    return Err(error);
+                    self.pacer.observe(&answer.reported, status, seq, sent, received);
+                    Observed::Answer(&answer, received)
                 }
+                Err((outcome, error)) => Observed::NoAnswer(outcome, error),
             };
-            let status = answer.status.as_u16();
-            span.record("http.response.status_code", status);
-            if !O::STATUSES.contains(&status) {
-                tracing::debug!(status, "the spec does not document this status for the operation");
-            }
-            self.pacer.observe(&answer.headers, status, seq, sent, received);
             drop(landing);
-            if answer.status.is_success() {
-                let rate_limit = RateLimit::from_headers(&answer.headers);
-                return decode(&answer, &self.secret).map(|value| Reply { value, rate_limit });
-            }
-            match classify(O::METHOD, Outcome::Status(status)) {
-                Verdict::RateLimited => {
-                    self.counters.rate_limited();
-                    rate_limited += 1;
-                    let wait = self.pacer.server_wait(&answer.headers, received);
-                    let hold = wait.unwrap_or_else(|| policy.backoff(rate_limited));
-                    let until =
-                        received.checked_add(hold).unwrap_or_else(|| crate::clock::far_future(received));
-                    let give_up = if rate_limited >= policy.max_attempts() {
-                        Some("attempts exhausted")
-                    } else if hold > policy.max_wait() {
-                        Some("the server asks for a wait beyond max_wait")
-                    } else {
-                        None
-                    };
-                    if let Some(why) = give_up {
-                        tracing::warn!(
-                            attempt = attempts,
-                            status,
-                            wait_ms = millis(hold),
-                            reason = why,
-                            "rate limited: giving up"
-                        );
-                        // Later calls of this client fail without being sent until the reset, an
-                        // hour from now at most (then one is sent to learn whether the server
-                        // still refuses); the organization's other clients hold as long.
-                        let until = until.min(received.checked_add(MAX_RESET_WAIT).unwrap_or(until));
-                        self.close_until(until);
-                        self.pacer.hold_until(until);
-                        return Err(self.api_error(operation, &answer, wait));
-                    }
-                    tracing::warn!(
-                        attempt = attempts,
-                        status,
-                        wait_ms = millis(hold),
-                        reason = "rate limited (429)",
-                        "retrying after the reset"
-                    );
-                    self.pacer.hold_until(until);
+            match strategy.after_attempt(observed) {
+                After::Done(answer) => {
+                    let rate_limit = answer.reported.figures;
+                    return decode(answer, &self.secret).map(|value| Reply { value, rate_limit });
                 }
-                Verdict::Transient => {
-                    transient += 1;
-                    let retry_after = rate_limit::retry_after(&answer.headers, clock.wall_at(received));
-                    // The backoff, or the answer's `Retry-After` (a 503's, typically) when it asks for
-                    // longer.
-                    let backoff_wait = policy.backoff(transient);
-                    let wait = retry_after.map_or(backoff_wait, |r| r.max(backoff_wait));
-                    if transient >= policy.transient_attempts() || wait > policy.max_wait() {
-                        return Err(self.api_error(operation, &answer, retry_after));
-                    }
-                    tracing::warn!(
-                        attempt = attempts,
-                        status,
-                        wait_ms = millis(wait),
-                        "retrying after a transient failure"
-                    );
-                    backoff = Some(wait);
-                }
-                Verdict::Final => {
-                    let retry_after = match status {
-                        503 => rate_limit::retry_after(&answer.headers, clock.wall_at(received)),
-                        _ => None,
-                    };
-                    return Err(self.api_error(operation, &answer, retry_after));
-                }
+                After::Retry { backoff: wait } => backoff = wait,
+                After::Stop(error) => return Err(error),
             }
         }
     }
 
-    fn api_error(&self, operation: &'static str, answer: &Answer, retry_after: Option<Duration>) -> Error {
-        Error::Api(Box::new(decode::api_error(operation, answer, retry_after, &self.secret)))
-    }
-
-    /// Waits until the pacer lets attempt `attempt` go, and returns its sequence number and its
-    /// landing (dropped when the attempt is over). A wait for a closed window longer than the
-    /// policy's `max_wait` (or than what the call's attempts could wait in all) fails at once,
-    /// without sending; so does a client that gave up on 429s. Each wait is counted in the
-    /// client's stats by its reason, for the time actually waited, once per call.
-    async fn wait_turn(
-        &self,
-        operation: &'static str,
-        policy: &RetryPolicy,
-        attempt: u32,
-        held: &mut Duration,
-    ) -> Result<(u64, Landing<'_>), Error> {
-        let budget = policy.max_wait().saturating_mul(policy.max_attempts());
+    /// Waits until the strategy lets the next attempt go, and returns its sequence number, its
+    /// number in the call and its landing (dropped when the attempt is over), or the error of a
+    /// call refused without being sent. Each wait is counted in the client's stats by its
+    /// reason, for the time actually waited, once per call.
+    async fn wait_turn(&self, strategy: &mut CallStrategy<'_>) -> Result<(u64, u32, Landing<'_>), Error> {
         let clock = *self.pacer.clock();
         // A reserved spreading slot goes back to the pacer if this call is dropped while waiting.
         let mut slot = SlotGuard { pacer: &self.pacer, slot: None };
         let mut waited = Waited::default();
         loop {
-            if let Some(wait) = self.closed_for(clock.now()) {
-                waited.count(&self.counters);
-                return Err(self.not_sent(
-                    operation,
-                    attempt,
-                    wait,
-                    "the client gave up on 429s until the window's reset",
-                ));
-            }
-            let (wait, reason) = match self.pacer.decide(&mut slot.slot) {
-                Decision::Go { seq } => {
+            let (wait, reason) = match strategy.before_attempt(&mut slot.slot) {
+                Before::Go { seq, attempt } => {
                     let landing = Landing::new(&self.pacer);
                     waited.count(&self.counters);
-                    return Ok((seq, landing));
+                    return Ok((seq, attempt, landing));
                 }
-                Decision::Wait { until, reason } => (until.saturating_duration_since(clock.now()), reason),
-            };
-            let wait = match reason {
-                // Spreading is the client's own choice: never a failure, and never longer than the
-                // policy's longest wait at a time (the slot stays reserved across the waits).
-                Reason::Spreading => wait.min(policy.max_wait().max(IN_FLIGHT_POLL)),
-                _ if wait > policy.max_wait() || held.saturating_add(wait) > budget => {
+                Before::Refuse(error) => {
                     waited.count(&self.counters);
-                    return Err(self.not_sent(
-                        operation,
-                        attempt,
-                        wait,
-                        "the organization's rate-limit window stays closed for longer than the retry policy's max_wait",
-                    ));
+                    return Err(error);
                 }
-                // Jitter spreads a crowd of clients, within the longest wait.
-                _ => wait.saturating_add(policy.jitter_for(wait)).min(policy.max_wait().max(wait)),
+                Before::Wait { wait, reason } => (wait, reason),
             };
-            if reason != Reason::Spreading {
-                *held = held.saturating_add(wait);
-            }
             if waited.first(reason) {
                 let figures = self.pacer.latest();
                 tracing::info!(
-                    attempt,
+                    attempt = strategy.attempt(),
                     wait_ms = millis(wait),
                     reason = reason.describe(),
                     remaining = figures.remaining,
@@ -303,24 +199,6 @@ impl Pipeline {
             tokio::time::sleep(wait).await;
             waited.add(reason, clock.now().saturating_duration_since(before));
         }
-    }
-
-    /// Closes this client until `until` (unless already closed longer).
-    fn close_until(&self, until: Instant) {
-        let mut closed = self.closed.lock().unwrap_or_else(PoisonError::into_inner);
-        *closed = Some(closed.map_or(until, |c| c.max(until)));
-    }
-
-    /// How long this client stays closed from `now`, if it is.
-    fn closed_for(&self, now: Instant) -> Option<Duration> {
-        let closed = *self.closed.lock().unwrap_or_else(PoisonError::into_inner);
-        closed.filter(|c| *c > now).map(|c| c - now)
-    }
-
-    fn not_sent(&self, operation: &'static str, attempt: u32, wait: Duration, why: &str) -> Error {
-        self.counters.not_sent();
-        tracing::warn!(attempt, wait_ms = millis(wait), reason = why, "rate limited: not sending");
-        Error::Api(Box::new(ApiError::held(operation, wait, self.pacer.latest(), why)))
     }
 }
 
@@ -374,9 +252,4 @@ impl Waited {
             }
         }
     }
-}
-
-/// A duration in whole milliseconds, for log fields.
-fn millis(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }

@@ -1,5 +1,6 @@
 //! What answers say about the rate limit: the organization's figures in every answer, and the
-//! waits a 429 (or 503) names. Reading headers only; what to do with them is `pacing`'s.
+//! waits a 429 (or 503) names, read once per answer into a [`Reported`]. Reading headers only;
+//! what to do with them is `pacing`'s and the retry strategy's.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -47,19 +48,77 @@ pub struct RateLimit {
 }
 
 impl RateLimit {
-    /// Reads the figures from response headers; absent or malformed values are `None`.
-    pub(crate) fn from_headers(headers: &HeaderMap) -> Self {
-        RateLimit {
-            limit: header_u64(headers, LIMIT),
-            remaining: header_u64(headers, REMAINING),
-            reset: header_u64(headers, RESET).and_then(epoch_to_utc),
-        }
-    }
-
     /// True when no figure was reported.
     pub(crate) fn is_empty(&self) -> bool {
         self.limit.is_none() && self.remaining.is_none() && self.reset.is_none()
     }
+}
+
+/// What one answer's headers say of the rate limit and of waiting, read once when the answer
+/// arrives: the pacer, the retry strategy and the error all take it from here.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Reported {
+    /// The window's figures, as callers see them.
+    pub(crate) figures: RateLimit,
+    /// The window's end, epoch seconds of the server's clock.
+    pub(crate) reset: Option<u64>,
+    /// The answer's `Date`, epoch seconds.
+    pub(crate) date: Option<u64>,
+    /// The answer's `Retry-After`, as given.
+    retry_after: Option<RetryAfter>,
+}
+
+/// A `Retry-After` value: delta-seconds, or an HTTP date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RetryAfter {
+    Delay(Duration),
+    At(u64),
+}
+
+impl Reported {
+    /// Reads the answer's headers; absent or malformed values are `None`.
+    pub(crate) fn read(headers: &HeaderMap) -> Self {
+        let reset = header_u64(headers, RESET);
+        Reported {
+            figures: RateLimit {
+                limit: header_u64(headers, LIMIT),
+                remaining: header_u64(headers, REMAINING),
+                reset: reset.and_then(epoch_to_utc),
+            },
+            reset,
+            date: date(headers),
+            retry_after: headers.get(http::header::RETRY_AFTER).and_then(read_retry_after),
+        }
+    }
+
+    /// What `Retry-After` asks for, measured from the moment the answer arrived (`received`, on
+    /// the wall clock): delta-seconds, or an HTTP date measured against the answer's own `Date`
+    /// (so that the local clock does not matter; against `received` when there is none). `None`
+    /// when absent, unreadable, zero or past. Any length is believed; it is capped at
+    /// [`MAX_RETRY_AFTER`].
+    pub(crate) fn retry_after(&self, received: SystemTime) -> Option<Duration> {
+        let wait = match self.retry_after? {
+            RetryAfter::Delay(wait) => wait,
+            RetryAfter::At(at) => {
+                let now = self.date.unwrap_or_else(|| epoch_secs(received));
+                Duration::from_secs(at.checked_sub(now)?)
+            }
+        };
+        (!wait.is_zero()).then_some(wait.min(MAX_RETRY_AFTER))
+    }
+}
+
+/// A `Retry-After` header's value; `None` when it is neither delta-seconds nor an HTTP date.
+fn read_retry_after(value: &http::HeaderValue) -> Option<RetryAfter> {
+    let v = value.to_str().ok()?.trim();
+    Some(match v.parse::<u64>() {
+        Ok(secs) => RetryAfter::Delay(Duration::from_secs(secs.min(MAX_RETRY_AFTER.as_secs()))),
+        // Delta-seconds too large for a u64: as long as can be.
+        Err(_) if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) => {
+            RetryAfter::Delay(MAX_RETRY_AFTER)
+        }
+        Err(_) => RetryAfter::At(parse_http_date(v)?),
+    })
 }
 
 /// A header's value as an unsigned integer; `None` when absent, not text, or not a number.
@@ -80,27 +139,8 @@ pub(crate) fn parse_http_date(text: &str) -> Option<u64> {
 }
 
 /// The answer's `Date` header, in epoch seconds.
-pub(crate) fn date(headers: &HeaderMap) -> Option<u64> {
+fn date(headers: &HeaderMap) -> Option<u64> {
     parse_http_date(headers.get(http::header::DATE)?.to_str().ok()?)
-}
-
-/// What `Retry-After` asks for, measured from the moment the answer arrived: delta-seconds, or
-/// an HTTP date measured against the answer's own `Date` (so that the local clock does not
-/// matter; against `received` when there is none). `None` when absent, unreadable, zero or past.
-/// Any length is believed; it is capped at [`MAX_RETRY_AFTER`].
-pub(crate) fn retry_after(headers: &HeaderMap, received: SystemTime) -> Option<Duration> {
-    let v = headers.get(http::header::RETRY_AFTER)?.to_str().ok()?.trim();
-    let wait = match v.parse::<u64>() {
-        Ok(secs) => Duration::from_secs(secs.min(MAX_RETRY_AFTER.as_secs())),
-        // Delta-seconds too large for a u64: as long as can be.
-        Err(_) if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) => MAX_RETRY_AFTER,
-        Err(_) => {
-            let at = parse_http_date(v)?;
-            let now = date(headers).unwrap_or_else(|| epoch_secs(received));
-            Duration::from_secs(at.checked_sub(now)?)
-        }
-    };
-    (!wait.is_zero()).then_some(wait.min(MAX_RETRY_AFTER))
 }
 
 /// Seconds since the epoch of `t` (0 before the epoch).

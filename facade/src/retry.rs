@@ -3,8 +3,9 @@
 //! the policy nothing of statuses.
 //!
 //! * A 429 is retried for every method: the server did not process the request.
-//! * Connect failures, timeouts and 500/502/503/504 are retried for GETs only: a POST that may
-//!   have reached the server is never sent twice.
+//! * A failure to connect is retried for every method: nothing was sent.
+//! * Timeouts, other transport failures and 500/502/503/504 are retried for GETs only: a POST
+//!   that may have reached the server is never sent twice.
 //! * Any other status is final.
 
 use std::collections::hash_map::RandomState;
@@ -21,16 +22,16 @@ use std::time::Duration;
 /// use thousandeyes_usage::RetryPolicy;
 ///
 /// let patient = RetryPolicy::default()
-///     .with_max_attempts(8)
+///     .with_rate_limited_attempts(8)
 ///     .with_max_wait(Duration::from_secs(90));
-/// assert_eq!(patient.max_attempts(), 8);
+/// assert_eq!(patient.rate_limited_attempts(), 8);
 /// assert_eq!(patient.max_wait(), Duration::from_secs(90));
 /// let once = RetryPolicy::disabled();
-/// assert_eq!(once.max_attempts(), 1);
+/// assert_eq!(once.rate_limited_attempts(), 1);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryPolicy {
-    max_attempts: u32,
+    rate_limited_attempts: u32,
     transient_attempts: u32,
     max_wait: Duration,
     initial_backoff: Duration,
@@ -41,11 +42,12 @@ pub struct RetryPolicy {
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 impl Default for RetryPolicy {
-    /// 5 attempts on 429, 3 on transient failures of GETs, waits of at most 60 s, backoff from
+    /// 5 attempts on 429, 3 on transient failures (connect failures, and GETs' timeouts and
+    /// 5xx), waits of at most 60 s, backoff from
     /// 500 ms up to 30 s, with jitter.
     fn default() -> Self {
         RetryPolicy {
-            max_attempts: 5,
+            rate_limited_attempts: 5,
             transient_attempts: 3,
             max_wait: Duration::from_secs(60),
             initial_backoff: Duration::from_millis(500),
@@ -60,26 +62,26 @@ impl RetryPolicy {
     ///
     /// ```
     /// let policy = thousandeyes_usage::RetryPolicy::disabled();
-    /// assert_eq!((policy.max_attempts(), policy.transient_attempts()), (1, 1));
+    /// assert_eq!((policy.rate_limited_attempts(), policy.transient_attempts()), (1, 1));
     /// ```
     pub fn disabled() -> Self {
-        RetryPolicy { max_attempts: 1, transient_attempts: 1, ..RetryPolicy::default() }
+        RetryPolicy { rate_limited_attempts: 1, transient_attempts: 1, ..RetryPolicy::default() }
     }
 
     /// Attempts in all when the server answers 429 (default 5; at least 1).
     ///
     /// ```
-    /// let policy = thousandeyes_usage::RetryPolicy::default().with_max_attempts(3);
-    /// assert_eq!(policy.max_attempts(), 3);
+    /// let policy = thousandeyes_usage::RetryPolicy::default().with_rate_limited_attempts(3);
+    /// assert_eq!(policy.rate_limited_attempts(), 3);
     /// ```
     #[must_use]
-    pub fn with_max_attempts(mut self, attempts: u32) -> Self {
-        self.max_attempts = attempts.max(1);
+    pub fn with_rate_limited_attempts(mut self, attempts: u32) -> Self {
+        self.rate_limited_attempts = attempts.max(1);
         self
     }
 
-    /// Attempts in all for a GET that fails to connect, times out or gets 500/502/503/504
-    /// (default 3; at least 1).
+    /// Attempts in all for a request that fails to connect (any method: nothing was sent), or a
+    /// GET that times out, loses its connection or gets 500/502/503/504 (default 3; at least 1).
     ///
     /// ```
     /// let policy = thousandeyes_usage::RetryPolicy::default().with_transient_attempts(2);
@@ -136,13 +138,14 @@ impl RetryPolicy {
     /// Attempts in all on 429.
     ///
     /// ```
-    /// assert_eq!(thousandeyes_usage::RetryPolicy::default().max_attempts(), 5);
+    /// assert_eq!(thousandeyes_usage::RetryPolicy::default().rate_limited_attempts(), 5);
     /// ```
-    pub fn max_attempts(&self) -> u32 {
-        self.max_attempts
+    pub fn rate_limited_attempts(&self) -> u32 {
+        self.rate_limited_attempts
     }
 
-    /// Attempts in all on a transient failure of a GET.
+    /// Attempts in all on a transient failure: a failure to connect, or a GET's timeout,
+    /// transport failure or 500/502/503/504.
     ///
     /// ```
     /// assert_eq!(thousandeyes_usage::RetryPolicy::default().transient_attempts(), 3);
@@ -209,7 +212,8 @@ impl RetryPolicy {
 pub(crate) enum Verdict {
     /// 429: wait as the server says, then retry (any method).
     RateLimited,
-    /// A transient failure of a safe request: back off, then retry.
+    /// A transient failure: a failure to connect, or one of a safe request. Back off, then
+    /// retry.
     Transient,
     /// Do not retry.
     Final,
@@ -220,9 +224,11 @@ pub(crate) enum Verdict {
 pub(crate) enum Outcome {
     /// An answer with this status.
     Status(u16),
-    /// No answer in time.
+    /// The connection could not be made (refused, or the connect timeout): nothing was sent.
+    Connect,
+    /// No answer in time, once connected.
     Timeout,
-    /// The connection failed.
+    /// The connection failed after it was made: the request may have reached the server.
     Transport,
 }
 
@@ -231,6 +237,7 @@ pub(crate) fn classify(method: &str, outcome: Outcome) -> Verdict {
     let safe = method.eq_ignore_ascii_case("GET") || method.eq_ignore_ascii_case("HEAD");
     match outcome {
         Outcome::Status(429) => Verdict::RateLimited,
+        Outcome::Connect => Verdict::Transient,
         Outcome::Status(500 | 502 | 503 | 504) | Outcome::Timeout | Outcome::Transport if safe => {
             Verdict::Transient
         }

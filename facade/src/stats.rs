@@ -37,7 +37,8 @@ pub struct Waits {
 pub struct ClientStats {
     /// Requests sent; every attempt counts.
     pub requests_sent: u64,
-    /// Attempts after the first of a call: after a 429, or a transient failure of a GET.
+    /// Attempts after the first of a call: after a 429, a failure to connect, or a transient
+    /// failure of a GET.
     pub retries: u64,
     /// 429 answers received.
     pub rate_limited: u64,

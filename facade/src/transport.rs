@@ -11,15 +11,18 @@ use tokio::time::Instant;
 
 use crate::config::{Config, Route};
 use crate::error::Error;
+use crate::rate_limit::Reported;
 use crate::retry::Outcome;
 use crate::secret::Secret;
 
-/// An answer, as received: status, headers and the whole body (cut at the body limit for an
-/// error status, whose status and headers matter more than the rest of its body).
+/// An answer, as received: status, headers, what the headers say of the rate limit (read once,
+/// here) and the whole body (cut at the body limit for an error status, whose status and
+/// headers matter more than the rest of its body).
 #[derive(Debug, Clone)]
 pub(crate) struct Answer {
     pub(crate) status: StatusCode,
     pub(crate) headers: HeaderMap,
+    pub(crate) reported: Reported,
     pub(crate) body: Bytes,
 }
 
@@ -137,7 +140,7 @@ impl Transport {
                 1 => chunks.swap_remove(0),
                 _ => Bytes::from(chunks.concat()),
             };
-            Ok(Answer { status, headers, body })
+            Ok(Answer { status, reported: Reported::read(&headers), headers, body })
         };
         match tokio::time::timeout(timeout, exchange).await {
             Ok(result) => result,
@@ -193,7 +196,8 @@ fn error_chain(error: &dyn std::error::Error) -> String {
     text
 }
 
-/// The error of an attempt that got no complete answer. A timeout names what timed out and
+/// The error of an attempt that got no complete answer. A failure to connect (refused, or the
+/// connect timeout) is [`Outcome::Connect`]: nothing was sent. A timeout names what timed out and
 /// after how long: connecting (the connect timeout, or the caller's client's), or the whole
 /// attempt (the request timeout).
 fn failure(
@@ -202,12 +206,17 @@ fn failure(
     started: Instant,
     e: reqwest::Error,
 ) -> (Outcome, Error) {
+    let connecting = e.is_connect();
+    let outcome = match (connecting, e.is_timeout()) {
+        (true, _) => Outcome::Connect,
+        (false, true) => Outcome::Timeout,
+        (false, false) => Outcome::Transport,
+    };
     if e.is_timeout() {
-        let connecting = e.is_connect();
         let after = if connecting { started.elapsed() } else { timeout };
-        return (Outcome::Timeout, Error::Timeout { operation, after, connecting });
+        return (outcome, Error::Timeout { operation, after, connecting });
     }
-    (Outcome::Transport, Error::Transport { operation, source: Box::new(e.without_url()) })
+    (outcome, Error::Transport { operation, source: Box::new(e.without_url()) })
 }
 
 #[cfg(test)]

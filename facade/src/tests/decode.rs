@@ -34,6 +34,7 @@ fn every_content_coding_named_counts_however_the_headers_spell_it() {
         let mut answer = Answer {
             status: http::StatusCode::OK,
             headers: Default::default(),
+            reported: Default::default(),
             body: br#"{"a":1}"#[..].into(),
         };
         answer.headers.insert("content-type", "application/json".parse().expect("header"));
@@ -57,6 +58,7 @@ fn every_field_of_the_specs_error_schemas_is_read() {
     let answer = |status: u16, body: serde_json::Value| Answer {
         status: http::StatusCode::from_u16(status).expect("status"),
         headers: Default::default(),
+        reported: Default::default(),
         body: serde_json::to_vec(&body).expect("json").into(),
     };
     let item = ValidationErrorItem {

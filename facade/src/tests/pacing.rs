@@ -5,18 +5,20 @@ use std::time::Duration;
 use http::{HeaderMap, HeaderValue};
 
 use super::*;
+use crate::rate_limit;
 
-fn headers(pairs: &[(&'static str, String)]) -> HeaderMap {
+/// What an answer with these headers reports.
+fn headers(pairs: &[(&'static str, String)]) -> Reported {
     let mut h = HeaderMap::new();
     for (k, v) in pairs {
         h.insert(*k, HeaderValue::from_str(v).expect("test header"));
     }
-    h
+    Reported::read(&h)
 }
 
 /// An answer's headers: the window's figures, and the server's `Date` at `server_now` (epoch
 /// seconds, whole).
-fn figures(limit: u64, remaining: u64, reset: u64, server_now: u64) -> HeaderMap {
+fn figures(limit: u64, remaining: u64, reset: u64, server_now: u64) -> Reported {
     let date = httpdate::fmt_http_date(std::time::UNIX_EPOCH + Duration::from_secs(server_now));
     headers(&[
         (rate_limit::LIMIT, limit.to_string()),
@@ -307,7 +309,7 @@ async fn a_slot_given_back_in_the_middle_keeps_the_next_slot_after_the_latest_pr
 }
 
 /// An answer's headers without the window's figures: only the server's `Date`.
-fn no_figures(server_now: u64) -> HeaderMap {
+fn no_figures(server_now: u64) -> Reported {
     let date = httpdate::fmt_http_date(std::time::UNIX_EPOCH + Duration::from_secs(server_now));
     headers(&[("date", date)])
 }

@@ -16,7 +16,7 @@ use crate::decode::api_error;
 use crate::error::excerpt;
 use crate::pacing::{Decision, Pacer};
 use crate::pagination::{next_cursor, NextLink};
-use crate::rate_limit::RateLimit;
+use crate::rate_limit::Reported;
 use crate::retry::RetryPolicy;
 use crate::secret::Secret;
 use crate::transport::Answer;
@@ -130,7 +130,7 @@ proptest! {
     ) {
         let body = if use_raw { raw } else { value.to_string().into_bytes() };
         let status = StatusCode::from_u16(status).expect("in range");
-        let answer = Answer { status, headers, body: body.into() };
+        let answer = Answer { status, reported: Reported::read(&headers), headers, body: body.into() };
         let api = api_error("getUsage", &answer, None, &Secret::new("a-secret-token"));
         prop_assert_eq!(api.status(), status.as_u16());
         let _ = api.to_string();
@@ -142,15 +142,15 @@ proptest! {
         headers in headers(),
         status in prop_oneof![Just(200u16), Just(429u16), Just(503u16)],
     ) {
-        let _ = RateLimit::from_headers(&headers);
+        let reported = Reported::read(&headers);
         let pacer = Pacer::new(Clock::new(), 1.0);
         let now = pacer.clock().now();
-        if let Some(wait) = pacer.server_wait(&headers, now) {
+        if let Some(wait) = pacer.server_wait(&reported, now) {
             prop_assert!(!wait.is_zero());
             let _ = RetryPolicy::default().jitter_for(wait);
             pacer.hold_until(now.checked_add(wait).unwrap_or(now));
         }
-        pacer.observe(&headers, status, 1, now, now);
+        pacer.observe(&reported, status, 1, now, now);
         match pacer.decide(&mut None) {
             // A window's wait is bounded by what a window can be.
             Decision::Wait { until, .. } => prop_assert!(until.duration_since(now) <= Duration::from_secs(7 * 24 * 3_600)),

@@ -13,7 +13,7 @@ fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
 
 #[test]
 fn reads_all_three_figures() {
-    let rl = RateLimit::from_headers(&headers(&[(LIMIT, "240"), (REMAINING, "17"), (RESET, "1700000000")]));
+    let rl = Reported::read(&headers(&[(LIMIT, "240"), (REMAINING, "17"), (RESET, "1700000000")])).figures;
     assert_eq!(rl.limit, Some(240));
     assert_eq!(rl.remaining, Some(17));
     assert_eq!(rl.reset.map(|t| t.timestamp()), Some(1_700_000_000));
@@ -21,10 +21,15 @@ fn reads_all_three_figures() {
 
 #[test]
 fn garbage_values_are_none_not_errors() {
-    let rl = RateLimit::from_headers(&headers(&[(LIMIT, "abc"), (REMAINING, "-1"), (RESET, "1e9")]));
+    let rl = Reported::read(&headers(&[(LIMIT, "abc"), (REMAINING, "-1"), (RESET, "1e9")])).figures;
     assert!(rl.is_empty());
-    let huge = RateLimit::from_headers(&headers(&[(RESET, "18446744073709551615")]));
+    let huge = Reported::read(&headers(&[(RESET, "18446744073709551615")])).figures;
     assert_eq!(huge.reset, None);
+}
+
+/// What `Retry-After` in `headers` asks for, for an answer received at `received`.
+fn retry_after(headers: &HeaderMap, received: SystemTime) -> Option<Duration> {
+    Reported::read(headers).retry_after(received)
 }
 
 fn at(secs: u64) -> SystemTime {

@@ -14,6 +14,15 @@ fn classification_separates_safe_and_unsafe_methods() {
 }
 
 #[test]
+fn a_failure_to_connect_is_transient_for_every_method_and_a_lost_post_is_final() {
+    for method in ["GET", "POST", "PUT", "DELETE"] {
+        assert_eq!(classify(method, Outcome::Connect), Verdict::Transient, "{method}");
+    }
+    assert_eq!(classify("POST", Outcome::Transport), Verdict::Final);
+    assert_eq!(classify("POST", Outcome::Timeout), Verdict::Final);
+}
+
+#[test]
 fn backoff_doubles_and_is_capped() {
     let p = RetryPolicy::default().with_jitter(false);
     assert_eq!(p.backoff(1), Duration::from_millis(500));
@@ -40,15 +49,15 @@ fn jitter_is_small_and_bounded() {
 #[test]
 fn getters_mirror_setters() {
     let p = RetryPolicy::default()
-        .with_max_attempts(7)
+        .with_rate_limited_attempts(7)
         .with_transient_attempts(2)
         .with_max_wait(Duration::from_secs(9))
         .with_initial_backoff(Duration::from_millis(40))
         .with_jitter(false);
-    assert_eq!(p.max_attempts(), 7);
+    assert_eq!(p.rate_limited_attempts(), 7);
     assert_eq!(p.transient_attempts(), 2);
     assert_eq!(p.max_wait(), Duration::from_secs(9));
     assert_eq!(p.initial_backoff(), Duration::from_millis(40));
     assert!(!p.jitter());
-    assert_eq!(RetryPolicy::default().with_max_attempts(0).max_attempts(), 1);
+    assert_eq!(RetryPolicy::default().with_rate_limited_attempts(0).rate_limited_attempts(), 1);
 }

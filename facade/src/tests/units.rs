@@ -12,7 +12,12 @@ use super::*;
 fn answer(body: &Value) -> Answer {
     let mut headers = http::HeaderMap::new();
     headers.insert("content-type", http::HeaderValue::from_static("application/hal+json"));
-    Answer { status: StatusCode::OK, headers, body: serde_json::to_vec(body).expect("json").into() }
+    Answer {
+        status: StatusCode::OK,
+        headers,
+        reported: Default::default(),
+        body: serde_json::to_vec(body).expect("json").into(),
+    }
 }
 
 /// The names the lenient reading of a page's links uses (`_links`, `next`, `href`) are the

@@ -4,6 +4,7 @@
 mod bodies;
 mod content_length_lies;
 mod media_type_case;
+mod not_sent;
 
 use chrono::{Duration as Days, Utc};
 use httpmock::prelude::*;

@@ -315,7 +315,7 @@ async fn a_server_clock_stepped_back_does_not_close_the_client_beyond_the_window
 /// Lying figures: a limit of 0, remaining above the limit, u64::MAX, resets in the past, far
 /// away, in milliseconds, negative, changing every answer or going back, `Date` missing or
 /// absurd, 429s without any header. No panic; no call fails, or waits longer than the longest
-/// window the client believes (300 s, also `max_attempts × max_wait`), when the server answers
+/// window the client believes (300 s, also `rate_limited_attempts × max_wait`), when the server answers
 /// 200; a 429 without a usable reset is backed off, not waited out.
 #[tokio::test(start_paused = true)]
 async fn lying_figures_neither_panic_nor_starve() {

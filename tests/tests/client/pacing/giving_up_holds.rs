@@ -59,14 +59,16 @@ async fn quotas(client: &Client) -> Result<(), Error> {
 /// their arrival; the next calls (same client, another operation, a clone) fail unsent with
 /// a `retry_after()` no longer than that; once the reset has passed, a call is sent again.
 async fn hold_until_reset(server: &RawServer, reset_after: Duration) {
-    let client =
-        builder(server).retry_policy(RetryPolicy::default().with_max_attempts(2)).build().expect("client");
+    let client = builder(server)
+        .retry_policy(RetryPolicy::default().with_rate_limited_attempts(2))
+        .build()
+        .expect("client");
     let clone = client.clone();
 
     let err = client.usage().send().await.expect_err("two 429s exhaust two attempts");
     assert!(err.is_rate_limited(), "{err:?}");
     let requests = server.requests();
-    assert_eq!(requests.len(), 2, "max_attempts(2)");
+    assert_eq!(requests.len(), 2, "rate_limited_attempts(2)");
     let gap = requests[1].at - requests[0].at;
     assert!(gap >= reset_after, "the retry came {gap:?} after the first 429, before its reset");
 

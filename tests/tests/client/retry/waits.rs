@@ -152,7 +152,7 @@ async fn huge_durations_do_not_panic() {
             RetryPolicy::default()
                 .with_max_wait(Duration::MAX)
                 .with_initial_backoff(Duration::MAX)
-                .with_max_attempts(u32::MAX),
+                .with_rate_limited_attempts(u32::MAX),
         )
         .max_body_bytes(usize::MAX)
         .build()

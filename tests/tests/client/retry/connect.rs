@@ -1,0 +1,72 @@
+//! Failures to connect: nothing was sent, so they are retried within the transient budget for
+//! every method, POST included. A POST whose connection fails after the request was written may
+//! have reached the server, and is never sent twice.
+
+use std::net::SocketAddr;
+
+use thousandeyes_usage::{Client, Error, RetryPolicy};
+use thousandeyes_usage_fake::{FakeUsageApi, Operation};
+use thousandeyes_usage_tests::capture::Captured;
+use thousandeyes_usage_tests::raw::{RawServer, Reply};
+use thousandeyes_usage_tests::support::TOKEN;
+use tokio::net::{TcpListener, TcpStream};
+
+/// A loopback port nothing listens on (until the test binds it).
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("addr").port()
+}
+
+/// Forwards every connection accepted on `listener` to `to`, bytes as they come.
+fn forward(listener: TcpListener, to: SocketAddr) {
+    tokio::spawn(async move {
+        while let Ok((mut inbound, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                if let Ok(mut outbound) = TcpStream::connect(to).await {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                }
+            });
+        }
+    });
+}
+
+/// The fake listens behind a port that refuses the first connect: the port is bound (and
+/// forwarded to the fake) only once the client has logged its retry. Virtual time stands still
+/// while this test's task runs, so the server is there before the client's backoff ends.
+#[tokio::test(start_paused = true)]
+async fn a_quota_post_whose_first_connect_is_refused_succeeds_and_reaches_the_server_once() {
+    let log = Captured::default();
+    let _guard = log.install(false);
+    let fake = FakeUsageApi::start().await;
+    let port = free_port();
+    let client = Client::builder()
+        .token(fake.token())
+        .base_url(format!("http://127.0.0.1:{port}/v7"))
+        .retry_policy(RetryPolicy::default().with_jitter(false))
+        .build()
+        .expect("client");
+    let call = tokio::spawn({
+        let client = client.clone();
+        async move { client.assign_organization_quotas().quota("1001", 5).send().await }
+    });
+    while !log.text().contains("retrying after a transient failure") {
+        assert!(!call.is_finished(), "the refused POST was not retried: {:?}", call.await);
+        tokio::task::yield_now().await;
+    }
+    forward(TcpListener::bind(("127.0.0.1", port)).await.expect("bind the refused port"), fake.addr());
+    let set = call.await.expect("the call's task").expect("the retry reaches the server");
+    assert_eq!(set.iter().map(|o| (o.org_id.as_deref(), o.value)).collect::<Vec<_>>(), [(Some("1001"), 5)]);
+    assert_eq!(fake.requests_for(Operation::AssignOrganizationsQuotas).len(), 1, "received exactly once");
+    let stats = client.stats();
+    assert_eq!((stats.requests_sent, stats.retries, stats.retry_backoff.count), (2, 1, 1), "{stats:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_quota_post_whose_connection_resets_after_the_request_is_written_is_sent_once() {
+    let server = RawServer::script(vec![Reply::raw(Vec::new()).then_reset()]).await;
+    let client = Client::builder().token(TOKEN).base_url(server.base_url()).build().expect("client");
+    let err = client.assign_organization_quotas().quota("1001", 5).send().await.expect_err("reset");
+    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+    assert_eq!(server.count(), 1, "a POST that may have reached the server is never sent twice");
+    assert_eq!(client.stats().retries, 0);
+}
