@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use thousandeyes_usage_generated::apis::Operation;
 
-use crate::config::{ClientBuilder, Config};
+use crate::config::{check_token, ClientBuilder, Config};
 use crate::error::Error;
 use crate::pacing::Pacer;
 use crate::pipeline::{Pipeline, Reply};
@@ -148,6 +148,31 @@ impl Client {
         &self.inner.config.base_path
     }
 
+    /// Replaces the bearer token, at once, for this client and every clone of it: each attempt
+    /// sent from now on carries `token` (a retry of a call under way too), while an attempt
+    /// already sent finishes with the token it went with. The rate-limit state and the
+    /// statistics carry on, and a client built later with `token` for the same base URL and
+    /// share joins this client's rate-limit state. The token is checked as
+    /// [`ClientBuilder::token`] is at `build()`: empty, or holding characters that cannot be sent
+    /// in a header, it is an [`Error::Config`] (never showing it) and the client keeps its
+    /// token. The tokens it replaces stay redacted from errors, should a server echo one.
+    ///
+    /// ```
+    /// let client = thousandeyes_usage::Client::builder().token("token-of-monday").build()?;
+    /// let worker = client.clone();
+    /// client.set_token("token-of-tuesday")?; // `worker` sends it too from now on
+    /// assert!(worker.set_token("").is_err());
+    /// # Ok::<(), thousandeyes_usage::Error>(())
+    /// ```
+    pub fn set_token(&self, token: impl Into<String>) -> Result<(), Error> {
+        let token = token.into();
+        check_token(&token, "token")?;
+        let config = &self.inner.config;
+        config.token.replace(token);
+        Pacer::share_as(&self.inner.pipeline.pacer, &config.base_path, &config.token);
+        Ok(())
+    }
+
     /// The latest rate-limit figures any answer to this client (or its clones, or the other
     /// clients of its organization in this process) reported.
     ///
@@ -212,3 +237,7 @@ impl Client {
         .await
     }
 }
+
+#[cfg(test)]
+#[path = "tests/client.rs"]
+mod tests;

@@ -101,6 +101,53 @@ pub struct ClientBuilder {
     retry: RetryPolicy,
     max_body_bytes: usize,
     rate_limit_share: f64,
+    proxy: ProxyChoice,
+    /// PEM text given to `add_root_certificate`, one entry a call.
+    root_certificates: Vec<Vec<u8>>,
+}
+
+/// What the builder was told of proxies.
+#[derive(Clone)]
+enum ProxyChoice {
+    /// The proxy the environment names, except for a loopback base URL.
+    Environment,
+    /// This proxy URL (checked at `build()`).
+    Url(String),
+    /// None at all.
+    Direct,
+}
+
+impl fmt::Debug for ProxyChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProxyChoice::Environment => f.write_str("Environment"),
+            ProxyChoice::Url(url) => f.debug_tuple("Url").field(&redact_userinfo(url)).finish(),
+            ProxyChoice::Direct => f.write_str("Direct"),
+        }
+    }
+}
+
+/// How requests reach the base URL, decided at `build()`.
+#[derive(Clone)]
+pub(crate) enum Route {
+    /// Through the proxy the environment names for the base URL's scheme and host, if any:
+    /// `HTTPS_PROXY`/`https_proxy` or `HTTP_PROXY`/`http_proxy`, else `ALL_PROXY`/`all_proxy`,
+    /// unless `NO_PROXY`/`no_proxy` lists the host.
+    Environment,
+    /// Straight to the host.
+    Direct,
+    /// Through this proxy, for every request.
+    Proxy(Url),
+}
+
+impl fmt::Debug for Route {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Route::Environment => f.write_str("Environment"),
+            Route::Direct => f.write_str("Direct"),
+            Route::Proxy(url) => f.debug_tuple("Proxy").field(&redact_userinfo(url.as_str())).finish(),
+        }
+    }
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -117,6 +164,8 @@ impl fmt::Debug for ClientBuilder {
             .field("retry", &self.retry)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("rate_limit_share", &self.rate_limit_share)
+            .field("proxy", &self.proxy)
+            .field("root_certificates", &self.root_certificates.len())
             .finish()
     }
 }
@@ -136,6 +185,8 @@ impl Default for ClientBuilder {
             retry: RetryPolicy::default(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             rate_limit_share: 1.0,
+            proxy: ProxyChoice::Environment,
+            root_certificates: Vec::new(),
         }
     }
 }
@@ -223,8 +274,10 @@ impl ClientBuilder {
         self
     }
 
-    /// Use this `reqwest::Client` (for a proxy, custom roots or a shared pool). Its own timeouts
-    /// and redirect policy then apply; the request timeout of this builder is still enforced.
+    /// Use this `reqwest::Client` (for a shared pool, or settings this builder does not offer).
+    /// Its own timeouts, redirect policy, proxies and roots then apply (so [`proxy`](Self::proxy),
+    /// [`no_proxy`](Self::no_proxy) and [`add_root_certificate`](Self::add_root_certificate)
+    /// cannot be combined with it); the request timeout of this builder is still enforced.
     ///
     /// ```
     /// let http = reqwest::Client::builder().build().expect("client");
@@ -291,10 +344,67 @@ impl ClientBuilder {
         self
     }
 
+    /// Send every request through this proxy (`http://` or `https://`, with the port; a
+    /// `user:password@` in it is sent to the proxy as Basic credentials), whatever the
+    /// environment says and whatever the base URL's host, loopback included. Checked at
+    /// `build()`; an error never shows the password.
+    ///
+    /// Without `proxy` or [`no_proxy`](Self::no_proxy), the client uses the proxy the
+    /// environment names for the base URL (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, in upper
+    /// or lower case, unless `NO_PROXY` lists the host), except for a loopback base URL
+    /// (`localhost`, `127.0.0.0/8`, `::1`), which is always reached directly.
+    ///
+    /// ```
+    /// let client = thousandeyes_usage::Client::builder()
+    ///     .token("my-api-token")
+    ///     .proxy("http://proxy.corp.example:3128")
+    ///     .build()?;
+    /// # let _ = client; Ok::<(), thousandeyes_usage::Error>(())
+    /// ```
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.proxy = ProxyChoice::Url(url.into());
+        self
+    }
+
+    /// Send every request straight to the base URL's host, whatever proxy the environment
+    /// names.
+    ///
+    /// ```
+    /// let client = thousandeyes_usage::Client::builder().token("my-api-token").no_proxy().build()?;
+    /// # let _ = client; Ok::<(), thousandeyes_usage::Error>(())
+    /// ```
+    pub fn no_proxy(mut self) -> Self {
+        self.proxy = ProxyChoice::Direct;
+        self
+    }
+
+    /// Trust the certificate authorities in this PEM text (one or more `BEGIN CERTIFICATE`
+    /// blocks, such as a corporate CA's file) besides the ones the TLS backend trusts already
+    /// (the system's store, or `SSL_CERT_FILE`). Checked at `build()`: text holding no
+    /// certificate, or one that does not parse, is an [`Error::Config`] naming
+    /// `add_root_certificate`. Calls add up.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let pem = std::fs::read("/etc/pki/corporate-ca.pem")?;
+    /// let client = thousandeyes_usage::Client::builder()
+    ///     .token("my-api-token")
+    ///     .add_root_certificate(pem)
+    ///     .build()?;
+    /// # let _ = client; Ok(()) }
+    /// ```
+    pub fn add_root_certificate(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.root_certificates.push(pem.into());
+        self
+    }
+
     /// Checks every setting and produces the client's immutable configuration.
     pub(crate) fn into_config(self) -> Result<Config, Error> {
-        let token = self.token.ok_or_else(|| Error::config("token", "no token was given"))?;
-        check_token(token.expose(), "token")?;
+        let token = self.token.ok_or_else(|| Error::config("token", "no token was given"))?.expose();
+        check_token(&token, "token")?;
+        // A secret of the client's own: clones of this builder build clients that do not share
+        // `set_token`.
+        let token = Secret::new(&*token);
         let base = parse_base_url(&self.base_url, self.allow_insecure_http, self.base_url_setting)?;
         let default_aid = match self.default_aid {
             Some(aid) => Some(check_aid(&aid).map_err(|reason| Error::config("default_aid", reason))?),
@@ -316,6 +426,26 @@ impl ClientBuilder {
         if http::HeaderValue::from_str(&user_agent).is_err() {
             return Err(Error::config("user_agent", format!("{user_agent:?} cannot be sent as a header")));
         }
+        let custom_client = self.http.is_some();
+        let route = match self.proxy {
+            ProxyChoice::Url(_) | ProxyChoice::Direct if custom_client => {
+                return Err(Error::config(
+                    "proxy",
+                    "cannot be combined with http_client(..): set the proxy on that client",
+                ))
+            }
+            ProxyChoice::Url(raw) => Route::Proxy(parse_proxy_url(&raw)?),
+            ProxyChoice::Direct => Route::Direct,
+            ProxyChoice::Environment if is_loopback(&base) => Route::Direct,
+            ProxyChoice::Environment => Route::Environment,
+        };
+        if custom_client && !self.root_certificates.is_empty() {
+            return Err(Error::config(
+                "add_root_certificate",
+                "cannot be combined with http_client(..): add the root certificate to that client",
+            ));
+        }
+        let root_certificates = parse_root_certificates(&self.root_certificates)?;
         Ok(Config {
             base_path: base.as_str().trim_end_matches('/').to_string(),
             base,
@@ -328,6 +458,8 @@ impl ClientBuilder {
             retry: self.retry,
             max_body_bytes: self.max_body_bytes,
             rate_limit_share: self.rate_limit_share,
+            route,
+            root_certificates,
         })
     }
 
@@ -387,6 +519,10 @@ pub(crate) struct Config {
     pub(crate) retry: RetryPolicy,
     pub(crate) max_body_bytes: usize,
     pub(crate) rate_limit_share: f64,
+    /// How requests reach the base URL (with the client's own HTTP client).
+    pub(crate) route: Route,
+    /// Certificate authorities trusted besides the TLS backend's own.
+    pub(crate) root_certificates: Vec<reqwest::Certificate>,
 }
 
 /// A number of seconds from a variable: finite, above zero (at least a millisecond), at most a
@@ -423,7 +559,7 @@ fn check_share(share: f64, setting: &str) -> Result<(), Error> {
 
 /// A token must be sendable as `Authorization: Bearer <token>`: not empty, visible ASCII only
 /// (which also refuses a newline that would inject a header). The token is never echoed.
-fn check_token(token: &str, setting: &str) -> Result<(), Error> {
+pub(crate) fn check_token(token: &str, setting: &str) -> Result<(), Error> {
     if token.trim().is_empty() {
         return Err(Error::config(setting, "the token is empty"));
     }
@@ -500,6 +636,54 @@ pub(crate) fn not_found_hint(sent_path: &str, operation_path: &str) -> String {
     }
 }
 
+/// Whether `url`'s host is loopback: `localhost`, an address of `127.0.0.0/8`, or `::1`.
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// Parses and checks a proxy URL: http(s), a host and a port, nothing after the authority.
+/// Errors name `proxy` and never echo a password.
+fn parse_proxy_url(raw: &str) -> Result<Url, Error> {
+    let shown = redact_userinfo(raw);
+    let bad = |reason: &str| Error::config("proxy", format!("{shown:?} {reason}"));
+    let url = Url::parse(raw.trim()).map_err(|e| bad(&format!("is not a URL ({e})")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(bad("is not an http:// or https:// proxy URL"));
+    }
+    if url.host().is_none() {
+        return Err(bad("has no host"));
+    }
+    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+        return Err(bad("has more than a scheme, a host and a port (no path, query or fragment)"));
+    }
+    reqwest::Proxy::all(url.as_str()).map_err(|_| bad("is not a proxy URL the HTTP client accepts"))?;
+    Ok(url)
+}
+
+/// The certificates of each PEM text given to `add_root_certificate`.
+fn parse_root_certificates(pems: &[Vec<u8>]) -> Result<Vec<reqwest::Certificate>, Error> {
+    let mut all = Vec::new();
+    for (n, pem) in pems.iter().enumerate() {
+        let which = if pems.len() > 1 { format!("PEM text number {}", n + 1) } else { "the PEM text".into() };
+        let certificates = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
+            Error::config("add_root_certificate", format!("{which} does not parse as PEM certificates ({e})"))
+        })?;
+        if certificates.is_empty() {
+            return Err(Error::config(
+                "add_root_certificate",
+                format!("{which} holds no PEM certificate (-----BEGIN CERTIFICATE-----)"),
+            ));
+        }
+        all.extend(certificates);
+    }
+    Ok(all)
+}
+
 /// Parses and checks a base URL: http(s) only, a path (the version, `/v7`), no query or
 /// fragment, no credentials, plain HTTP only to loopback unless allowed. Errors name `setting`
 /// and never echo credentials.
@@ -513,13 +697,7 @@ fn parse_base_url(raw: &str, allow_insecure_http: bool, setting: &str) -> Result
     match url.scheme() {
         "https" => {}
         "http" => {
-            let loopback = match url.host() {
-                Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-                None => false,
-            };
-            if !loopback && !allow_insecure_http {
+            if !is_loopback(&url) && !allow_insecure_http {
                 return Err(bad("uses plain http to a host that is not loopback; the token would travel \
                      unencrypted (use https, or allow_insecure_http(true) if you must)"
                     .into()));

@@ -288,6 +288,17 @@ struct SharedKey {
     share: u64,
 }
 
+impl Shared {
+    /// The key of the clients sending to `base_url` with the current token of `token` and `share`.
+    fn key(&self, base_url: &str, token: &Secret, share: f64) -> SharedKey {
+        SharedKey {
+            base_url: base_url.to_owned(),
+            token: self.hasher.hash_one(&*token.expose()),
+            share: share.to_bits(),
+        }
+    }
+}
+
 impl Pacer {
     /// A pacer of its own, knowing nothing yet, for a client using `share` of the limit.
     pub(crate) fn new(clock: Clock, share: f64) -> Self {
@@ -300,11 +311,7 @@ impl Pacer {
     /// slots, as clones of one client do; each keeps its own statistics.
     pub(crate) fn shared(base_url: &str, token: &Secret, share: f64) -> Arc<Pacer> {
         let mut shared = SHARED.lock().unwrap_or_else(PoisonError::into_inner);
-        let key = SharedKey {
-            base_url: base_url.to_owned(),
-            token: shared.hasher.hash_one(token.expose()),
-            share: share.to_bits(),
-        };
+        let key = shared.key(base_url, token, share);
         if let Some(pacer) = shared.pacers.get(&key).and_then(Weak::upgrade) {
             return pacer;
         }
@@ -313,6 +320,16 @@ impl Pacer {
         let pacer = Arc::new(Pacer::new(Clock::new(), share));
         shared.pacers.insert(key, Arc::downgrade(&pacer));
         pacer
+    }
+
+    /// Makes `pacer` the one [`shared`](Self::shared) finds for `token` too (a client's new
+    /// token), unless a client already built with that token has a pacer of its own.
+    pub(crate) fn share_as(pacer: &Arc<Pacer>, base_url: &str, token: &Secret) {
+        let mut shared = SHARED.lock().unwrap_or_else(PoisonError::into_inner);
+        let key = shared.key(base_url, token, pacer.share);
+        if shared.pacers.get(&key).and_then(Weak::upgrade).is_none() {
+            shared.pacers.insert(key, Arc::downgrade(pacer));
+        }
     }
 
     fn state(&self) -> MutexGuard<'_, State> {

@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
 /// What replaces the token wherever it would show.
 pub(crate) const REDACTED: &str = "[REDACTED]";
@@ -12,39 +12,83 @@ pub(crate) const REDACTED: &str = "[REDACTED]";
 /// strings occur inside ordinary words too often to cut out everywhere.
 const SHORTEST_ANYWHERE: usize = 8;
 
-/// The bearer token. Its `Debug` never shows it; cheap to clone.
+/// The bearer token. Its `Debug` never shows it; cheap to clone, and clones share it:
+/// [`replace`](Self::replace) on one is seen by every clone.
 #[derive(Clone)]
-pub(crate) struct Secret(Arc<Inner>);
+pub(crate) struct Secret(Arc<RwLock<Tokens>>);
 
-/// The token and the forms it is searched for in, worked out once.
-struct Inner {
-    token: String,
-    forms: Vec<String>,
+/// The token requests carry now, and what is searched for: its forms and those of the tokens it
+/// replaced (a server may still echo one of them).
+struct Tokens {
+    current: Arc<str>,
+    /// Every token this one has been, the current one included.
+    all: Vec<Arc<str>>,
+    /// The forms of every token in `all`, longest first, each with whether it is redacted
+    /// anywhere or only as a word of its own.
+    forms: Vec<(String, bool)>,
+}
+
+impl Tokens {
+    fn new(token: Arc<str>) -> Self {
+        let mut tokens = Tokens { current: Arc::clone(&token), all: vec![token], forms: Vec::new() };
+        tokens.index();
+        tokens
+    }
+
+    /// Works out `forms` from `all`.
+    fn index(&mut self) {
+        let mut all: Vec<(String, bool)> = self
+            .all
+            .iter()
+            .filter(|token| !token.is_empty())
+            .flat_map(|token| {
+                let anywhere = token.len() >= SHORTEST_ANYWHERE;
+                forms(token).into_iter().map(move |form| (form, anywhere))
+            })
+            .collect();
+        // Longest first (a form that contains a shorter one is replaced whole), equal ones
+        // together, the one redacted anywhere kept.
+        all.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)).then(b.1.cmp(&a.1)));
+        all.dedup_by(|a, b| a.0 == b.0);
+        self.forms = all;
+    }
 }
 
 impl Secret {
     pub(crate) fn new(token: impl Into<String>) -> Self {
-        let token = token.into();
-        let forms = forms(&token);
-        Secret(Arc::new(Inner { token, forms }))
+        let token: Arc<str> = token.into().into();
+        Secret(Arc::new(RwLock::new(Tokens::new(token))))
     }
 
-    pub(crate) fn expose(&self) -> &str {
-        &self.0.token
+    fn tokens(&self) -> std::sync::RwLockReadGuard<'_, Tokens> {
+        self.0.read().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// `text` with every occurrence of the token, in any of the forms a server may echo it in,
-    /// replaced by [`REDACTED`].
-    pub(crate) fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
-        let token = self.expose();
-        if token.is_empty() {
-            return Cow::Borrowed(text);
+    /// The token requests carry now.
+    pub(crate) fn expose(&self) -> Arc<str> {
+        Arc::clone(&self.tokens().current)
+    }
+
+    /// Makes `token` the one requests carry, for this secret and every clone of it. The tokens
+    /// it replaces are still redacted.
+    pub(crate) fn replace(&self, token: impl Into<String>) {
+        let token: Arc<str> = token.into().into();
+        let mut tokens = self.0.write().unwrap_or_else(PoisonError::into_inner);
+        if !tokens.all.contains(&token) {
+            tokens.all.push(Arc::clone(&token));
+            tokens.index();
         }
-        let anywhere = token.len() >= SHORTEST_ANYWHERE;
+        tokens.current = token;
+    }
+
+    /// `text` with every occurrence of the token, or of a token it replaced, in any of the forms
+    /// a server may echo it in, replaced by [`REDACTED`].
+    pub(crate) fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        let tokens = self.tokens();
         let mut out = Cow::Borrowed(text);
-        for form in &self.0.forms {
+        for (form, anywhere) in &tokens.forms {
             if out.contains(form.as_str()) {
-                out = Cow::Owned(replace(&out, form, anywhere));
+                out = Cow::Owned(replace(&out, form, *anywhere));
             }
         }
         out
@@ -62,8 +106,8 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// The forms a token can take in what a server sends back, longest first: as is, JSON-escaped
-/// (also with `/` escaped), and percent-encoded (upper- or lower-case hex, `~` encoded or not).
+/// The forms a token can take in what a server sends back: as is, JSON-escaped (also with `/`
+/// escaped), and percent-encoded (upper- or lower-case hex, `~` encoded or not).
 fn forms(token: &str) -> Vec<String> {
     let mut forms = vec![token.to_string()];
     if let Ok(json) = serde_json::to_string(token) {
@@ -78,9 +122,6 @@ fn forms(token: &str) -> Vec<String> {
     forms.push(tilde);
     forms.push(lower_hex(&encoded));
     forms.push(encoded);
-    // Longest first (a form that contains a shorter one is replaced whole), equal ones together.
-    forms.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
-    forms.dedup();
     forms
 }
 

@@ -9,7 +9,7 @@ use http::{HeaderMap, HeaderValue, StatusCode};
 use thousandeyes_usage_generated::apis::Request;
 use tokio::time::Instant;
 
-use crate::config::Config;
+use crate::config::{Config, Route};
 use crate::error::Error;
 use crate::rate_limit::Reported;
 use crate::retry::Outcome;
@@ -66,8 +66,8 @@ impl Transport {
         Ok(url)
     }
 
-    /// The HTTP request for `request`, with the bearer token, `Accept`, `User-Agent` and, for a
-    /// body, its `Content-Type`.
+    /// The HTTP request for `request`, with `Accept`, `User-Agent` and, for a body, its
+    /// `Content-Type`. The bearer token is added to each attempt by [`send`](Self::send).
     pub(crate) fn prepare(
         &self,
         operation: &'static str,
@@ -79,10 +79,6 @@ impl Transport {
             .map_err(|e| Error::Transport { operation, source: Box::new(e) })?;
         let mut req = reqwest::Request::new(method, url);
         let headers = req.headers_mut();
-        let mut bearer = HeaderValue::from_str(&format!("Bearer {}", self.token.expose()))
-            .map_err(|_| Error::config("token", "cannot be sent as a header"))?;
-        bearer.set_sensitive(true);
-        headers.insert(http::header::AUTHORIZATION, bearer);
         headers.insert(http::header::ACCEPT, HeaderValue::from_static(accept));
         headers.insert(http::header::USER_AGENT, self.user_agent.clone());
         for (name, value) in &request.headers {
@@ -99,13 +95,20 @@ impl Transport {
         Ok(req)
     }
 
-    /// One attempt: send, then read the whole body within the size limit, all within the request
-    /// timeout. Memory grows with the bytes that arrive, whatever `Content-Length` announces.
+    /// One attempt, with the token the client holds as it starts: send, then read the whole body
+    /// within the size limit, all within the request timeout. Memory grows with the bytes that
+    /// arrive, whatever `Content-Length` announces.
     pub(crate) async fn send(
         &self,
         operation: &'static str,
-        request: reqwest::Request,
+        mut request: reqwest::Request,
     ) -> Result<Answer, (Outcome, Error)> {
+        // Tokens are checked before they are taken (builder, set_token): this cannot fail. If it
+        // did, nothing would have been sent, and the outcome (no status) is never retried.
+        let mut bearer = HeaderValue::from_str(&format!("Bearer {}", self.token.expose()))
+            .map_err(|_| (Outcome::Status(0), Error::config("token", "cannot be sent as a header")))?;
+        bearer.set_sensitive(true);
+        request.headers_mut().insert(http::header::AUTHORIZATION, bearer);
         let started = Instant::now();
         let timeout = self.request_timeout;
         let limit = self.max_body_bytes;
@@ -149,19 +152,48 @@ impl Transport {
 }
 
 /// The client's own HTTP client: no redirects followed (the API does not redirect; following one
-/// could carry the request elsewhere), the configured connect and request timeouts, and the TLS
-/// of the crate's features.
+/// could carry the request elsewhere), the configured connect and request timeouts, the
+/// configured route (a proxy, none, or the environment's), the TLS of the crate's features with
+/// the added root certificates, and HTTP/2 when the server offers it by ALPN.
 fn default_http_client(config: &Config) -> Result<reqwest::Client, Error> {
     // With `rustls-ring` alone, reqwest's rustls has no crypto provider of its own: ring becomes
     // the process's default, unless the application installed one already.
     #[cfg(all(feature = "rustls-ring", not(feature = "rustls")))]
     let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder()
         .connect_timeout(config.connect_timeout)
         .timeout(config.request_timeout)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|e| Error::config("http_client", e.to_string()))
+        .redirect(reqwest::redirect::Policy::none());
+    builder = match &config.route {
+        // reqwest reads the proxy variables as it builds the client.
+        Route::Environment => builder,
+        Route::Direct => builder.no_proxy(),
+        Route::Proxy(url) => builder.proxy(
+            reqwest::Proxy::all(url.as_str())
+                .map_err(|_| Error::config("proxy", "is not a proxy URL the HTTP client accepts"))?,
+        ),
+    };
+    for certificate in &config.root_certificates {
+        builder = builder.add_root_certificate(certificate.clone());
+    }
+    builder.build().map_err(|e| {
+        // The added certificates are what the backend can refuse; their PEM was checked already.
+        let setting =
+            if config.root_certificates.is_empty() { "http_client" } else { "add_root_certificate" };
+        Error::config(setting, format!("the HTTP client could not be built ({})", error_chain(&e)))
+    })
+}
+
+/// An error and its sources, joined by ": ".
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 /// The error of an attempt that got no complete answer. A failure to connect (refused, or the

@@ -102,3 +102,80 @@ fn shares_are_between_zero_and_one() {
     assert!(check_share(0.25, "rate_limit_share").is_ok());
     assert!(check_share(1.0, "rate_limit_share").is_ok());
 }
+
+fn route_of(builder: ClientBuilder) -> Route {
+    builder.token("a-token-for-tests").into_config().expect("config").route
+}
+
+#[test]
+fn a_loopback_base_url_is_reached_directly_and_a_remote_one_by_the_environments_proxy() {
+    for loopback in
+        ["http://127.0.0.1:8080/v7", "http://127.3.4.5/v7", "http://[::1]:1/v7", "http://LocalHost:9/v7"]
+    {
+        let route = route_of(ClientBuilder::new().base_url(loopback));
+        assert!(matches!(route, Route::Direct), "{loopback}: {route:?}");
+    }
+    for remote in
+        ["https://api.thousandeyes.com/v7", "https://localhost.example.test/v7", "https://10.0.0.1/v7"]
+    {
+        let route = route_of(ClientBuilder::new().base_url(remote));
+        assert!(matches!(route, Route::Environment), "{remote}: {route:?}");
+    }
+}
+
+#[test]
+fn an_explicit_proxy_or_no_proxy_wins_over_the_environment_and_loopback() {
+    let route =
+        route_of(ClientBuilder::new().base_url("http://127.0.0.1:8080/v7").proxy("http://127.0.0.1:3128"));
+    assert!(matches!(&route, Route::Proxy(url) if url.as_str() == "http://127.0.0.1:3128/"), "{route:?}");
+    let route = route_of(ClientBuilder::new().proxy("http://proxy.test:1").no_proxy());
+    assert!(matches!(route, Route::Direct), "{route:?}");
+}
+
+#[test]
+fn proxy_urls_are_checked_at_build_naming_the_setting_never_the_password() {
+    for raw in [
+        "socks5://user:hunter2@proxy.test:1080",
+        "http://user:hunter2@proxy.test:3128/some/path",
+        "user:hunter2@proxy.test:3128",
+        "http://user:hunter2@proxy test:3128",
+        "http://user:hunter2@proxy.test:3128?x=1",
+    ] {
+        let err = ClientBuilder::new().token("t").proxy(raw).into_config().expect_err(raw);
+        let text = err.to_string();
+        assert!(text.contains("proxy"), "{raw}: {text}");
+        assert!(!text.contains("hunter2"), "{raw}: {text}");
+    }
+    let builder = ClientBuilder::new().proxy("http://user:hunter2@proxy.test:3128");
+    assert!(!format!("{builder:?}").contains("hunter2"), "{builder:?}");
+    let config = builder.token("t").into_config().expect("a password in a proxy URL is allowed");
+    let shown = format!("{config:?}");
+    assert!(!shown.contains("hunter2") && shown.contains("proxy.test"), "{shown}");
+}
+
+#[test]
+fn proxy_settings_and_root_certificates_cannot_be_combined_with_a_callers_http_client() {
+    let http = reqwest::Client::new();
+    let with =
+        |builder: ClientBuilder| builder.token("t").http_client(http.clone()).into_config().unwrap_err();
+    assert!(with(ClientBuilder::new().proxy("http://proxy.test:1")).to_string().contains("proxy"));
+    assert!(with(ClientBuilder::new().no_proxy()).to_string().contains("proxy"));
+    // Refused before the PEM text is even read.
+    let err = with(ClientBuilder::new().add_root_certificate("-----BEGIN CERTIFICATE-----")).to_string();
+    assert!(err.contains("add_root_certificate"), "{err}");
+}
+
+#[test]
+fn root_certificates_that_are_not_pem_certificates_are_a_config_error_naming_the_setting() {
+    for (pem, why) in [
+        ("", "holds no PEM certificate"),
+        ("just some text", "holds no PEM certificate"),
+        ("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", "holds no PEM certificate"),
+        ("-----BEGIN CERTIFICATE-----\n!!!not base64!!!\n-----END CERTIFICATE-----\n", "does not parse"),
+    ] {
+        let err = ClientBuilder::new().token("t").add_root_certificate(pem).into_config().expect_err(pem);
+        assert!(matches!(err, Error::Config { .. }), "{err:?}");
+        let text = err.to_string();
+        assert!(text.contains("add_root_certificate") && text.contains(why), "{pem:?}: {text}");
+    }
+}

@@ -46,3 +46,26 @@ fn a_token_ending_in_a_quote_is_found_json_escaped() {
     let redacted = secret.redact(r#"{"detail":"bad token abcd-efgh-\""}"#);
     assert!(!redacted.contains("efgh"), "{redacted}");
 }
+
+#[test]
+fn a_replaced_token_is_shared_by_every_clone_and_the_old_one_stays_redacted() {
+    let secret = Secret::new("first-t0ken-value");
+    let clone = secret.clone();
+    secret.replace("second-t0ken-value");
+    assert_eq!(&*clone.expose(), "second-t0ken-value");
+    assert_eq!(
+        clone.redact("late echo first-t0ken-value, new second-t0ken-value"),
+        "late echo [REDACTED], new [REDACTED]"
+    );
+    // Back to a token it was before: still one entry of each, both redacted.
+    secret.replace("first-t0ken-value");
+    assert_eq!(&*secret.expose(), "first-t0ken-value");
+    assert_eq!(secret.redact("first-t0ken-value second-t0ken-value"), "[REDACTED] [REDACTED]");
+}
+
+#[test]
+fn a_long_token_containing_a_short_old_one_is_redacted_whole() {
+    let secret = Secret::new("ab12");
+    secret.replace("xx-ab12-yy-long-token");
+    assert_eq!(secret.redact("echo xx-ab12-yy-long-token and ab12."), "echo [REDACTED] and [REDACTED].");
+}

@@ -3,6 +3,7 @@
 
 mod edges;
 mod misleading_errors;
+mod token_replacement;
 
 use std::time::Duration;
 
@@ -130,7 +131,9 @@ async fn a_custom_user_agent_and_an_injected_http_client_are_used() {
         .await;
     let mut defaults = reqwest::header::HeaderMap::new();
     defaults.insert("x-injected-client", reqwest::header::HeaderValue::from_static("yes"));
-    let http = reqwest::Client::builder().default_headers(defaults).build().expect("reqwest client");
+    // An injected client brings its own proxy settings: this one reaches loopback directly.
+    let http =
+        reqwest::Client::builder().no_proxy().default_headers(defaults).build().expect("reqwest client");
     let client =
         support::builder(&server).user_agent("billing-job/2.1").http_client(http).build().expect("client");
     client.quotas().send().await.expect("quotas");
