@@ -72,7 +72,8 @@
 //! use thousandeyes_usage_fake::FakeUsageApi;
 //!
 //! let fake = FakeUsageApi::start().await;
-//! let http = reqwest::Client::new();
+//! // reqwest follows the environment's proxy even to loopback: talk to the fake directly.
+//! let http = reqwest::Client::builder().no_proxy().build().unwrap();
 //! let mut next = Some(format!("{}/usage/units/tests", fake.base_url()));
 //! let mut total = 0;
 //! while let Some(url) = next {
@@ -106,7 +107,7 @@
 //!     .rate_limit(2, Duration::from_secs(60))
 //!     .start()
 //!     .await;
-//! let http = reqwest::Client::new();
+//! let http = reqwest::Client::builder().no_proxy().build().unwrap();
 //! let url = format!("{}/usage/units/tests", fake.base_url());
 //! let statuses: Vec<u16> = [
 //!     http.get(&url).bearer_auth(fake.token()).send().await.unwrap().status().as_u16(),
@@ -243,7 +244,7 @@ pub const DEFAULT_AGENT_UNITS_PAGE_SIZE: usize = 9;
 /// use thousandeyes_usage_fake::FakeUsageApi;
 ///
 /// let fake = FakeUsageApi::start().await;
-/// let usage: serde_json::Value = reqwest::Client::new()
+/// let usage: serde_json::Value = reqwest::Client::builder().no_proxy().build().unwrap()
 ///     .get(format!("{}/usage", fake.base_url()))
 ///     .bearer_auth(fake.token())
 ///     .send()
@@ -414,7 +415,8 @@ impl FakeUsageApi {
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
     /// let fake = thousandeyes_usage_fake::FakeUsageApi::start().await;
-    /// reqwest::get(fake.url("/quotas")).await.unwrap(); // no token
+    /// let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    /// http.get(fake.url("/quotas")).send().await.unwrap(); // no token
     /// let requests = fake.requests();
     /// assert_eq!(requests.len(), 1);
     /// assert_eq!(requests[0].status, 401);
@@ -432,7 +434,7 @@ impl FakeUsageApi {
     /// use thousandeyes_usage_fake::{FakeUsageApi, Operation};
     ///
     /// let fake = FakeUsageApi::start().await;
-    /// let http = reqwest::Client::new();
+    /// let http = reqwest::Client::builder().no_proxy().build().unwrap();
     /// http.get(fake.url("/usage")).bearer_auth(fake.token()).send().await.unwrap();
     /// http.get(fake.url("/quotas")).bearer_auth(fake.token()).send().await.unwrap();
     /// assert_eq!(fake.requests_for(Operation::GetQuotas).len(), 1);
@@ -461,7 +463,8 @@ impl FakeUsageApi {
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
     /// let fake = thousandeyes_usage_fake::FakeUsageApi::start().await;
-    /// reqwest::get(fake.url("/usage")).await.unwrap();
+    /// let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    /// http.get(fake.url("/usage")).send().await.unwrap();
     /// assert_eq!(fake.responses_with_status(401), 1);
     /// # }
     /// ```
@@ -475,7 +478,7 @@ impl FakeUsageApi {
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
     /// let fake = thousandeyes_usage_fake::FakeUsageApi::start().await;
-    /// let http = reqwest::Client::new();
+    /// let http = reqwest::Client::builder().no_proxy().build().unwrap();
     /// http.get(fake.url("/usage")).bearer_auth(fake.token()).send().await.unwrap();
     /// http.get(fake.url("/nowhere")).bearer_auth(fake.token()).send().await.unwrap();
     /// let counts = fake.status_counts();
@@ -492,7 +495,7 @@ impl FakeUsageApi {
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
     /// let fake = thousandeyes_usage_fake::FakeUsageApi::start().await;
-    /// reqwest::Client::new()
+    /// reqwest::Client::builder().no_proxy().build().unwrap()
     ///     .get(fake.url("/usage/units/enterprise-agents"))
     ///     .bearer_auth(fake.token())
     ///     .send()
@@ -515,7 +518,7 @@ impl FakeUsageApi {
     /// use thousandeyes_usage_fake::{Failure, FakeUsageApi, Operation};
     ///
     /// let fake = FakeUsageApi::builder().fail(Failure::rate_limited(Operation::GetUsage)).start().await;
-    /// reqwest::Client::new().get(fake.url("/usage")).bearer_auth(fake.token()).send().await.unwrap();
+    /// reqwest::Client::builder().no_proxy().build().unwrap().get(fake.url("/usage")).bearer_auth(fake.token()).send().await.unwrap();
     /// assert_eq!(fake.rate_limited_responses(), 1);
     /// # }
     /// ```
@@ -532,7 +535,7 @@ impl FakeUsageApi {
     /// use thousandeyes_usage_fake::FakeUsageApi;
     ///
     /// let fake = FakeUsageApi::builder().rate_limit(5, Duration::from_secs(10)).start().await;
-    /// let http = reqwest::Client::new();
+    /// let http = reqwest::Client::builder().no_proxy().build().unwrap();
     /// for _ in 0..3 {
     ///     http.get(fake.url("/quotas")).bearer_auth(fake.token()).send().await.unwrap();
     ///     tokio::time::sleep(Duration::from_secs(10)).await;

@@ -33,7 +33,7 @@ pub enum TokenCheck {
 /// use thousandeyes_usage_fake::{FakeUsageApi, Operation, TokenCheck};
 ///
 /// let fake = FakeUsageApi::start().await;
-/// reqwest::Client::new()
+/// reqwest::Client::builder().no_proxy().build().unwrap()
 ///     .get(format!("{}/usage?expand=test", fake.base_url()))
 ///     .bearer_auth(fake.token())
 ///     .send()
@@ -89,7 +89,7 @@ impl RecordedRequest {
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
     /// # let fake = thousandeyes_usage_fake::FakeUsageApi::start().await;
-    /// # reqwest::Client::new().get(format!("{}/usage?aid=1234", fake.base_url()))
+    /// # reqwest::Client::builder().no_proxy().build().unwrap().get(format!("{}/usage?aid=1234", fake.base_url()))
     /// #     .bearer_auth(fake.token()).send().await.unwrap();
     /// assert_eq!(fake.requests()[0].query_param("aid"), Some("1234"));
     /// # }
@@ -104,7 +104,7 @@ impl RecordedRequest {
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
     /// # let fake = thousandeyes_usage_fake::FakeUsageApi::start().await;
-    /// # reqwest::Client::new().get(format!("{}/quotas", fake.base_url()))
+    /// # reqwest::Client::builder().no_proxy().build().unwrap().get(format!("{}/quotas", fake.base_url()))
     /// #     .header("user-agent", "billing-job/2.1").bearer_auth(fake.token()).send().await.unwrap();
     /// assert_eq!(fake.requests()[0].header("user-agent"), Some("billing-job/2.1"));
     /// # }
@@ -119,7 +119,7 @@ impl RecordedRequest {
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
     /// # let fake = thousandeyes_usage_fake::FakeUsageApi::start().await;
-    /// # reqwest::Client::new().get(format!("{}/quotas", fake.base_url()))
+    /// # reqwest::Client::builder().no_proxy().build().unwrap().get(format!("{}/quotas", fake.base_url()))
     /// #     .bearer_auth(fake.token()).send().await.unwrap();
     /// assert_eq!(fake.requests()[0].operation_id(), Some("getQuotas"));
     /// # }
@@ -134,7 +134,7 @@ impl RecordedRequest {
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
     /// # let fake = thousandeyes_usage_fake::FakeUsageApi::start().await;
-    /// # reqwest::Client::new().get(format!("{}/quotas", fake.base_url()))
+    /// # reqwest::Client::builder().no_proxy().build().unwrap().get(format!("{}/quotas", fake.base_url()))
     /// #     .bearer_auth("nope").send().await.unwrap();
     /// let request = &fake.requests()[0];
     /// assert!(!request.token_matched());
@@ -155,7 +155,7 @@ impl RecordedRequest {
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
     /// # let fake = thousandeyes_usage_fake::FakeUsageApi::start().await;
-    /// # reqwest::Client::new().post(format!("{}/quotas/unassign", fake.base_url()))
+    /// # reqwest::Client::builder().no_proxy().build().unwrap().post(format!("{}/quotas/unassign", fake.base_url()))
     /// #     .bearer_auth(fake.token()).json(&serde_json::json!({"organizations": ["1001"]}))
     /// #     .send().await.unwrap();
     /// let body = fake.requests()[0].body_json().unwrap();
@@ -176,7 +176,7 @@ impl RecordedRequest {
 /// use thousandeyes_usage_fake::FakeUsageApi;
 ///
 /// let fake = FakeUsageApi::builder().rate_limit(1, Duration::from_secs(60)).start().await;
-/// let http = reqwest::Client::new();
+/// let http = reqwest::Client::builder().no_proxy().build().unwrap();
 /// for _ in 0..3 {
 ///     http.get(format!("{}/quotas", fake.base_url())).bearer_auth(fake.token()).send().await.unwrap();
 /// }
