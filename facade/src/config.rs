@@ -427,10 +427,11 @@ impl ClientBuilder {
             return Err(Error::config("user_agent", format!("{user_agent:?} cannot be sent as a header")));
         }
         let custom_client = self.http.is_some();
+        let proxy_setting = if matches!(self.proxy, ProxyChoice::Direct) { "no_proxy" } else { "proxy" };
         let route = match self.proxy {
             ProxyChoice::Url(_) | ProxyChoice::Direct if custom_client => {
                 return Err(Error::config(
-                    "proxy",
+                    proxy_setting,
                     "cannot be combined with http_client(..): set the proxy on that client",
                 ))
             }
