@@ -382,7 +382,7 @@ impl ClientBuilder {
     /// blocks, such as a corporate CA's file) besides the ones the TLS backend trusts already
     /// (the system's store, or `SSL_CERT_FILE`). Checked at `build()`: text holding no
     /// certificate, or one that does not parse, is an [`Error::Config`] naming
-    /// `add_root_certificate`. Calls add up.
+    /// `add_root_certificate` (as is any, in a build without a TLS feature). Calls add up.
     ///
     /// ```no_run
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -427,10 +427,11 @@ impl ClientBuilder {
             return Err(Error::config("user_agent", format!("{user_agent:?} cannot be sent as a header")));
         }
         let custom_client = self.http.is_some();
+        let proxy_setting = if matches!(self.proxy, ProxyChoice::Direct) { "no_proxy" } else { "proxy" };
         let route = match self.proxy {
             ProxyChoice::Url(_) | ProxyChoice::Direct if custom_client => {
                 return Err(Error::config(
-                    "proxy",
+                    proxy_setting,
                     "cannot be combined with http_client(..): set the proxy on that client",
                 ))
             }
@@ -522,8 +523,16 @@ pub(crate) struct Config {
     /// How requests reach the base URL (with the client's own HTTP client).
     pub(crate) route: Route,
     /// Certificate authorities trusted besides the TLS backend's own.
-    pub(crate) root_certificates: Vec<reqwest::Certificate>,
+    pub(crate) root_certificates: Vec<RootCertificate>,
 }
+
+/// A certificate authority as the TLS backend takes it.
+#[cfg(any(feature = "rustls", feature = "rustls-ring", feature = "native-tls"))]
+pub(crate) type RootCertificate = reqwest::Certificate;
+/// A build without a TLS feature has no TLS backend to give a certificate authority to:
+/// `add_root_certificate` is refused at `build()`, so there is never one.
+#[cfg(not(any(feature = "rustls", feature = "rustls-ring", feature = "native-tls")))]
+pub(crate) type RootCertificate = std::convert::Infallible;
 
 /// A number of seconds from a variable: finite, above zero (at least a millisecond), at most a
 /// day.
@@ -666,7 +675,8 @@ fn parse_proxy_url(raw: &str) -> Result<Url, Error> {
 }
 
 /// The certificates of each PEM text given to `add_root_certificate`.
-fn parse_root_certificates(pems: &[Vec<u8>]) -> Result<Vec<reqwest::Certificate>, Error> {
+#[cfg(any(feature = "rustls", feature = "rustls-ring", feature = "native-tls"))]
+fn parse_root_certificates(pems: &[Vec<u8>]) -> Result<Vec<RootCertificate>, Error> {
     let mut all = Vec::new();
     for (n, pem) in pems.iter().enumerate() {
         let which = if pems.len() > 1 { format!("PEM text number {}", n + 1) } else { "the PEM text".into() };
@@ -682,6 +692,19 @@ fn parse_root_certificates(pems: &[Vec<u8>]) -> Result<Vec<reqwest::Certificate>
         all.extend(certificates);
     }
     Ok(all)
+}
+
+/// Without a TLS feature there is no TLS backend to trust a certificate authority with: any PEM
+/// text given to `add_root_certificate` is an error naming the setting and the features.
+#[cfg(not(any(feature = "rustls", feature = "rustls-ring", feature = "native-tls")))]
+fn parse_root_certificates(pems: &[Vec<u8>]) -> Result<Vec<RootCertificate>, Error> {
+    if pems.is_empty() {
+        return Ok(Vec::new());
+    }
+    Err(Error::config(
+        "add_root_certificate",
+        "this build of thousandeyes-usage has no TLS feature (rustls, rustls-ring or native-tls) to trust it with",
+    ))
 }
 
 /// Parses and checks a base URL: http(s) only, a path (the version, `/v7`), no query or

@@ -3,17 +3,18 @@
 //!
 //! ThousandEyes counts an organization's calls per window (a minute) across all its
 //! integrations, and every answer reports the window's limit, what remains of it and when it
-//! resets. The pacer keeps the freshest of those figures and decides, before every attempt:
+//! resets. The pacer keeps the freshest of those figures and decides, before every attempt
+//! (once the retry strategy, [`crate::strategy`], has not refused it: a client that gave up on
+//! 429s sends nothing until the reset it was told about, an hour at most):
 //!
-//! * after a client gave up on 429s, nothing is sent until the reset it was told about (an hour
-//!   at most);
 //! * after a 429, every request waits for the reset the server named;
 //! * when the window is used up (counting what this client sent since the figures, also the
 //!   requests whose answers carried no figures), requests wait for its reset;
 //! * when little of the window remains, requests are spread over the time left until the reset
-//!   instead of spending it all at once, one request of the organization's clients in this process in flight at a time:
-//!   concurrent tasks, and other clients and processes of the organization (which all see the
-//!   same organization-wide `remaining`), then avoid 429s. "Little" is a quarter of the usable
+//!   instead of spending it all at once, one request of the organization's clients in this
+//!   process in flight at a time: concurrent tasks, and other clients and processes of the
+//!   organization (which all see the same organization-wide `remaining`), then avoid 429s.
+//!   "Little" is a quarter of the usable
 //!   window, or more when the organization spends calls fast: what it spends in two round trips,
 //!   so that the calls already in flight elsewhere when the figures arrive do not overrun it;
 //! * otherwise, and whenever there are no figures, a request goes at once.

@@ -173,6 +173,7 @@ fn default_http_client(config: &Config) -> Result<reqwest::Client, Error> {
                 .map_err(|_| Error::config("proxy", "is not a proxy URL the HTTP client accepts"))?,
         ),
     };
+    #[cfg(any(feature = "rustls", feature = "rustls-ring", feature = "native-tls"))]
     for certificate in &config.root_certificates {
         builder = builder.add_root_certificate(certificate.clone());
     }

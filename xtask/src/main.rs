@@ -39,7 +39,8 @@ const USAGE: &str = "usage: cargo xtask <command>
   release-check [--verbose]
                            say, for each published crate, the bump its API changes since the
                            last release (release.toml) need, with the findings of the pinned
-                           cargo-semver-checks (installed into target/tools/ on first use);
+                           cargo-semver-checks (installed on first use into
+                           thousandeyes-usage/ under Cargo's home, ~/.cargo);
                            fail when a crate's version in Cargo.toml is below that bump
                            (--verbose: show cargo-semver-checks' own output too)";
 

@@ -159,12 +159,13 @@ fn proxy_settings_and_root_certificates_cannot_be_combined_with_a_callers_http_c
     let with =
         |builder: ClientBuilder| builder.token("t").http_client(http.clone()).into_config().unwrap_err();
     assert!(with(ClientBuilder::new().proxy("http://proxy.test:1")).to_string().contains("proxy"));
-    assert!(with(ClientBuilder::new().no_proxy()).to_string().contains("proxy"));
+    assert!(with(ClientBuilder::new().no_proxy()).to_string().contains("no_proxy"));
     // Refused before the PEM text is even read.
     let err = with(ClientBuilder::new().add_root_certificate("-----BEGIN CERTIFICATE-----")).to_string();
     assert!(err.contains("add_root_certificate"), "{err}");
 }
 
+#[cfg(any(feature = "rustls", feature = "rustls-ring", feature = "native-tls"))]
 #[test]
 fn root_certificates_that_are_not_pem_certificates_are_a_config_error_naming_the_setting() {
     for (pem, why) in [
@@ -178,4 +179,15 @@ fn root_certificates_that_are_not_pem_certificates_are_a_config_error_naming_the
         let text = err.to_string();
         assert!(text.contains("add_root_certificate") && text.contains(why), "{pem:?}: {text}");
     }
+}
+
+#[cfg(not(any(feature = "rustls", feature = "rustls-ring", feature = "native-tls")))]
+#[test]
+fn without_a_tls_feature_a_root_certificate_is_a_config_error_naming_the_features() {
+    let pem = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+    let err = ClientBuilder::new().token("t").add_root_certificate(pem).into_config().expect_err("no TLS");
+    assert!(matches!(err, Error::Config { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(text.contains("add_root_certificate") && text.contains("TLS feature"), "{text}");
+    ClientBuilder::new().token("t").into_config().expect("no certificate, no TLS needed");
 }

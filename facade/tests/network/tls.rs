@@ -272,3 +272,29 @@ async fn an_https_base_url_goes_through_a_proxy_by_connect() {
     assert_eq!(named.lock().expect("named").as_slice(), ["CONNECT api.example.test:443 HTTP/1.1"]);
     assert_eq!(server.versions(), [Version::HTTP_2, Version::HTTP_2]);
 }
+
+#[tokio::test]
+async fn https_proxy_in_the_environment_carries_a_remote_https_base_url_by_connect() {
+    const NAME: &str = "tls::https_proxy_in_the_environment_carries_a_remote_https_base_url_by_connect";
+    if is_child(NAME) {
+        let client = Client::builder_from_env().expect("TE_* variables").build().expect("client");
+        return walk(&client).await;
+    }
+    let server = TlsServer::start(&[b"h2", b"http/1.1"]).await;
+    let (proxy, named) = connect_proxy(server.addr).await;
+    let proxy_url = format!("http://{proxy}");
+    let file = server.ca_file();
+    let ca = file.to_str().expect("path");
+    for var in ["HTTPS_PROXY", "https_proxy"] {
+        let vars = [
+            (var, proxy_url.as_str()),
+            ("SSL_CERT_FILE", ca),
+            ("TE_TOKEN", TOKEN),
+            ("TE_API_ENDPOINT", "https://api.example.test/v7"),
+        ];
+        run_child(NAME, &vars).await;
+    }
+    let connect = "CONNECT api.example.test:443 HTTP/1.1";
+    assert_eq!(named.lock().expect("named").as_slice(), [connect, connect]);
+    let _ = std::fs::remove_file(file);
+}

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use thousandeyes_usage::{Client, Error};
+use thousandeyes_usage::{Client, Error, RetryPolicy};
 use thousandeyes_usage_fake::{FakeUsageApi, TokenCheck};
 use thousandeyes_usage_tests::raw::{RawServer, Reply};
 use thousandeyes_usage_tests::support::{self, HAL_JSON};
@@ -53,6 +53,30 @@ async fn a_request_in_flight_during_set_token_finishes_with_its_token() {
     let bearers: Vec<Option<String>> =
         server.requests().iter().map(|r| r.bearer().map(str::to_string)).collect();
     assert_eq!(bearers, [Some(OLD.to_string()), Some(NEW.to_string())]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_retry_sent_after_set_token_carries_the_new_token() {
+    let ok = Reply::status(200).header("Content-Type", HAL_JSON).json(&support::usage_body());
+    let server = RawServer::script(vec![Reply::status(503).into(), ok.into()]).await;
+    let client = Client::builder()
+        .token(OLD)
+        .base_url(server.base_url())
+        .retry_policy(RetryPolicy::default().with_jitter(false))
+        .build()
+        .expect("client");
+    let worker = client.clone();
+    let call = tokio::spawn(async move { worker.usage().send().await });
+    // The first attempt has reached the server; its retry waits out a backoff of 500 ms.
+    while server.count() == 0 {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    client.set_token(NEW).expect("a good token");
+    call.await.expect("join").expect("the retry succeeds");
+    let bearers: Vec<Option<String>> =
+        server.requests().iter().map(|r| r.bearer().map(str::to_string)).collect();
+    assert_eq!(bearers, [Some(OLD.to_string()), Some(NEW.to_string())]);
+    assert_eq!(client.stats().retries, 1);
 }
 
 #[tokio::test]
