@@ -39,11 +39,6 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
-#[cfg(not(any(feature = "rustls", feature = "rustls-ring", feature = "native-tls")))]
-compile_error!(
-    "thousandeyes-usage needs one TLS feature: `rustls` (the default), `rustls-ring` or `native-tls`"
-);
-
 mod client;
 mod clock;
 mod config;

@@ -387,10 +387,9 @@ pub fn release_check(ws: &Workspace, verbose: bool) -> Result<()> {
                 "--release-type",
                 "patch",
             ])
-            // The crates' public API does not depend on which TLS library a feature picks, but the
-            // facade needs one to build: ring's, which needs no C toolchain and builds fastest.
+            // The crates' public API does not depend on their features (only the TLS library
+            // does), so they are built without any: no TLS library to compile.
             .arg("--only-explicit-features")
-            .args(explicit_features(krate))
             .args(["--baseline-rev", &release.commit, "--package", krate, "--manifest-path"])
             .arg(ws.root.join("Cargo.toml"))
             .current_dir(&ws.root)
@@ -526,15 +525,6 @@ fn ensure_semver_checks(ws: &Workspace) -> Result<PathBuf> {
             bin.display(),
             found.unwrap_or_else(|| "nothing".into())
         ))),
-    }
-}
-
-/// The features `krate` is checked with: the facade's `rustls-ring` (it needs a TLS feature, and
-/// its API is the same under each), none for the others.
-fn explicit_features(krate: &str) -> Vec<&'static str> {
-    match krate {
-        "thousandeyes-usage" => vec!["--features", "rustls-ring"],
-        _ => Vec::new(),
     }
 }
 
