@@ -496,8 +496,6 @@ fn metadata(ws: &Workspace) -> Result<Metadata> {
 /// the one there is not the pinned version) into `thousandeyes-usage/cargo-semver-checks-<version>`
 /// under Cargo's home (`$CARGO_HOME`, else `~/.cargo`), where cargo installs tools: it outlives
 /// the checkout's `target/`, so a fresh clone on the same machine does not compile it again.
-/// Built without LTO and with parallel codegen units (its own release profile links with fat LTO
-/// and one unit, which takes most of its build time): the same code, built in a fraction of the time.
 fn ensure_semver_checks(ws: &Workspace) -> Result<PathBuf> {
     let dir = tools_home(ws).join(format!("cargo-semver-checks-{SEMVER_CHECKS_VERSION}"));
     let bin = dir.join("bin/cargo-semver-checks");
@@ -512,8 +510,6 @@ fn ensure_semver_checks(ws: &Workspace) -> Result<PathBuf> {
     );
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = Command::new(cargo)
-        .env("CARGO_PROFILE_RELEASE_LTO", "false")
-        .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16")
         .args(["install", "--locked", "--version", SEMVER_CHECKS_VERSION, "cargo-semver-checks", "--root"])
         .arg(&dir)
         .status()
