@@ -3,9 +3,9 @@
 //!
 //! ThousandEyes counts an organization's calls per window (a minute) across all its
 //! integrations, and every answer reports the window's limit, what remains of it and when it
-//! resets. The pacer keeps the freshest of those figures and decides, before every attempt
-//! (once the retry strategy, [`crate::strategy`], has not refused it: a client that gave up on
-//! 429s sends nothing until the reset it was told about, an hour at most):
+//! resets. The pacer keeps the freshest of those figures and decides, before every attempt that
+//! its caller has not already refused (a client that gave up on 429s sends nothing until the
+//! reset it was told about, an hour at most):
 //!
 //! * after a 429, every request waits for the reset the server named;
 //! * when the window is used up (counting what this client sent since the figures, also the
