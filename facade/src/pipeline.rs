@@ -81,11 +81,11 @@ impl Pipeline {
             thousandeyes.attempts = tracing::field::Empty,
             error.type = tracing::field::Empty,
         );
-        let sent_path = self.secret.redacted(url.path());
         let mut result = self.attempts::<O, R>(prepared, policy, decode).instrument(span.clone()).await;
         if let Err(Error::Api(api)) = &mut result {
-            if api.status == 404 {
-                api.hint = Some(crate::config::not_found_hint(&sent_path, O::PATH));
+            // Only a 404 pays for its hint: the path it was sent to is the request's URL again.
+            if let (404, Ok(sent)) = (api.status, self.transport.url(&request)) {
+                api.hint = Some(crate::config::not_found_hint(&self.secret.redacted(sent.path()), O::PATH));
             }
         }
         if let Err(error) = &result {

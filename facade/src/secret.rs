@@ -5,6 +5,8 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::{Arc, PoisonError, RwLock};
 
+use http::HeaderValue;
+
 /// What replaces the token wherever it would show.
 pub(crate) const REDACTED: &str = "[REDACTED]";
 
@@ -21,6 +23,9 @@ pub(crate) struct Secret(Arc<RwLock<Tokens>>);
 /// replaced (a server may still echo one of them).
 struct Tokens {
     current: Arc<str>,
+    /// `Authorization: Bearer <current>`, marked sensitive, built once per token (`None` for a
+    /// token that cannot be a header value, which the builder's and `set_token`'s checks refuse).
+    bearer: Option<HeaderValue>,
     /// Every token this one has been, the current one included.
     all: Vec<Arc<str>>,
     /// The forms of every token in `all`, longest first, each with whether it is redacted
@@ -30,7 +35,12 @@ struct Tokens {
 
 impl Tokens {
     fn new(token: Arc<str>) -> Self {
-        let mut tokens = Tokens { current: Arc::clone(&token), all: vec![token], forms: Vec::new() };
+        let mut tokens = Tokens {
+            bearer: bearer(&token),
+            current: Arc::clone(&token),
+            all: vec![token],
+            forms: Vec::new(),
+        };
         tokens.index();
         tokens
     }
@@ -78,7 +88,13 @@ impl Secret {
             tokens.all.push(Arc::clone(&token));
             tokens.index();
         }
+        tokens.bearer = bearer(&token);
         tokens.current = token;
+    }
+
+    /// The `Authorization` header for the token requests carry now.
+    pub(crate) fn bearer(&self) -> Option<HeaderValue> {
+        self.tokens().bearer.clone()
     }
 
     /// `text` with every occurrence of the token, or of a token it replaced, in any of the forms
@@ -104,6 +120,13 @@ impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(REDACTED)
     }
+}
+
+/// `Bearer <token>` as a sensitive header value, if the token can be one.
+fn bearer(token: &str) -> Option<HeaderValue> {
+    let mut value = HeaderValue::from_str(&format!("Bearer {token}")).ok()?;
+    value.set_sensitive(true);
+    Some(value)
 }
 
 /// The forms a token can take in what a server sends back: as is, JSON-escaped (also with `/`

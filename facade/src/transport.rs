@@ -105,9 +105,10 @@ impl Transport {
     ) -> Result<Answer, (Outcome, Error)> {
         // Tokens are checked before they are taken (builder, set_token): this cannot fail. If it
         // did, nothing would have been sent, and the outcome (no status) is never retried.
-        let mut bearer = HeaderValue::from_str(&format!("Bearer {}", self.token.expose()))
-            .map_err(|_| (Outcome::Status(0), Error::config("token", "cannot be sent as a header")))?;
-        bearer.set_sensitive(true);
+        let bearer = self
+            .token
+            .bearer()
+            .ok_or_else(|| (Outcome::Status(0), Error::config("token", "cannot be sent as a header")))?;
         request.headers_mut().insert(http::header::AUTHORIZATION, bearer);
         let started = Instant::now();
         let timeout = self.request_timeout;
