@@ -22,28 +22,20 @@ pub(super) fn get_usage(state: &State, config: &Config, req: &Req) -> Handled {
     }))
 }
 
-/// The usage with the breakdowns of `expand` only.
+/// The usage with the breakdowns of `expand` only (one copy of `full`, the others dropped).
 fn expanded(full: &UsageDetails, expand: &BTreeSet<ExpandUsageOptions>) -> UsageDetails {
-    let keep = |option: ExpandUsageOptions| expand.contains(&option);
-    UsageDetails {
-        tests: full.tests.clone().filter(|_| keep(ExpandUsageOptions::Test)),
-        enterprise_agent_units: full
-            .enterprise_agent_units
-            .clone()
-            .filter(|_| keep(ExpandUsageOptions::EnterpriseAgentUnit)),
-        enterprise_agents: full
-            .enterprise_agents
-            .clone()
-            .filter(|_| keep(ExpandUsageOptions::EnterpriseAgent)),
-        endpoint_agents: full.endpoint_agents.clone().filter(|_| keep(ExpandUsageOptions::EndpointAgent)),
-        endpoint_agents_essentials: full
-            .endpoint_agents_essentials
-            .clone()
-            .filter(|_| keep(ExpandUsageOptions::EndpointAgentEssential)),
-        endpoint_agents_embedded: full
-            .endpoint_agents_embedded
-            .clone()
-            .filter(|_| keep(ExpandUsageOptions::EndpointAgentEmbedded)),
-        ..full.clone()
+    fn keep_if<T>(kept: bool, breakdown: &mut Option<T>) {
+        if !kept {
+            *breakdown = None;
+        }
     }
+    let mut usage = full.clone();
+    let asked = |option: ExpandUsageOptions| expand.contains(&option);
+    keep_if(asked(ExpandUsageOptions::Test), &mut usage.tests);
+    keep_if(asked(ExpandUsageOptions::EnterpriseAgentUnit), &mut usage.enterprise_agent_units);
+    keep_if(asked(ExpandUsageOptions::EnterpriseAgent), &mut usage.enterprise_agents);
+    keep_if(asked(ExpandUsageOptions::EndpointAgent), &mut usage.endpoint_agents);
+    keep_if(asked(ExpandUsageOptions::EndpointAgentEssential), &mut usage.endpoint_agents_essentials);
+    keep_if(asked(ExpandUsageOptions::EndpointAgentEmbedded), &mut usage.endpoint_agents_embedded);
+    usage
 }
