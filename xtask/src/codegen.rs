@@ -6,7 +6,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use crate::spec::{self, diff, doc, facts};
+use crate::spec::diff::{classify, compare, render};
+use crate::spec::{doc, facts};
 use crate::{Failure, Result, Workspace};
 
 /// The one openapi-generator version this project generates with. Its wheel's hash is pinned in
@@ -147,7 +148,7 @@ pub fn spec_summary(root: &Path) -> String {
         let old = doc::parse(&text).map_err(|e| e.0)?;
         let new = doc::load(&root.join("openapi/usage.yaml")).map_err(|e| e.0)?;
         let (old, new) = (facts::flatten(&old).map_err(|e| e.0)?, facts::flatten(&new).map_err(|e| e.0)?);
-        Ok(diff::compare(&new, &old))
+        Ok(compare::differences(&new, &old))
     });
     match changes {
         Err(why) => format!("  openapi/usage.yaml not compared with the committed one ({why})\n"),
@@ -157,13 +158,13 @@ pub fn spec_summary(root: &Path) -> String {
                 .to_string()
         }
         Ok(changes) => {
-            let breaking = changes.iter().filter(|d| diff::breaking(d)).count();
+            let breaking = changes.iter().filter(|d| classify::breaking(d)).count();
             let mut out = format!(
                 "  openapi/usage.yaml changes since the commit: {} ({breaking} breaking for clients); \
                  `cargo xtask release-check` says the version they need\n",
                 changes.len()
             );
-            for line in spec::change_lines(&changes) {
+            for line in render::change_lines(&changes) {
                 out.push_str(&format!("    {line}\n"));
             }
             out

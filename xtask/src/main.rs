@@ -56,8 +56,10 @@ fn main() -> ExitCode {
             let ws = Workspace::locate()?;
             codegen::codegen(&ws, mode, verify)
         }),
-        ["spec", "import", file] => Workspace::locate().and_then(|ws| spec::import(&ws, Path::new(file))),
-        ["spec", "check"] => Workspace::locate().and_then(|ws| spec::check(&ws)),
+        ["spec", "import", file] => {
+            Workspace::locate().and_then(|ws| spec::import::import(&ws, Path::new(file)))
+        }
+        ["spec", "check"] => Workspace::locate().and_then(|ws| spec::check::check(&ws)),
         ["release-check"] => Workspace::locate().and_then(|ws| release::release_check(&ws, false)),
         ["release-check", "--verbose" | "-v"] => {
             Workspace::locate().and_then(|ws| release::release_check(&ws, true))
