@@ -1,5 +1,5 @@
 //! `cargo xtask spec check`: proof that `openapi/usage.yaml`, written in our own words, states
-//! every fact of the upstream reference, or marks (see [`marks`](super::marks)) where and why it
+//! every fact of the upstream reference, or marks (see [`marks`]) where and why it
 //! deliberately differs; and that it keeps our own rules.
 
 use std::collections::BTreeMap;

@@ -1,5 +1,5 @@
 //! `cargo xtask spec import FILE`: the Usage API cut out of ThousandEyes' OpenAPI document
-//! (see [`cut`](super::cut)) into the upstream reference `openapi/upstream/usage.yaml`, and what
+//! (see [`cut`]) into the upstream reference `openapi/upstream/usage.yaml`, and what
 //! changed in the API against the previous reference.
 
 use std::fmt::Write as _;

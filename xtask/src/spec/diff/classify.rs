@@ -1,7 +1,7 @@
 //! Classifying: what a [`Difference`] means, by this project's policy. Whether a change between
 //! two references breaks a client built on the older one, and which mark (`x-deviation`) accepts
-//! a difference of our spec from upstream's. The differences come from
-//! [`compare`](super::compare); how they are worded is [`render`](super::render)'s.
+//! a difference of our spec from upstream's. The differences come from [`compare`](super::compare);
+//! how they are worded is the rendering's (the module beside this one, which uses it).
 
 use std::collections::BTreeMap;
 

@@ -1,7 +1,8 @@
 //! Comparing: every difference between the fact trees of two documents, `a` and `b` (ours and
 //! the upstream reference for `spec check`, the new and the previous reference for `spec import`),
 //! as facts only: what differs, where, and on which side. Whether a difference breaks clients is
-//! [`classify`](super::classify)'s to say, and how it is worded [`render`](super::render)'s.
+//! the classifying's to say, and how it is worded the rendering's (the modules beside this one,
+//! which use it; it uses neither).
 
 use std::collections::BTreeSet;
 
