@@ -9,7 +9,7 @@ use std::process::Command;
 use crate::spec::diff::{classify, compare, render};
 use crate::spec::{doc, facts};
 use crate::tools::{self, run_quiet, GENERATOR};
-use crate::{Failure, Result, Workspace};
+use crate::{count, Failure, Result, Workspace};
 
 /// Files and folders the generator writes that we do not ship: its docs, its scripts and its own
 /// bookkeeping of what to ignore.
@@ -93,11 +93,7 @@ pub fn codegen(ws: &Workspace, mode: Mode, verify: bool) -> Result<()> {
                 fs::rename(&out, &target)?;
                 fs::remove_dir_all(&scratch)?;
                 let n = differing.len();
-                println!(
-                    "{} regenerated ({n} file{} changed)",
-                    target.display(),
-                    if n == 1 { "" } else { "s" }
-                );
+                println!("{} regenerated ({} changed)", target.display(), count(n, "file", "files"));
             }
         }
         Mode::Check => {

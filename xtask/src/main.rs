@@ -111,6 +111,11 @@ impl From<std::io::Error> for Failure {
 
 pub type Result<T, E = Failure> = std::result::Result<T, E>;
 
+/// A number of things, as said to the person who ran a command: `1 file`, `2 files`.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// The checkout a command acts on.
 pub struct Workspace {
     pub root: PathBuf,

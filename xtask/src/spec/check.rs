@@ -13,7 +13,7 @@ use super::diff::{classify, render};
 use super::doc;
 use super::facts::{self, Fact, Facts, Kind};
 use super::marks::{self, Mark};
-use crate::{Failure, Result, Workspace};
+use crate::{count, Failure, Result, Workspace};
 
 /// What `spec check` found.
 pub struct Check {
@@ -147,9 +147,8 @@ pub fn render_check(check: &Check) -> String {
             let rest = group.len() - 1 - more.len();
             let _ = writeln!(
                 out,
-                "    and {} more place{}: {}{}",
-                group.len() - 1,
-                if group.len() == 2 { "" } else { "s" },
+                "    and {}: {}{}",
+                count(group.len() - 1, "more place", "more places"),
                 more.join("; "),
                 if rest > 0 { format!("; and {rest} more") } else { String::new() }
             );
@@ -194,14 +193,11 @@ pub fn check(ws: &Workspace) -> Result<()> {
         println!("spec check: ok: openapi/usage.yaml states every fact of the upstream reference, or marks why not");
         Ok(())
     } else {
-        let groups = check.unmarked.len();
         Err(Failure(format!(
-            "spec check failed: {groups} unmarked difference{}, {} stale mark{}, {} breach{} of our own rule",
-            if groups == 1 { "" } else { "s" },
-            check.stale.len(),
-            if check.stale.len() == 1 { "" } else { "s" },
-            check.policy.len(),
-            if check.policy.len() == 1 { "" } else { "es" },
+            "spec check failed: {}, {}, {} of our own rule",
+            count(check.unmarked.len(), "unmarked difference", "unmarked differences"),
+            count(check.stale.len(), "stale mark", "stale marks"),
+            count(check.policy.len(), "breach", "breaches"),
         )))
     }
 }

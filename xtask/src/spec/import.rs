@@ -12,7 +12,7 @@ use super::cut::{self, Cut, Source};
 use super::diff::compare::{self, Difference};
 use super::diff::{classify, render};
 use super::{doc, facts};
-use crate::{Failure, Result, Workspace};
+use crate::{count, Failure, Result, Workspace};
 
 /// The first lines of the upstream reference.
 const REFERENCE_HEADER: &str = "\
@@ -110,18 +110,12 @@ pub fn render_import(file: &Path, import: &Import, had_previous: bool) -> String
         .components
         .iter()
         .map(|(kind, n)| {
-            let noun = match kind.as_str() {
-                "securitySchemes" => "security scheme",
-                "requestBodies" => "request body",
-                other => other.trim_end_matches('s'),
+            let (one, many) = match kind.as_str() {
+                "securitySchemes" => ("security scheme", "security schemes"),
+                "requestBodies" => ("request body", "request bodies"),
+                other => (other.trim_end_matches('s'), other),
             };
-            let plural = match (*n, noun) {
-                (1, _) => String::new(),
-                (_, "request body") => "ies".into(),
-                _ => "s".into(),
-            };
-            let noun = if plural == "ies" { "request bod" } else { noun };
-            format!("{n} {noun}{plural}")
+            count(*n, one, many)
         })
         .collect();
     let _ = writeln!(
