@@ -457,14 +457,15 @@ pub fn release_check(ws: &Workspace, verbose: bool) -> Result<()> {
 }
 
 /// What `cargo metadata` says of the workspace.
-struct Metadata {
+pub struct Metadata {
     /// Each workspace package's name and version.
-    versions: Vec<(String, Version)>,
+    pub versions: Vec<(String, Version)>,
     /// The target directory (where cargo-semver-checks keeps its copy of the baseline).
-    target: PathBuf,
+    pub target: PathBuf,
 }
 
-fn metadata(ws: &Workspace) -> Result<Metadata> {
+/// Asks `cargo metadata` about the workspace.
+pub fn metadata(ws: &Workspace) -> Result<Metadata> {
     let output = run_quiet(
         tools::cargo(ws).args(["metadata", "--no-deps", "--format-version", "1"]),
         "cargo metadata",
