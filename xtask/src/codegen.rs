@@ -1,17 +1,15 @@
 //! `cargo xtask codegen`: `generated/` from `openapi/usage.yaml` with the pinned openapi-generator.
 
 use std::collections::BTreeSet;
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
-use crate::spec::{self, diff, doc, facts};
-use crate::{Failure, Result, Workspace};
-
-/// The one openapi-generator version this project generates with. Its wheel's hash is pinned in
-/// `openapi/generator-requirements.txt`; change both together.
-pub const GENERATOR_VERSION: &str = "7.26.0";
+use crate::spec::diff::{classify, compare, render};
+use crate::spec::{doc, facts};
+use crate::tools::{self, run_quiet, GENERATOR};
+use crate::{count, Failure, Result, Workspace};
 
 /// Files and folders the generator writes that we do not ship: its docs, its scripts and its own
 /// bookkeeping of what to ignore.
@@ -37,7 +35,8 @@ pub enum Mode {
 
 pub fn codegen(ws: &Workspace, mode: Mode, verify: bool) -> Result<()> {
     let java = find_java()?;
-    let jar = ensure_generator(ws)?;
+    let jar = GENERATOR.ensure(ws)?;
+    let version = GENERATOR.version;
     let (spec, target) = (ws.spec(), ws.generated());
 
     run_quiet(
@@ -80,7 +79,7 @@ pub fn codegen(ws: &Workspace, mode: Mode, verify: bool) -> Result<()> {
     )?;
 
     let differing = differing_files(&target, &out)?;
-    println!("codegen: {} from {} (openapi-generator {GENERATOR_VERSION})", target.display(), spec.display());
+    println!("codegen: {} from {} (openapi-generator {version})", target.display(), spec.display());
     match mode {
         Mode::Write => {
             if differing.is_empty() {
@@ -94,11 +93,7 @@ pub fn codegen(ws: &Workspace, mode: Mode, verify: bool) -> Result<()> {
                 fs::rename(&out, &target)?;
                 fs::remove_dir_all(&scratch)?;
                 let n = differing.len();
-                println!(
-                    "{} regenerated ({n} file{} changed)",
-                    target.display(),
-                    if n == 1 { "" } else { "s" }
-                );
+                println!("{} regenerated ({} changed)", target.display(), count(n, "file", "files"));
             }
         }
         Mode::Check => {
@@ -108,7 +103,7 @@ pub fn codegen(ws: &Workspace, mode: Mode, verify: bool) -> Result<()> {
             } else {
                 let list: Vec<String> = differing.iter().map(|f| format!("  generated/{f}")).collect();
                 return Err(Failure(format!(
-                    "{} is not what {} and openapi-generator {GENERATOR_VERSION} produce; \
+                    "{} is not what {} and openapi-generator {version} produce; \
                      these files differ:\n{}\n{}Run `cargo xtask codegen` (never edit generated/ by hand).",
                     target.display(),
                     spec.display(),
@@ -119,7 +114,7 @@ pub fn codegen(ws: &Workspace, mode: Mode, verify: bool) -> Result<()> {
         }
     }
     if verify {
-        verify_facade(&cargo(), &ws.root)
+        verify_facade(&tools::cargo_program(), &ws.root)
     } else {
         println!("facade checks skipped (--no-verify)");
         Ok(())
@@ -147,7 +142,7 @@ pub fn spec_summary(root: &Path) -> String {
         let old = doc::parse(&text).map_err(|e| e.0)?;
         let new = doc::load(&root.join("openapi/usage.yaml")).map_err(|e| e.0)?;
         let (old, new) = (facts::flatten(&old).map_err(|e| e.0)?, facts::flatten(&new).map_err(|e| e.0)?);
-        Ok(diff::compare(&new, &old))
+        Ok(compare::differences(&new, &old))
     });
     match changes {
         Err(why) => format!("  openapi/usage.yaml not compared with the committed one ({why})\n"),
@@ -157,23 +152,18 @@ pub fn spec_summary(root: &Path) -> String {
                 .to_string()
         }
         Ok(changes) => {
-            let breaking = changes.iter().filter(|d| diff::breaking(d)).count();
+            let breaking = changes.iter().filter(|d| classify::breaking(d)).count();
             let mut out = format!(
                 "  openapi/usage.yaml changes since the commit: {} ({breaking} breaking for clients); \
                  `cargo xtask release-check` says the version they need\n",
                 changes.len()
             );
-            for line in spec::change_lines(&changes) {
+            for line in render::change_lines(&changes) {
                 out.push_str(&format!("    {line}\n"));
             }
             out
         }
     }
-}
-
-/// The cargo that runs xtask (`$CARGO`), else `cargo` on the PATH.
-fn cargo() -> OsString {
-    std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"))
 }
 
 /// One check of the facade against the generated crate.
@@ -237,12 +227,7 @@ pub fn run_steps(cargo: &OsStr, root: &Path, steps: &[Step]) -> Vec<String> {
             }
         }
         println!("facade: {command}");
-        let status = Command::new(cargo)
-            .args(step.args)
-            .arg("--manifest-path")
-            .arg(root.join("Cargo.toml"))
-            .current_dir(root)
-            .status();
+        let status = tools::cargo_on(cargo, root).args(step.args).status();
         match status {
             Ok(s) if s.success() => {}
             Ok(s) => failures.push(format!("{}: `{command}` failed ({s}; its output is above)", step.what)),
@@ -265,71 +250,6 @@ fn find_java() -> Result<PathBuf> {
              example `apt-get install default-jre-headless` on Debian or Ubuntu, or set JAVA_HOME."
                 .into(),
         )),
-    }
-}
-
-/// The pinned generator's jar, installed from PyPI into `target/tools/` on first use (the wheel's
-/// hash is checked by pip against `openapi/generator-requirements.txt`).
-fn ensure_generator(ws: &Workspace) -> Result<PathBuf> {
-    let dir = ws.tool(&format!("openapi-generator-cli-{GENERATOR_VERSION}"));
-    let jar = dir.join("openapi_generator_cli/openapi-generator.jar");
-    if jar.exists() {
-        return Ok(jar);
-    }
-    let python = ["python3", "python"]
-        .into_iter()
-        .find(|p| Command::new(p).args(["-m", "pip", "--version"]).output().is_ok_and(|o| o.status.success()))
-        .ok_or_else(|| {
-            Failure(
-                "no Python with pip found; it is needed once to fetch openapi-generator-cli \
-                 from PyPI (install python3 and python3-pip)"
-                    .into(),
-            )
-        })?;
-    eprintln!("xtask: installing openapi-generator-cli {GENERATOR_VERSION} into {}", dir.display());
-    if dir.exists() {
-        fs::remove_dir_all(&dir)?;
-    }
-    run_quiet(
-        Command::new(python)
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "--no-deps",
-                "--require-hashes",
-                "--target",
-            ])
-            .arg(&dir)
-            .arg("-r")
-            .arg(ws.requirements()),
-        "installing openapi-generator-cli from PyPI",
-    )?;
-    if jar.exists() {
-        Ok(jar)
-    } else {
-        Err(Failure(format!(
-            "openapi-generator-cli {GENERATOR_VERSION} installed, but {} is missing",
-            jar.display()
-        )))
-    }
-}
-
-/// Runs a command, showing its output only when it fails.
-fn run_quiet(cmd: &mut Command, what: &str) -> Result<Output> {
-    let output =
-        cmd.output().map_err(|e| Failure(format!("{what}: could not start {:?}: {e}", cmd.get_program())))?;
-    if output.status.success() {
-        Ok(output)
-    } else {
-        Err(Failure(format!(
-            "{what} failed ({}):\n{}{}",
-            output.status,
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        )))
     }
 }
 

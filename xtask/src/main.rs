@@ -11,12 +11,16 @@
 //! * `cargo xtask release-check` says, for each published crate, the version bump its API changes
 //!   since the last release (`release.toml`) need, from a pinned cargo-semver-checks, and fails
 //!   when a crate's version is below it.
+//!
+//! [`tools`] owns the pinned tools these commands run (openapi-generator-cli, cargo-semver-checks)
+//! and the one way they run cargo.
 
 mod codegen;
 mod release;
 mod spec;
 #[cfg(test)]
 mod tests;
+mod tools;
 
 use std::fmt;
 use std::fs;
@@ -39,10 +43,12 @@ const USAGE: &str = "usage: cargo xtask <command>
   release-check [--verbose]
                            say, for each published crate, the bump its API changes since the
                            last release (release.toml) need, with the findings of the pinned
-                           cargo-semver-checks (installed on first use into
-                           thousandeyes-usage/ under Cargo's home, ~/.cargo);
-                           fail when a crate's version in Cargo.toml is below that bump
-                           (--verbose: show cargo-semver-checks' own output too)";
+                           cargo-semver-checks; fail when a crate's version in Cargo.toml is
+                           below that bump (--verbose: show cargo-semver-checks' own output too)
+
+The pinned tools, openapi-generator-cli (for codegen) and cargo-semver-checks (for
+release-check), are installed on first use into thousandeyes-usage/ under Cargo's home
+($CARGO_HOME, else ~/.cargo), where every checkout on the machine finds them.";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -56,8 +62,10 @@ fn main() -> ExitCode {
             let ws = Workspace::locate()?;
             codegen::codegen(&ws, mode, verify)
         }),
-        ["spec", "import", file] => Workspace::locate().and_then(|ws| spec::import(&ws, Path::new(file))),
-        ["spec", "check"] => Workspace::locate().and_then(|ws| spec::check(&ws)),
+        ["spec", "import", file] => {
+            Workspace::locate().and_then(|ws| spec::import::import(&ws, Path::new(file)))
+        }
+        ["spec", "check"] => Workspace::locate().and_then(|ws| spec::check::check(&ws)),
         ["release-check"] => Workspace::locate().and_then(|ws| release::release_check(&ws, false)),
         ["release-check", "--verbose" | "-v"] => {
             Workspace::locate().and_then(|ws| release::release_check(&ws, true))
@@ -103,6 +111,11 @@ impl From<std::io::Error> for Failure {
 
 pub type Result<T, E = Failure> = std::result::Result<T, E>;
 
+/// A number of things, as said to the person who ran a command: `1 file`, `2 files`.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// The checkout a command acts on.
 pub struct Workspace {
     pub root: PathBuf,
@@ -145,15 +158,8 @@ impl Workspace {
     fn generator_config(&self) -> PathBuf {
         self.root.join("openapi/generator.yaml")
     }
-    fn requirements(&self) -> PathBuf {
-        self.root.join("openapi/generator-requirements.txt")
-    }
     fn generated(&self) -> PathBuf {
         self.root.join("generated")
-    }
-    /// Where a pinned tool (`name-version`) is installed on first use.
-    fn tool(&self, name_version: &str) -> PathBuf {
-        self.root.join("target/tools").join(name_version)
     }
     fn scratch(&self) -> PathBuf {
         self.root.join("target/xtask-codegen")

@@ -13,11 +13,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+use crate::tools::{self, run_quiet, SEMVER_CHECKS};
 use crate::{Failure, Result, Workspace};
-
-/// The one cargo-semver-checks version this project checks releases with (the newest that runs
-/// on the stable toolchain; 0.51 needs Rust 1.93 or newer).
-pub const SEMVER_CHECKS_VERSION: &str = "0.51.0";
 
 /// The crates published to crates.io, in the order they publish.
 pub const PUBLISHED: &[&str] =
@@ -360,11 +357,11 @@ pub fn release_check(ws: &Workspace, verbose: bool) -> Result<()> {
         fs::read_to_string(&record).map_err(|e| Failure(format!("cannot read {}: {e}", record.display())))?;
     let release = parse_release(&text)?;
     let Metadata { versions, target } = metadata(ws)?;
-    let tool = ensure_semver_checks(ws)?;
+    let tool = SEMVER_CHECKS.ensure(ws)?;
     let short = &release.commit[..12];
     println!(
-        "release-check: the published crates against release {} (commit {short}), cargo-semver-checks {SEMVER_CHECKS_VERSION}",
-        release.version
+        "release-check: the published crates against release {} (commit {short}), cargo-semver-checks {}",
+        release.version, SEMVER_CHECKS.version
     );
     let logs = ws.root.join("target/release-check");
     fs::create_dir_all(&logs)?;
@@ -460,23 +457,19 @@ pub fn release_check(ws: &Workspace, verbose: bool) -> Result<()> {
 }
 
 /// What `cargo metadata` says of the workspace.
-struct Metadata {
+pub struct Metadata {
     /// Each workspace package's name and version.
-    versions: Vec<(String, Version)>,
+    pub versions: Vec<(String, Version)>,
     /// The target directory (where cargo-semver-checks keeps its copy of the baseline).
-    target: PathBuf,
+    pub target: PathBuf,
 }
 
-fn metadata(ws: &Workspace) -> Result<Metadata> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let output = Command::new(cargo)
-        .args(["metadata", "--no-deps", "--format-version", "1", "--manifest-path"])
-        .arg(ws.root.join("Cargo.toml"))
-        .output()
-        .map_err(|e| Failure(format!("could not run cargo metadata: {e}")))?;
-    if !output.status.success() {
-        return Err(Failure(format!("cargo metadata failed: {}", String::from_utf8_lossy(&output.stderr))));
-    }
+/// Asks `cargo metadata` about the workspace.
+pub fn metadata(ws: &Workspace) -> Result<Metadata> {
+    let output = run_quiet(
+        tools::cargo(ws).args(["metadata", "--no-deps", "--format-version", "1"]),
+        "cargo metadata",
+    )?;
     let metadata: serde_json::Value = serde_json::from_slice(&output.stdout)
         .map_err(|e| Failure(format!("cargo metadata's output is not JSON: {e}")))?;
     let packages = metadata["packages"].as_array().map(Vec::as_slice).unwrap_or_default();
@@ -490,54 +483,4 @@ fn metadata(ws: &Workspace) -> Result<Metadata> {
     let target =
         metadata["target_directory"].as_str().map(PathBuf::from).unwrap_or_else(|| ws.root.join("target"));
     Ok(Metadata { versions, target })
-}
-
-/// The pinned cargo-semver-checks, installed with `cargo install --locked` on first use (or when
-/// the one there is not the pinned version) into `thousandeyes-usage/cargo-semver-checks-<version>`
-/// under Cargo's home (`$CARGO_HOME`, else `~/.cargo`), where cargo installs tools: it outlives
-/// the checkout's `target/`, so a fresh clone on the same machine does not compile it again.
-fn ensure_semver_checks(ws: &Workspace) -> Result<PathBuf> {
-    let dir = tools_home(ws).join(format!("cargo-semver-checks-{SEMVER_CHECKS_VERSION}"));
-    let bin = dir.join("bin/cargo-semver-checks");
-    let expected = format!("cargo-semver-checks {SEMVER_CHECKS_VERSION}");
-    if installed_version(&bin).as_deref() == Some(expected.as_str()) {
-        return Ok(bin);
-    }
-    eprintln!(
-        "xtask: installing cargo-semver-checks {SEMVER_CHECKS_VERSION} into {} \
-         (cargo install --locked --version {SEMVER_CHECKS_VERSION} cargo-semver-checks; it compiles for some minutes, once)",
-        dir.display()
-    );
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = Command::new(cargo)
-        .args(["install", "--locked", "--version", SEMVER_CHECKS_VERSION, "cargo-semver-checks", "--root"])
-        .arg(&dir)
-        .status()
-        .map_err(|e| Failure(format!("could not run cargo install: {e}")))?;
-    match installed_version(&bin) {
-        Some(v) if status.success() && v == expected => Ok(bin),
-        found => Err(Failure(format!(
-            "installing cargo-semver-checks {SEMVER_CHECKS_VERSION} failed ({status}; {} reports {})",
-            bin.display(),
-            found.unwrap_or_else(|| "nothing".into())
-        ))),
-    }
-}
-
-/// Where pinned cargo tools are installed: `thousandeyes-usage/` in Cargo's home (`$CARGO_HOME`,
-/// else `$HOME/.cargo`), or the checkout's `target/tools/` when neither is set.
-fn tools_home(ws: &Workspace) -> PathBuf {
-    let cargo_home = std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")));
-    match cargo_home {
-        Some(home) => home.join("thousandeyes-usage"),
-        None => ws.tool(""),
-    }
-}
-
-/// What `bin --version` says, when it runs.
-fn installed_version(bin: &Path) -> Option<String> {
-    let out = Command::new(bin).args(["semver-checks", "--version"]).output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }

@@ -34,6 +34,15 @@ pub struct Source {
     pub sha256: String,
 }
 
+impl Source {
+    /// The source a reference records in its `x-source` (written by [`cut`]).
+    pub fn recorded(reference: &Value) -> Option<Source> {
+        let x = get(reference, "x-source")?;
+        let field = |k: &str| get(x, k).map(doc::scalar).unwrap_or_default();
+        Some(Source { file: field("file"), version: field("info-version"), sha256: field("sha256") })
+    }
+}
+
 /// A cut and what was left out of it.
 pub struct Cut {
     /// The reference document.

@@ -6,6 +6,7 @@ mod release;
 mod spec_check;
 mod spec_cut;
 mod spec_import;
+mod tools;
 mod workspace;
 
 use std::path::PathBuf;

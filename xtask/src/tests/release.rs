@@ -4,9 +4,10 @@
 use std::path::Path;
 
 use crate::release::{
-    decide, needed, parse_findings, parse_release, render_verdict, Bump, Finding, Level, Verdict, Version,
-    CARRIES,
+    decide, metadata, needed, parse_findings, parse_release, render_verdict, Bump, Finding, Level, Verdict,
+    Version, CARRIES, PUBLISHED,
 };
+use crate::Workspace;
 
 fn v(text: &str) -> Version {
     Version::parse(text).unwrap()
@@ -211,4 +212,18 @@ fn a_crate_that_re_exports_the_generated_models_needs_the_bump_of_their_changes(
         ),
         "{text}"
     );
+}
+
+#[test]
+fn cargo_metadata_gives_each_published_crates_version_and_the_target_directory() {
+    // The tests run in xtask/: cargo runs in the workspace it is given (tools::cargo).
+    let ws = Workspace { root: super::root() };
+    let found = metadata(&ws).unwrap();
+    let workspace_version = found.versions.iter().find(|(name, _)| name == "xtask").map(|(_, v)| *v);
+    for krate in PUBLISHED {
+        let version = found.versions.iter().find(|(name, _)| name == krate).map(|(_, v)| *v);
+        assert!(version.is_some(), "{krate} is not among {:?}", found.versions);
+        assert_eq!(version, workspace_version, "{krate} has the workspace's version");
+    }
+    assert!(found.target.is_absolute(), "{}", found.target.display());
 }

@@ -3,20 +3,22 @@
 use yaml_serde::Value;
 
 use super::{at, ours, reference};
-use crate::spec::{self, doc, Check};
+use crate::spec::check::{check_documents, render_check, Check};
+use crate::spec::diff::render;
+use crate::spec::doc;
 
 fn check(ours: &Value) -> Check {
-    spec::check_documents(ours, &reference()).unwrap()
+    check_documents(ours, &reference()).unwrap()
 }
 
 fn unmarked(check: &Check) -> Vec<String> {
-    check.unmarked.iter().map(|group| crate::spec::diff::describe_difference(&group[0])).collect()
+    check.unmarked.iter().map(|group| render::describe_difference(&group[0])).collect()
 }
 
 #[test]
 fn our_spec_states_every_fact_of_the_reference() {
     let check = check(&ours());
-    let report = spec::render_check(&check);
+    let report = render_check(&check);
     assert!(check.passed(), "{report}");
     // The known deliberate differences, each accepted by its mark.
     let marked: Vec<(&str, usize)> =
@@ -54,7 +56,7 @@ fn a_401_as_application_json_fails_naming_where() {
     );
     // One line each, for all eight operations, with where to look.
     assert_eq!(check.unmarked[0].len(), 8);
-    let report = spec::render_check(&check);
+    let report = render_check(&check);
     assert!(report.contains("at #/components/responses/Unauthorized/content/application~1json"), "{report}");
     assert!(report.contains("and 7 more places: GET /usage 401 application/json;"), "{report}");
 }
@@ -69,7 +71,7 @@ fn a_counter_without_its_mark_fails_naming_its_path() {
         unmarked(&check),
         ["GET /usage/units/tests 200 application/hal+json TestsUsage.breakdowns[].cloudUnitsUsed: format int64 here, none upstream"]
     );
-    let report = spec::render_check(&check);
+    let report = render_check(&check);
     assert!(
         report.contains(
             "at #/components/schemas/UnitsByTests/properties/cloudUnitsUsed (UnitsByTests.cloudUnitsUsed)"
@@ -135,7 +137,7 @@ fn a_mark_that_matches_no_difference_is_stale() {
         unmarked(&check),
         ["GET /usage/units/tests 200 application/hal+json TestsUsage.breakdowns[].cloudUnitsUsed: format int64 here, none upstream"]
     );
-    assert!(spec::render_check(&check)
+    assert!(render_check(&check)
         .contains("STALE mark at #/components/schemas/UsageDetails/properties/cloudUnitsUsed"));
 }
 
@@ -146,7 +148,7 @@ fn a_malformed_mark_is_refused() {
     used.as_mapping_mut()
         .unwrap()
         .insert("x-deviation".into(), doc::parse("{fact: format, reason: no values}").unwrap());
-    let err = spec::check_documents(&ours, &reference()).err().expect("refused").0;
+    let err = check_documents(&ours, &reference()).err().expect("refused").0;
     assert!(err.contains("malformed x-deviation (no here)"), "{err}");
 }
 

@@ -6,17 +6,20 @@ use yaml_serde::Value;
 
 use super::{at, reference, vendor};
 use crate::spec::cut::Source;
-use crate::spec::diff::{self, Change};
+use crate::spec::diff::classify;
+use crate::spec::diff::compare::Change;
+use crate::spec::diff::render;
+use crate::spec::doc;
 use crate::spec::facts::Kind;
-use crate::spec::{self, doc, Import};
+use crate::spec::import::{import_document, render_import, source_of, Import};
 
 fn import(new: &Value, previous: &Value) -> Import {
     let source = Source { file: "new.yaml".into(), version: "9".into(), sha256: "ff".into() };
-    spec::import_document(new, source, Some(previous)).unwrap()
+    import_document(new, source, Some(previous)).unwrap()
 }
 
 fn lines(import: &Import) -> Vec<String> {
-    spec::change_lines(&import.changes).iter().map(|l| l.trim_start().to_string()).collect()
+    render::change_lines(&import.changes).iter().map(|l| l.trim_start().to_string()).collect()
 }
 
 #[test]
@@ -25,20 +28,19 @@ fn importing_7_0_85_then_7_0_100_finds_no_change_in_the_usage_api() {
         return;
     };
     let first =
-        spec::import_document(doc85, spec::source_of("thousandeyes-api-7.0.85.yaml", bytes85, doc85), None)
-            .unwrap();
+        import_document(doc85, source_of("thousandeyes-api-7.0.85.yaml", bytes85, doc85), None).unwrap();
     assert_eq!(first.source.version, "7.0.85");
     assert_eq!(first.source.sha256, "e215cf9eadba69559c133bf72729fccd9eb1b92d0409b05a6a30420efc6dc470");
     let previous = doc::parse(&first.text).unwrap();
-    let second = spec::import_document(
+    let second = import_document(
         doc100,
-        spec::source_of("thousandeyes-api-7.0.100.yaml", bytes100, doc100),
+        source_of("thousandeyes-api-7.0.100.yaml", bytes100, doc100),
         Some(&previous),
     )
     .unwrap();
     assert!(second.changes.is_empty(), "{:#?}", lines(&second));
     assert_eq!(second.previous.as_ref().map(|s| s.version.as_str()), Some("7.0.85"));
-    let report = spec::render_import(Path::new("thousandeyes-api-7.0.100.yaml"), &second, true);
+    let report = render_import(Path::new("thousandeyes-api-7.0.100.yaml"), &second, true);
     assert!(report.contains("Usage API changes: none (only the source document changed)"), "{report}");
     // Only x-source and info.version differ between the two references.
     let strip = |text: &str| {
@@ -61,7 +63,7 @@ fn a_removed_property_is_a_breaking_change_named_by_its_path() {
         lines(&import),
         ["BREAKING removed property: GET /usage/units/tests 200 application/hal+json TestsUsage.breakdowns[].cloudUnitsUsed [UnitsByTests.cloudUnitsUsed]"]
     );
-    let report = spec::render_import(Path::new("new.yaml"), &import, true);
+    let report = render_import(Path::new("new.yaml"), &import, true);
     assert!(report.contains("Usage API changes: 1 (1 breaking)"), "{report}");
 }
 
@@ -88,7 +90,7 @@ fn an_added_enum_value_is_a_non_breaking_addition() {
     assert_eq!(import.changes.len(), 1);
     let d = &import.changes[0];
     assert_eq!(d.change, Change::EnumValue { value: "cloud-agent".into(), in_a: true });
-    assert!(!diff::breaking(d));
+    assert!(!classify::breaking(d));
     assert_eq!(
         lines(&import),
         ["added enum value cloud-agent: GET /usage query expand[] [ExpandUsageOptions]"]
@@ -163,7 +165,7 @@ fn the_import_prints_a_changelog_entry_in_keep_a_changelog_sections() {
     *at(&mut new, &["components", "schemas", "Link", "properties", "templated"]) =
         doc::parse("{type: string}").unwrap();
     let import = import(&new, &previous);
-    let report = spec::render_import(Path::new("new.yaml"), &import, true);
+    let report = render_import(Path::new("new.yaml"), &import, true);
     let entry = report.split_once("CHANGELOG entry").expect("an entry is printed").1;
     let entry: Vec<&str> = entry.lines().skip(1).collect();
     assert_eq!(
@@ -180,5 +182,5 @@ fn the_import_prints_a_changelog_entry_in_keep_a_changelog_sections() {
 
     // No change, no entry.
     let same = self::import(&previous, &previous);
-    assert!(!spec::render_import(Path::new("new.yaml"), &same, true).contains("CHANGELOG"));
+    assert!(!render_import(Path::new("new.yaml"), &same, true).contains("CHANGELOG"));
 }

@@ -1,9 +1,12 @@
-//! Differences between the fact trees of two documents, `a` and `b`: ours and the upstream
-//! reference for `spec check`, the new and the previous reference for `spec import`.
+//! Comparing: every difference between the fact trees of two documents, `a` and `b` (ours and
+//! the upstream reference for `spec check`, the new and the previous reference for `spec import`),
+//! as facts only: what differs, where, and on which side. Whether a difference breaks clients is
+//! the classifying's to say, and how it is worded the rendering's (the modules beside this one,
+//! which use it; it uses neither).
 
 use std::collections::BTreeSet;
 
-use super::facts::{Fact, Facts, Kind, Node, Usage};
+use crate::spec::facts::{Fact, Facts, Kind, Node, Usage};
 
 /// How a node differs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,23 +47,10 @@ impl Difference {
     pub fn anchor(&self) -> &str {
         self.sources.last().map(String::as_str).unwrap_or("#")
     }
-
-    /// The place, with the named schema it is in when that is not plain from the path.
-    pub fn place(&self) -> String {
-        match &self.schema_path {
-            Some(s) if !self.path.ends_with(s.as_str()) => format!("{} [{s}]", self.path),
-            _ => self.path.clone(),
-        }
-    }
-
-    /// The HTTP status of an added or removed status node.
-    pub fn status(&self) -> Option<&str> {
-        self.key.strip_prefix("status ")
-    }
 }
 
 /// Every difference between `a` and `b`.
-pub fn compare(a: &Facts, b: &Facts) -> Vec<Difference> {
+pub fn differences(a: &Facts, b: &Facts) -> Vec<Difference> {
     let mut out = Vec::new();
     let mut walker = Walker { out: &mut out };
     walker.facts(&a.root, &b.root, "document", "", None, Usage::default());
@@ -191,105 +181,5 @@ impl Walker<'_> {
             }
         }
         true
-    }
-}
-
-/// Whether a change from `b` (the previous reference) to `a` (the new one) can break a client
-/// built on the previous one.
-///
-/// Breaking: anything removed (but an error status or a response header), a new required
-/// parameter or request body, a new required property of a request, a new success status, a
-/// narrowed enum, a changed type, format, schema name, operationId, tag, security, server,
-/// parameter style or explode, a property that became required in a request or optional in an
-/// answer, a value that became nullable in an answer, a tightened constraint on a request.
-/// Not breaking: additions otherwise (an added enum value included: answers may carry it from
-/// now on), and changes of readOnly, writeOnly, deprecated and default.
-pub fn breaking(d: &Difference) -> bool {
-    let required = |facts: &std::collections::BTreeMap<String, Fact>| matches!(facts.get("required"), Some(Fact::One(v)) if v == "true");
-    let success = |status: Option<&str>| status.is_some_and(|s| s.starts_with('2'));
-    match &d.change {
-        Change::Added => match d.kind {
-            Kind::Parameter | Kind::RequestBody => required(&d.node_facts),
-            Kind::Property => required(&d.node_facts) && d.usage.request,
-            Kind::Response => success(d.status()),
-            _ => false,
-        },
-        Change::Removed => match d.kind {
-            Kind::Response => success(d.status()),
-            Kind::Header => false,
-            _ => true,
-        },
-        Change::EnumValue { in_a, .. } => !in_a,
-        Change::Fact { name, a, .. } => {
-            let now = a.as_deref();
-            match name.as_str() {
-                "required" if d.kind == Kind::Property => {
-                    (d.usage.request && now == Some("true")) || (d.usage.response && now != Some("true"))
-                }
-                "required" => now == Some("true"),
-                "nullable" => (d.usage.response && now == Some("true")) || (d.usage.request && now.is_none()),
-                "readOnly" | "writeOnly" | "deprecated" | "default" => false,
-                "minimum" | "maximum" | "exclusiveMinimum" | "exclusiveMaximum" | "multipleOf"
-                | "minLength" | "maxLength" | "pattern" | "minItems" | "maxItems" | "uniqueItems"
-                | "minProperties" | "maxProperties" => d.usage.request,
-                _ => true,
-            }
-        }
-    }
-}
-
-/// A line for `spec import`: what changed from the previous reference to the new one.
-pub fn describe_change(d: &Difference) -> String {
-    let what = d.kind.noun();
-    match &d.change {
-        Change::Added => format!("added {what}: {}", d.place()),
-        Change::Removed => format!("removed {what}: {}", d.place()),
-        Change::Fact { name, a, b } => format!(
-            "changed {name}: {} ({} → {})",
-            d.place(),
-            b.as_deref().unwrap_or("none"),
-            a.as_deref().unwrap_or("none")
-        ),
-        Change::EnumValue { value, in_a: true } => format!("added enum value {value}: {}", d.place()),
-        Change::EnumValue { value, in_a: false } => format!("removed enum value {value}: {}", d.place()),
-    }
-}
-
-/// A line for `spec check`: how ours (`a`) differs from upstream (`b`).
-pub fn describe_difference(d: &Difference) -> String {
-    let what = d.kind.noun();
-    match &d.change {
-        Change::Added => format!("{}: {what} here, not upstream", d.path),
-        Change::Removed => format!("{}: {what} upstream, not here", d.path),
-        Change::Fact { name, a, b } => format!(
-            "{}: {name} {} here, {} upstream",
-            d.path,
-            a.as_deref().unwrap_or("none"),
-            b.as_deref().unwrap_or("none")
-        ),
-        Change::EnumValue { value, in_a: true } => {
-            format!("{}: enum value {value} here, not upstream", d.path)
-        }
-        Change::EnumValue { value, in_a: false } => {
-            format!("{}: enum value {value} upstream, not here", d.path)
-        }
-    }
-}
-
-/// The (fact, here, upstream) a mark must state to accept this difference.
-pub fn mark_key(d: &Difference) -> (String, String, String) {
-    let (present, absent) = ("present".to_string(), "absent".to_string());
-    match &d.change {
-        Change::Added => ("presence".into(), present, absent),
-        Change::Removed => (d.key.clone(), absent, present),
-        Change::Fact { name, a, b } => (
-            name.clone(),
-            a.clone().unwrap_or_else(|| "none".into()),
-            b.clone().unwrap_or_else(|| "none".into()),
-        ),
-        Change::EnumValue { value, in_a } => {
-            let (here, up) = if *in_a { (present, absent) } else { (absent, present) };
-            (format!("enum value {value}"), here, up)
-        }
     }
 }
