@@ -603,20 +603,20 @@ pub(crate) fn check_aid(aid: &str) -> Result<String, String> {
     Ok(trimmed.to_string())
 }
 
-/// `raw` with any userinfo (`user:password@`) of its authority replaced, for error messages: a
-/// URL that does not even parse may still carry a password.
+/// `raw` with everything between its scheme and its last `@` replaced, for error messages and
+/// `Debug`: a URL that does not even parse may still carry a password. The last `@` of the whole
+/// text, not of the authority: a password may hold an unencoded `/`, `?`, `#` or `@`, and the
+/// authority would then seem to end inside it. A URL with an `@` only in its path or query loses
+/// its host from the message too; that is the price of never showing part of a password.
 pub(crate) fn redact_userinfo(raw: &str) -> String {
-    let Some(scheme_end) = raw.find("://") else {
-        return match raw.rfind('@') {
-            Some(at) => format!("[REDACTED]@{}", &raw[at + 1..]),
-            None => raw.to_string(),
-        };
+    let Some(at) = raw.rfind('@') else {
+        return raw.to_string();
     };
-    let rest = &raw[scheme_end + 3..];
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => format!("{}[REDACTED]@{}", &raw[..scheme_end + 3], &rest[at + 1..]),
-        None => raw.to_string(),
+    match raw.find("://") {
+        Some(scheme_end) if scheme_end < at => {
+            format!("{}[REDACTED]@{}", &raw[..scheme_end + 3], &raw[at + 1..])
+        }
+        _ => format!("[REDACTED]@{}", &raw[at + 1..]),
     }
 }
 
@@ -645,12 +645,15 @@ pub(crate) fn not_found_hint(sent_path: &str, operation_path: &str) -> String {
     }
 }
 
-/// Whether `url`'s host is loopback: `localhost`, an address of `127.0.0.0/8`, or `::1`.
+/// Whether `url`'s host is loopback: `localhost`, an address of `127.0.0.0/8`, `::1`, or an
+/// IPv4-mapped address of `127.0.0.0/8` (`::ffff:127.0.0.1`, which is `::ffff:7f00:1`).
 fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => {
+            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
         None => false,
     }
 }
