@@ -84,8 +84,11 @@ impl Pipeline {
         let mut result = self.attempts::<O, R>(prepared, policy, decode).instrument(span.clone()).await;
         if let Err(Error::Api(api)) = &mut result {
             // Only a 404 pays for its hint: the path it was sent to is the request's URL again.
+            // Problem details that explain the 404 (an account group that does not exist) get
+            // none.
             if let (404, Ok(sent)) = (api.status, self.transport.url(&request)) {
-                api.hint = Some(crate::config::not_found_hint(&self.secret.redacted(sent.path()), O::PATH));
+                let sent = self.secret.redacted(sent.path());
+                api.hint = crate::config::not_found_hint(&sent, O::PATH, api.detail.as_deref());
             }
         }
         if let Err(error) = &result {
