@@ -47,6 +47,38 @@ fn a_range_within_one_second_is_refused_since_the_api_takes_whole_seconds() {
 }
 
 #[test]
+fn an_end_a_day_before_the_start_names_both_without_the_whole_seconds_note() {
+    let err = Period { start: Some(utc(2024, 5, 3)), end: Some(utc(2024, 5, 2)) }
+        .check(utc(2024, 6, 1))
+        .expect_err("end before start");
+    let Error::InvalidInput { field: "start", value, reason } = &err else { panic!("{err:?}") };
+    assert_eq!(value, "2024-05-03T00:00:00Z");
+    assert!(reason.contains("is after the end 2024-05-02T00:00:00Z"), "{reason}");
+    assert!(!err.to_string().contains("whole seconds"), "{err}");
+    // A second apart or more, whichever way: no note either.
+    let err =
+        Period { start: Some(utc(2024, 5, 2) + chrono::Duration::seconds(1)), end: Some(utc(2024, 5, 2)) }
+            .check(utc(2024, 6, 1))
+            .expect_err("end a second before start");
+    assert!(!err.to_string().contains("whole seconds"), "{err}");
+}
+
+#[test]
+fn a_start_and_end_within_a_second_name_both_as_given_and_the_whole_seconds_note() {
+    for (start_ms, end_ms) in [(100, 900), (900, 100), (500, 500)] {
+        let start = utc(2024, 5, 1) + chrono::Duration::milliseconds(start_ms);
+        let end = utc(2024, 5, 1) + chrono::Duration::milliseconds(end_ms);
+        let err =
+            Period { start: Some(start), end: Some(end) }.check(utc(2024, 6, 1)).expect_err("same second");
+        let Error::InvalidInput { field: "start", value, reason } = &err else { panic!("{err:?}") };
+        assert_eq!(value, &rfc3339(start), "the start as given, fraction and all");
+        assert!(reason.contains(&format!("must be before the end {}", rfc3339(end))), "{reason}");
+        assert!(reason.contains("whole seconds"), "{reason}");
+        assert!(reason.contains("2024-05-01T00:00:00Z and 2024-05-01T00:00:00Z"), "{reason}");
+    }
+}
+
+#[test]
 fn years_rfc3339_cannot_write_are_refused() {
     let now = utc(2024, 6, 1);
     for t in [DateTime::<Utc>::MIN_UTC, utc(-5, 1, 1)] {
