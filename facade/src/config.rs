@@ -345,14 +345,16 @@ impl ClientBuilder {
     }
 
     /// Send every request through this proxy (`http://` or `https://`, with the port; a
-    /// `user:password@` in it is sent to the proxy as Basic credentials), whatever the
-    /// environment says and whatever the base URL's host, loopback included. Checked at
-    /// `build()`; an error never shows the password.
+    /// `user:password@` in it is sent to the proxy as Basic credentials, its `/`, `?`, `#`, `@`
+    /// and `%` percent-encoded), whatever the environment says and whatever the base URL's
+    /// host, loopback included. Checked at `build()`; no error, `Debug` or log shows the
+    /// password. A proxy that answers 407 or refuses `CONNECT` is asked once: the call fails
+    /// with [`Error::ProxyRefused`], not retried.
     ///
     /// Without `proxy` or [`no_proxy`](Self::no_proxy), the client uses the proxy the
     /// environment names for the base URL (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, in upper
     /// or lower case, unless `NO_PROXY` lists the host), except for a loopback base URL
-    /// (`localhost`, `127.0.0.0/8`, `::1`), which is always reached directly.
+    /// (`localhost`, `127.0.0.0/8`, `::1`, `::ffff:127.0.0.1`), which is always reached directly.
     ///
     /// ```
     /// let client = thousandeyes_usage::Client::builder()
@@ -380,7 +382,9 @@ impl ClientBuilder {
 
     /// Trust the certificate authorities in this PEM text (one or more `BEGIN CERTIFICATE`
     /// blocks, such as a corporate CA's file) besides the ones the TLS backend trusts already
-    /// (the system's store, or `SSL_CERT_FILE`). Checked at `build()`: text holding no
+    /// (the system's store, or `SSL_CERT_FILE`): a corporate CA, or the CA of a proxy that
+    /// intercepts TLS. A server whose certificate none of them trusts fails the call after one
+    /// handshake, with [`Error::Tls`]. Checked at `build()`: text holding no
     /// certificate, or one that does not parse, is an [`Error::Config`] naming
     /// `add_root_certificate` (as is any, in a build without a TLS feature). Calls add up.
     ///

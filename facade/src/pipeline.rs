@@ -41,8 +41,13 @@ pub(crate) struct Pipeline {
 
 impl Pipeline {
     pub(crate) fn new(config: &Config, pacer: Arc<Pacer>) -> Result<Self, Error> {
+        let transport = Transport::new(config)?;
+        // A proxy's password is redacted from what servers send back, as the token is.
+        for secret in transport.proxy_secrets() {
+            config.token.also_redact(secret.as_str());
+        }
         Ok(Pipeline {
-            transport: Transport::new(config)?,
+            transport,
             pacer,
             strategy: RetryStrategy::new(config.retry.clone()),
             secret: config.token.clone(),
@@ -91,6 +96,13 @@ impl Pipeline {
                 api.hint = crate::config::not_found_hint(&sent, O::PATH, api.detail.as_deref());
             }
         }
+        // A 407 comes from a proxy (one that forwards a plain-http base URL), never from the API.
+        if let Err(Error::Api(api)) = result {
+            result = Err(match api.status {
+                407 => self.transport.proxy_refused(operation, Some(407), api),
+                _ => Error::Api(api),
+            });
+        }
         if let Err(error) = &result {
             span.record("error.type", error.kind());
             // A call not sent got no answer, and has no status to record.
@@ -134,6 +146,7 @@ impl Pipeline {
             let Some(request) = prepared.try_clone() else {
                 return Err(Error::Transport {
                     operation,
+                    reason: "the request body cannot be replayed".into(),
                     source: "the request body cannot be replayed".into(),
                 });
             };

@@ -41,6 +41,9 @@ struct Tokens {
     /// The current token (last) and up to [`EARLIER_TOKENS`] it replaced, oldest first, each
     /// once.
     all: VecDeque<Arc<str>>,
+    /// Other secrets, redacted as the tokens are for as long as the client lives: the proxy's
+    /// password, and the Basic credentials that carry it.
+    others: Vec<Arc<str>>,
     /// The forms of every token in `all`, longest first, each with whether it is redacted
     /// anywhere or only as a word of its own.
     forms: Vec<(String, bool)>,
@@ -52,6 +55,7 @@ impl Tokens {
             bearer: bearer(&token),
             current: Arc::clone(&token),
             all: VecDeque::from([token]),
+            others: Vec::new(),
             forms: Vec::new(),
         };
         tokens.index();
@@ -63,6 +67,7 @@ impl Tokens {
         let mut all: Vec<(String, bool)> = self
             .all
             .iter()
+            .chain(&self.others)
             .filter(|token| !token.is_empty())
             .flat_map(|token| {
                 let anywhere = token.len() >= SHORTEST_ANYWHERE;
@@ -110,13 +115,25 @@ impl Secret {
         tokens.current = token;
     }
 
+    /// Redacts `secret` too (a proxy's password), in every form a token is, for as long as this
+    /// secret lives; it is never sent as the token.
+    pub(crate) fn also_redact(&self, secret: impl Into<String>) {
+        let secret: Arc<str> = secret.into().into();
+        let mut tokens = self.0.write().unwrap_or_else(PoisonError::into_inner);
+        if !secret.is_empty() && !tokens.others.contains(&secret) {
+            tokens.others.push(secret);
+            tokens.index();
+        }
+    }
+
     /// The `Authorization` header for the token requests carry now.
     pub(crate) fn bearer(&self) -> Option<HeaderValue> {
         self.tokens().bearer.clone()
     }
 
-    /// `text` with every occurrence of the token, or of a token it replaced, in any of the forms
-    /// a server may echo it in, replaced by [`REDACTED`].
+    /// `text` with every occurrence of the token, of a token it replaced, or of another secret
+    /// ([`also_redact`](Self::also_redact)), in any of the forms a server may echo it in,
+    /// replaced by [`REDACTED`].
     pub(crate) fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
         let tokens = self.tokens();
         let mut out = Cow::Borrowed(text);

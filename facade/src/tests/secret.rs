@@ -120,3 +120,18 @@ fn daily_rotation_keeps_every_token_the_api_still_accepts_redacted() {
         }
     }
 }
+
+#[test]
+fn another_secret_is_redacted_in_every_form_and_outlives_rotations() {
+    let secret = Secret::new("the-t0ken-value");
+    secret.also_redact("pr0xy/p@ss#word");
+    secret.also_redact("");
+    for n in 0..2 * EARLIER_TOKENS {
+        secret.replace(format!("rotated-t0ken-{n:02}"));
+    }
+    assert_eq!(
+        secret.redact("echo pr0xy/p@ss#word, pr0xy%2Fp%40ss%23word and pr0xy\\/p@ss#word"),
+        "echo [REDACTED], [REDACTED] and [REDACTED]"
+    );
+    assert_eq!(&*secret.expose(), format!("rotated-t0ken-{:02}", 2 * EARLIER_TOKENS - 1), "never the token");
+}
