@@ -155,7 +155,9 @@ impl Client {
     /// share joins this client's rate-limit state. The token is checked as
     /// [`ClientBuilder::token`] is at `build()`: empty, or holding characters that cannot be sent
     /// in a header, it is an [`Error::Config`] (never showing it) and the client keeps its
-    /// token. The tokens it replaces stay redacted from errors, should a server echo one.
+    /// token. The last 16 tokens it replaced stay redacted from errors, should a server echo one
+    /// (the API accepts a regenerated token's predecessor for 14 days: daily rotation leaves 14
+    /// that still work).
     ///
     /// ```
     /// let client = thousandeyes_usage::Client::builder().token("token-of-monday").build()?;

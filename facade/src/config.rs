@@ -345,14 +345,16 @@ impl ClientBuilder {
     }
 
     /// Send every request through this proxy (`http://` or `https://`, with the port; a
-    /// `user:password@` in it is sent to the proxy as Basic credentials), whatever the
-    /// environment says and whatever the base URL's host, loopback included. Checked at
-    /// `build()`; an error never shows the password.
+    /// `user:password@` in it is sent to the proxy as Basic credentials, its `/`, `?`, `#`, `@`
+    /// and `%` percent-encoded), whatever the environment says and whatever the base URL's
+    /// host, loopback included. Checked at `build()`; no error, `Debug` or log shows the
+    /// password. A proxy that answers 407 or refuses `CONNECT` is asked once: the call fails
+    /// with [`Error::ProxyRefused`], not retried.
     ///
     /// Without `proxy` or [`no_proxy`](Self::no_proxy), the client uses the proxy the
     /// environment names for the base URL (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, in upper
     /// or lower case, unless `NO_PROXY` lists the host), except for a loopback base URL
-    /// (`localhost`, `127.0.0.0/8`, `::1`), which is always reached directly.
+    /// (`localhost`, `127.0.0.0/8`, `::1`, `::ffff:127.0.0.1`), which is always reached directly.
     ///
     /// ```
     /// let client = thousandeyes_usage::Client::builder()
@@ -380,7 +382,9 @@ impl ClientBuilder {
 
     /// Trust the certificate authorities in this PEM text (one or more `BEGIN CERTIFICATE`
     /// blocks, such as a corporate CA's file) besides the ones the TLS backend trusts already
-    /// (the system's store, or `SSL_CERT_FILE`). Checked at `build()`: text holding no
+    /// (the system's store, or `SSL_CERT_FILE`): a corporate CA, or the CA of a proxy that
+    /// intercepts TLS. A server whose certificate none of them trusts fails the call after one
+    /// handshake, with [`Error::Tls`]. Checked at `build()`: text holding no
     /// certificate, or one that does not parse, is an [`Error::Config`] naming
     /// `add_root_certificate` (as is any, in a build without a TLS feature). Calls add up.
     ///
@@ -603,20 +607,20 @@ pub(crate) fn check_aid(aid: &str) -> Result<String, String> {
     Ok(trimmed.to_string())
 }
 
-/// `raw` with any userinfo (`user:password@`) of its authority replaced, for error messages: a
-/// URL that does not even parse may still carry a password.
+/// `raw` with everything between its scheme and its last `@` replaced, for error messages and
+/// `Debug`: a URL that does not even parse may still carry a password. The last `@` of the whole
+/// text, not of the authority: a password may hold an unencoded `/`, `?`, `#` or `@`, and the
+/// authority would then seem to end inside it. A URL with an `@` only in its path or query loses
+/// its host from the message too; that is the price of never showing part of a password.
 pub(crate) fn redact_userinfo(raw: &str) -> String {
-    let Some(scheme_end) = raw.find("://") else {
-        return match raw.rfind('@') {
-            Some(at) => format!("[REDACTED]@{}", &raw[at + 1..]),
-            None => raw.to_string(),
-        };
+    let Some(at) = raw.rfind('@') else {
+        return raw.to_string();
     };
-    let rest = &raw[scheme_end + 3..];
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => format!("{}[REDACTED]@{}", &raw[..scheme_end + 3], &rest[at + 1..]),
-        None => raw.to_string(),
+    match raw.find("://") {
+        Some(scheme_end) if scheme_end < at => {
+            format!("{}[REDACTED]@{}", &raw[..scheme_end + 3], &raw[at + 1..])
+        }
+        _ => format!("[REDACTED]@{}", &raw[at + 1..]),
     }
 }
 
@@ -627,13 +631,24 @@ fn version_path() -> &'static str {
     after_scheme.find('/').map_or("", |at| &after_scheme[at..])
 }
 
-/// What a 404 says of where it was sent, for its error message: the path sent, and the base
-/// URL's path that the spec's `operation_path` was put below. When that base path does not end
-/// in the API's version path, the message says to check `base_url`; when it does, the 404 is
-/// the server's word on the resource (an account group that does not exist, say).
-pub(crate) fn not_found_hint(sent_path: &str, operation_path: &str) -> String {
+/// What a 404 says of where it was sent, for its error message, when its problem `detail` does
+/// not explain it: the path sent, and the base URL's path that the spec's `operation_path` was
+/// put below. When that base path does not end in the API's version path, the message says to
+/// check `base_url`.
+///
+/// A detail explains the 404 when it says more than "Not Found" and does not name the path sent
+/// (a path that is not there): "Account group 9999 does not exist" is the server's word on the
+/// data, and gets no advice on the base URL (`None`).
+pub(crate) fn not_found_hint(sent_path: &str, operation_path: &str, detail: Option<&str>) -> Option<String> {
+    if let Some(detail) = detail {
+        let said = detail.trim().trim_end_matches('.');
+        let generic = said.is_empty() || said.eq_ignore_ascii_case("not found");
+        if !generic && !detail.contains(sent_path) {
+            return None;
+        }
+    }
     let base = sent_path.strip_suffix(operation_path).unwrap_or_default();
-    if base.ends_with(version_path()) {
+    Some(if base.ends_with(version_path()) {
         format!("404 for {sent_path}, below the base URL's path {base}")
     } else {
         format!(
@@ -642,15 +657,18 @@ pub(crate) fn not_found_hint(sent_path: &str, operation_path: &str) -> String {
             if base.is_empty() { "/" } else { base },
             version_path()
         )
-    }
+    })
 }
 
-/// Whether `url`'s host is loopback: `localhost`, an address of `127.0.0.0/8`, or `::1`.
+/// Whether `url`'s host is loopback: `localhost`, an address of `127.0.0.0/8`, `::1`, or an
+/// IPv4-mapped address of `127.0.0.0/8` (`::ffff:127.0.0.1`, which is `::ffff:7f00:1`).
 fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => {
+            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
         None => false,
     }
 }

@@ -99,6 +99,22 @@ pub(crate) fn decode_error<T: DeserializeOwned>(
     }
 }
 
+/// The decode error of a success answer that lacks what the operation returns, at `path`.
+pub(crate) fn missing(
+    operation: &'static str,
+    answer: &Answer,
+    path: &str,
+    message: &str,
+    secret: &Secret,
+) -> Error {
+    Error::Decode {
+        operation,
+        path: path.to_string(),
+        message: message.to_string(),
+        excerpt: quoted(&answer.body, secret),
+    }
+}
+
 /// An error answer, read from its status, headers and raw body (RFC 7807 problem details, the
 /// field errors of a 400, the OAuth-style fields of a 401), every quoted text redacted.
 /// `retry_after` is what the answer asked the client to wait, if anything.

@@ -75,13 +75,61 @@ pub enum Error {
         /// True when the connection could not be made in time.
         connecting: bool,
     },
-    /// The request could not be sent or the answer could not be read (connection refused,
-    /// reset, TLS failure, truncated body, ...).
+    /// The request could not be sent or the answer could not be read: a connection refused or
+    /// reset, a host name that does not resolve, a body cut short. A failure to connect is
+    /// retried for every method (nothing was sent); one after the connection was made, for GETs
+    /// only. A certificate the client does not trust or a proxy's refusal is not this error but
+    /// [`Error::Tls`] or [`Error::ProxyRefused`].
     #[non_exhaustive]
     Transport {
         /// The operation, by its OpenAPI operationId.
         operation: &'static str,
+        /// What failed, in plain words, naming the address where the client knows it (`the
+        /// connection to 127.0.0.1:8443 was refused`).
+        reason: String,
         /// The underlying error.
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
+    /// The TLS handshake failed in a way a retry does not mend: the server's certificate is not
+    /// trusted, has expired or is for another name, or the server refused the handshake.
+    /// Nothing was sent, and the client does not try again. A proxy that intercepts TLS shows
+    /// here as a certificate that is not trusted (see "TLS and a corporate CA" in the README).
+    #[non_exhaustive]
+    Tls {
+        /// The operation, by its OpenAPI operationId.
+        operation: &'static str,
+        /// The host and port of the handshake: the API's server (through a proxy too), or an
+        /// `https://` proxy's own when that handshake failed (`at_proxy`).
+        peer: String,
+        /// True when `peer` is the proxy, reached over TLS, rather than the API's server.
+        at_proxy: bool,
+        /// What is wrong.
+        problem: TlsProblem,
+        /// The TLS library's own word for it (`UnknownIssuer`, `certificate has expired`,
+        /// `HandshakeFailure`).
+        detail: String,
+        /// The underlying error.
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
+    /// A proxy refused to carry the request: it answered 407 (it wants credentials, or refused
+    /// the ones in its URL), or refused to open the `CONNECT` tunnel to an `https://` base URL.
+    /// The client does not try again: a proxy backed by a directory may lock the account after a
+    /// few failed logins. The password is never shown.
+    #[non_exhaustive]
+    ProxyRefused {
+        /// The operation, by its OpenAPI operationId.
+        operation: &'static str,
+        /// The proxy's host and port, when the client knows them (not with a caller's own HTTP
+        /// client, whose proxy settings are its own).
+        proxy: Option<String>,
+        /// The proxy's status: 407 when it wants credentials or refused ours; `None` for another
+        /// refusal of `CONNECT`, whose status the HTTP client does not report.
+        status: Option<u16>,
+        /// Whether the client sent the proxy credentials (a `user:password@` in its URL, from
+        /// the builder or the environment). False with a caller's own HTTP client, whose
+        /// credentials the client does not know.
+        credentials: bool,
+        /// The underlying error: the HTTP client's, or the proxy's answer.
         source: Box<dyn std::error::Error + Send + Sync + 'static>,
     },
     /// A successful answer whose JSON body does not have the documented shape.
@@ -171,8 +219,10 @@ impl Error {
     }
 
     /// True when sending the same request again later may succeed: 429, 500, 502, 503, 504,
-    /// timeouts, transport failures, and calls not sent because of the rate limit. Invalid
-    /// input, 4xx answers and decode errors are not.
+    /// timeouts, transport failures (a connection refused or reset, a host name that does not
+    /// resolve), and calls not sent because of the rate limit. Invalid input, 4xx answers,
+    /// decode errors, TLS problems ([`Error::Tls`]) and a proxy's refusal
+    /// ([`Error::ProxyRefused`]) are not: they need a change of settings.
     ///
     /// ```
     /// # use thousandeyes_usage::Error;
@@ -230,6 +280,8 @@ impl Error {
             Error::NotSent { .. } => "not_sent",
             Error::Timeout { .. } => "timeout",
             Error::Transport { .. } => "transport",
+            Error::Tls { .. } => "tls",
+            Error::ProxyRefused { .. } => "proxy",
             Error::Decode { .. } => "decode",
             Error::UnexpectedBody { .. } => "unexpected_body",
             Error::BodyTooLarge { .. } => "body_too_large",
@@ -266,9 +318,47 @@ impl fmt::Display for Error {
             Error::Timeout { operation, after, .. } => {
                 write!(f, "{operation}: no complete answer within the {:.1} s request timeout", after.as_secs_f64())
             }
-            // The cause is this error's source(), not repeated here.
-            Error::Transport { operation, .. } => {
-                write!(f, "{operation}: the request failed before an answer was read (see the cause)")
+            Error::Transport { operation, reason, .. } => write!(f, "{operation}: {reason}"),
+            Error::Tls { operation, peer, at_proxy, problem, detail, .. } => {
+                let whose = if *at_proxy { "the proxy's" } else { "the server's" };
+                write!(f, "{operation}: TLS with {peer} failed: ")?;
+                match problem {
+                    TlsProblem::NotTrusted => write!(
+                        f,
+                        "{whose} certificate is not trusted ({detail}): see TLS and a corporate CA in the README"
+                    ),
+                    TlsProblem::Expired => write!(
+                        f,
+                        "{whose} certificate has expired or is not valid yet ({detail}): check this machine's clock"
+                    ),
+                    TlsProblem::WrongName => {
+                        let host = peer.rsplit_once(':').map_or(peer.as_str(), |(host, _)| host);
+                        write!(f, "{whose} certificate is not valid for the name {host} ({detail})")
+                    }
+                    TlsProblem::BadCertificate => write!(f, "{whose} certificate was refused ({detail})"),
+                    TlsProblem::Refused => write!(
+                        f,
+                        "{} refused the handshake ({detail}): no TLS version or cipher in common, or it asks for a client certificate",
+                        if *at_proxy { "the proxy" } else { "the server" }
+                    ),
+                }
+            }
+            Error::ProxyRefused { operation, proxy, status, credentials, .. } => {
+                let proxy = proxy.as_deref().map_or_else(|| "the proxy".to_string(), |p| format!("the proxy {p}"));
+                match (status, credentials) {
+                    (Some(407), true) => write!(f, "{operation}: {proxy} refused our credentials (407)"),
+                    (Some(407), false) => write!(
+                        f,
+                        "{operation}: {proxy} asks for credentials (407): give them in the proxy's URL \
+                         (http://user:password@host:port)"
+                    ),
+                    (Some(status), _) => write!(f, "{operation}: {proxy} refused the request ({status})"),
+                    (None, _) => write!(
+                        f,
+                        "{operation}: {proxy} refused to open a tunnel to the API (its answer to CONNECT was \
+                         neither 200 nor 407)"
+                    ),
+                }
             }
             Error::Decode { operation, path, message, excerpt } => write!(
                 f,
@@ -302,10 +392,49 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Transport { source, .. } => Some(source.as_ref()),
+            Error::Transport { source, .. }
+            | Error::Tls { source, .. }
+            | Error::ProxyRefused { source, .. } => Some(source.as_ref()),
             _ => None,
         }
     }
+}
+
+/// What went wrong in a TLS handshake ([`Error::Tls`]). None is mended by a retry.
+///
+/// ```
+/// use thousandeyes_usage::{Error, TlsProblem};
+///
+/// fn advice(err: &Error) -> Option<&'static str> {
+///     match err {
+///         Error::Tls { problem: TlsProblem::NotTrusted, .. } => {
+///             Some("trust the corporate CA: SSL_CERT_FILE or add_root_certificate")
+///         }
+///         Error::Tls { problem: TlsProblem::Expired, .. } => Some("check the clock"),
+///         Error::Tls { .. } => Some("check base_url and the server's TLS"),
+///         _ => None,
+///     }
+/// }
+/// # let _ = advice;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TlsProblem {
+    /// The certificate's issuer is not trusted: a private or corporate CA the client was not
+    /// given, a proxy that intercepts TLS with its own CA, a self-signed certificate, or a chain
+    /// whose signature does not verify.
+    NotTrusted,
+    /// The certificate has expired, or is not valid yet (a clock far off can cause either).
+    Expired,
+    /// The certificate is for another host name than the one connected to.
+    WrongName,
+    /// The certificate was refused for another reason: revoked, not meant for a server, or
+    /// malformed.
+    BadCertificate,
+    /// The server (or an `https://` proxy) refused the handshake with a fatal alert, or offers
+    /// nothing the client accepts: no TLS version or cipher suite in common, or it asks for a
+    /// client certificate.
+    Refused,
 }
 
 /// Why the client did not send a request ([`Error::NotSent`]).

@@ -22,13 +22,16 @@
 //!   state, so they pace together and one 429 holds back all of them until the window resets.
 //! * Every operation is a builder ([`operations`]) checked before anything is sent.
 //! * The two units listings are [`futures::Stream`]s: [`Pages`] of [`Page`]s, or [`Items`].
-//! * 429 answers are retried after the reset the server names; failures to connect (any method)
-//!   and transient failures of GETs with backoff ([`RetryPolicy`]). Requests are spread over the
+//! * 429 answers are retried after the reset the server names; failures to connect that a retry
+//!   may mend (any method) and transient failures of GETs with backoff ([`RetryPolicy`]); a
+//!   certificate the client does not trust ([`Error::Tls`]) or a proxy's refusal
+//!   ([`Error::ProxyRefused`]) after one attempt, not retried. Requests are spread over the
 //!   rate-limit window when little of it remains, and a
 //!   [budget share](ClientBuilder::rate_limit_share) leaves room for the organization's other
 //!   integrations.
-//! * One error type, [`Error`]; the token never appears in any `Debug`, `Display`, error or log
-//!   line, even when a server echoes it back.
+//! * One error type, [`Error`], whose message ends with the cause in plain words; the token and
+//!   a proxy's password never appear in any `Debug`, `Display`, error or log line, even when a
+//!   server echoes them back.
 //! * The data types are the spec's schemas ([`models`]), generated from it.
 //!
 //! Layout, in the order a call runs through it: `operations` (the builders) → `client` →
@@ -77,7 +80,7 @@ pub use config::{
     ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES,
     DEFAULT_REQUEST_TIMEOUT, ENV_AID, ENV_API_ENDPOINT, ENV_RATE_LIMIT_SHARE, ENV_TIMEOUT, ENV_TOKEN,
 };
-pub use error::{ApiError, Error, FieldError, NotSentReason};
+pub use error::{ApiError, Error, FieldError, NotSentReason, TlsProblem};
 pub use pagination::{Items, Page, Pages};
 pub use rate_limit::RateLimit;
 pub use retry::RetryPolicy;

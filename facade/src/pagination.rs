@@ -352,7 +352,11 @@ impl<T> Future for Prefetched<T> {
         Pin::new(&mut self.task).poll(cx).map(|joined| match joined {
             Ok(page) => page,
             Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-            Err(e) => Err(Error::Transport { operation, source: Box::new(e) }),
+            Err(e) => Err(Error::Transport {
+                operation,
+                reason: format!("the task fetching the next page ended without it ({e})"),
+                source: Box::new(e),
+            }),
         })
     }
 }

@@ -41,8 +41,13 @@ pub(crate) struct Pipeline {
 
 impl Pipeline {
     pub(crate) fn new(config: &Config, pacer: Arc<Pacer>) -> Result<Self, Error> {
+        let transport = Transport::new(config)?;
+        // A proxy's password is redacted from what servers send back, as the token is.
+        for secret in transport.proxy_secrets() {
+            config.token.also_redact(secret.as_str());
+        }
         Ok(Pipeline {
-            transport: Transport::new(config)?,
+            transport,
             pacer,
             strategy: RetryStrategy::new(config.retry.clone()),
             secret: config.token.clone(),
@@ -84,9 +89,19 @@ impl Pipeline {
         let mut result = self.attempts::<O, R>(prepared, policy, decode).instrument(span.clone()).await;
         if let Err(Error::Api(api)) = &mut result {
             // Only a 404 pays for its hint: the path it was sent to is the request's URL again.
+            // Problem details that explain the 404 (an account group that does not exist) get
+            // none.
             if let (404, Ok(sent)) = (api.status, self.transport.url(&request)) {
-                api.hint = Some(crate::config::not_found_hint(&self.secret.redacted(sent.path()), O::PATH));
+                let sent = self.secret.redacted(sent.path());
+                api.hint = crate::config::not_found_hint(&sent, O::PATH, api.detail.as_deref());
             }
+        }
+        // A 407 comes from a proxy (one that forwards a plain-http base URL), never from the API.
+        if let Err(Error::Api(api)) = result {
+            result = Err(match api.status {
+                407 => self.transport.proxy_refused(operation, Some(407), api),
+                _ => Error::Api(api),
+            });
         }
         if let Err(error) = &result {
             span.record("error.type", error.kind());
@@ -131,6 +146,7 @@ impl Pipeline {
             let Some(request) = prepared.try_clone() else {
                 return Err(Error::Transport {
                     operation,
+                    reason: "the request body cannot be replayed".into(),
                     source: "the request body cannot be replayed".into(),
                 });
             };

@@ -3,7 +3,12 @@
 //! the policy nothing of statuses.
 //!
 //! * A 429 is retried for every method: the server did not process the request.
-//! * A failure to connect is retried for every method: nothing was sent.
+//! * A failure to connect that a retry may mend (refused, reset or closed before the request
+//!   was written, a host name that did not resolve, the connect timeout) is retried for every
+//!   method: nothing was sent.
+//! * A failure to connect that a retry cannot mend (a certificate the client does not trust, a
+//!   handshake the server refuses, a proxy that refuses) is final: trying again only repeats it,
+//!   and a proxy may lock an account after a few refused logins.
 //! * Timeouts, other transport failures and 500/502/503/504 are retried for GETs only: a POST
 //!   that may have reached the server is never sent twice.
 //! * Any other status is final.
@@ -42,8 +47,9 @@ pub struct RetryPolicy {
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 impl Default for RetryPolicy {
-    /// 5 attempts on 429, 3 on transient failures (failures to connect, and GETs' timeouts, lost
-    /// connections and 5xx), waits of at most 60 s, backoff from 500 ms up to 30 s, with jitter.
+    /// 5 attempts on 429, 3 on transient failures (failures to connect that a retry may mend,
+    /// and GETs' timeouts, lost connections and 5xx), waits of at most 60 s, backoff from 500 ms
+    /// up to 30 s, with jitter.
     fn default() -> Self {
         RetryPolicy {
             rate_limited_attempts: 5,
@@ -79,8 +85,11 @@ impl RetryPolicy {
         self
     }
 
-    /// Attempts in all for a request that fails to connect (any method: nothing was sent), or a
-    /// GET that times out, loses its connection or gets 500/502/503/504 (default 3; at least 1).
+    /// Attempts in all for a request that fails to connect (refused, reset before the request
+    /// was written, a host name that did not resolve, the connect timeout: any method, nothing
+    /// was sent), or a GET that times out, loses its connection or gets 500/502/503/504 (default
+    /// 3; at least 1). A certificate the client does not trust, a handshake the server refuses
+    /// and a proxy's refusal are never retried, whatever this says.
     ///
     /// ```
     /// let policy = thousandeyes_usage::RetryPolicy::default().with_transient_attempts(2);
@@ -223,8 +232,14 @@ pub(crate) enum Verdict {
 pub(crate) enum Outcome {
     /// An answer with this status.
     Status(u16),
-    /// The connection could not be made (refused, or the connect timeout): nothing was sent.
+    /// The connection could not be made, in a way a retry may mend (refused, reset or closed
+    /// while connecting, a host name that did not resolve, the connect timeout): nothing was
+    /// sent.
     Connect,
+    /// The connection could not be made, in a way a retry does not mend (a certificate the
+    /// client does not trust, a handshake the server refuses, a proxy that refuses): nothing
+    /// was sent, and nothing is sent again.
+    Permanent,
     /// No answer in time: the request may have reached the server (the request timeout can also
     /// end an attempt still connecting; it is not told apart).
     Timeout,
@@ -238,6 +253,7 @@ pub(crate) fn classify(method: &str, outcome: Outcome) -> Verdict {
     match outcome {
         Outcome::Status(429) => Verdict::RateLimited,
         Outcome::Connect => Verdict::Transient,
+        Outcome::Permanent => Verdict::Final,
         Outcome::Status(500 | 502 | 503 | 504) | Outcome::Timeout | Outcome::Transport if safe => {
             Verdict::Transient
         }

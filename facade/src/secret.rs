@@ -2,6 +2,7 @@
 //! that an error quoting an answer never repeats it.
 
 use std::borrow::Cow;
+use std::collections::VecDeque;
 use std::fmt;
 use std::sync::{Arc, PoisonError, RwLock};
 
@@ -14,20 +15,35 @@ pub(crate) const REDACTED: &str = "[REDACTED]";
 /// strings occur inside ordinary words too often to cut out everywhere.
 const SHORTEST_ANYWHERE: usize = 8;
 
+/// How many earlier tokens stay redacted besides the current one.
+///
+/// A server can only echo a token it was sent, and after [`Secret::replace`] only attempts
+/// already under way still carry an earlier one, so the last one or two would do. The bound is
+/// set by what an earlier token can still do: ThousandEyes accepts a regenerated token's
+/// predecessor for 14 days, so a token rotated every day has 14 predecessors that still work.
+/// Sixteen keeps every one of them redacted, with room, while each redaction still searches a
+/// bounded number of forms (8 a token) however long the process runs and however often the
+/// token is rotated. The oldest is forgotten first.
+pub(crate) const EARLIER_TOKENS: usize = 16;
+
 /// The bearer token. Its `Debug` never shows it; cheap to clone, and clones share it:
 /// [`replace`](Self::replace) on one is seen by every clone.
 #[derive(Clone)]
 pub(crate) struct Secret(Arc<RwLock<Tokens>>);
 
 /// The token requests carry now, and what is searched for: its forms and those of the tokens it
-/// replaced (a server may still echo one of them).
+/// replaced (a server may still echo one of them), at most [`EARLIER_TOKENS`] of them.
 struct Tokens {
     current: Arc<str>,
     /// `Authorization: Bearer <current>`, marked sensitive, built once per token (`None` for a
     /// token that cannot be a header value, which the builder's and `set_token`'s checks refuse).
     bearer: Option<HeaderValue>,
-    /// Every token this one has been, the current one included.
-    all: Vec<Arc<str>>,
+    /// The current token (last) and up to [`EARLIER_TOKENS`] it replaced, oldest first, each
+    /// once.
+    all: VecDeque<Arc<str>>,
+    /// Other secrets, redacted as the tokens are for as long as the client lives: the proxy's
+    /// password, and the Basic credentials that carry it.
+    others: Vec<Arc<str>>,
     /// The forms of every token in `all`, longest first, each with whether it is redacted
     /// anywhere or only as a word of its own.
     forms: Vec<(String, bool)>,
@@ -38,7 +54,8 @@ impl Tokens {
         let mut tokens = Tokens {
             bearer: bearer(&token),
             current: Arc::clone(&token),
-            all: vec![token],
+            all: VecDeque::from([token]),
+            others: Vec::new(),
             forms: Vec::new(),
         };
         tokens.index();
@@ -50,6 +67,7 @@ impl Tokens {
         let mut all: Vec<(String, bool)> = self
             .all
             .iter()
+            .chain(&self.others)
             .filter(|token| !token.is_empty())
             .flat_map(|token| {
                 let anywhere = token.len() >= SHORTEST_ANYWHERE;
@@ -79,17 +97,33 @@ impl Secret {
         Arc::clone(&self.tokens().current)
     }
 
-    /// Makes `token` the one requests carry, for this secret and every clone of it. The tokens
-    /// it replaces are still redacted.
+    /// Makes `token` the one requests carry, for this secret and every clone of it. The last
+    /// [`EARLIER_TOKENS`] tokens it replaces are still redacted; older ones are forgotten.
     pub(crate) fn replace(&self, token: impl Into<String>) {
         let token: Arc<str> = token.into().into();
         let mut tokens = self.0.write().unwrap_or_else(PoisonError::into_inner);
-        if !tokens.all.contains(&token) {
-            tokens.all.push(Arc::clone(&token));
+        if tokens.all.back() != Some(&token) {
+            // A token it was before becomes the newest again, not a second entry.
+            tokens.all.retain(|t| *t != token);
+            tokens.all.push_back(Arc::clone(&token));
+            while tokens.all.len() > EARLIER_TOKENS + 1 {
+                tokens.all.pop_front();
+            }
             tokens.index();
         }
         tokens.bearer = bearer(&token);
         tokens.current = token;
+    }
+
+    /// Redacts `secret` too (a proxy's password), in every form a token is, for as long as this
+    /// secret lives; it is never sent as the token.
+    pub(crate) fn also_redact(&self, secret: impl Into<String>) {
+        let secret: Arc<str> = secret.into().into();
+        let mut tokens = self.0.write().unwrap_or_else(PoisonError::into_inner);
+        if !secret.is_empty() && !tokens.others.contains(&secret) {
+            tokens.others.push(secret);
+            tokens.index();
+        }
     }
 
     /// The `Authorization` header for the token requests carry now.
@@ -97,8 +131,9 @@ impl Secret {
         self.tokens().bearer.clone()
     }
 
-    /// `text` with every occurrence of the token, or of a token it replaced, in any of the forms
-    /// a server may echo it in, replaced by [`REDACTED`].
+    /// `text` with every occurrence of the token, of a token it replaced, or of another secret
+    /// ([`also_redact`](Self::also_redact)), in any of the forms a server may echo it in,
+    /// replaced by [`REDACTED`].
     pub(crate) fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
         let tokens = self.tokens();
         let mut out = Cow::Borrowed(text);

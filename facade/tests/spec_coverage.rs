@@ -128,7 +128,13 @@ async fn recorder() -> (String, Arc<Mutex<Vec<Seen>>>) {
                         headers,
                         body,
                     });
-                    let answer = "HTTP/1.1 200 OK\r\nContent-Type: application/hal+json\r\nContent-Length: 2\r\n\r\n{}";
+                    // `{}` decodes as every operation's answer but GET /usage's, which must
+                    // carry the `usage` it returns.
+                    let reply = if path.ends_with("/usage") { r#"{"usage":{}}"# } else { "{}" };
+                    let answer = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/hal+json\r\nContent-Length: {}\r\n\r\n{reply}",
+                        reply.len()
+                    );
                     if stream.write_all(answer.as_bytes()).await.is_err() {
                         return;
                     }

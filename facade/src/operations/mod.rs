@@ -75,7 +75,9 @@ pub(crate) type CheckedPeriod = (Option<DateTime<FixedOffset>>, Option<DateTime<
 impl Period {
     /// Checks the range as it will be sent: the API takes whole seconds, so both ends are cut to
     /// the second first; an end needs a start; the start may not be in the future and must come
-    /// before the end; years must be 0000 to 9999, all that RFC 3339 can write.
+    /// before the end; years must be 0000 to 9999, all that RFC 3339 can write. A start that is
+    /// not before the end names both as given, and speaks of whole seconds only when the two are
+    /// less than a second apart (which is when cutting them is what made them collide).
     pub(crate) fn check(&self, now: DateTime<Utc>) -> Result<CheckedPeriod, Error> {
         let start = self.start.map(|t| whole_second("start", t)).transpose()?;
         let end = self.end.map(|t| whole_second("end", t)).transpose()?;
@@ -91,13 +93,22 @@ impl Period {
                 ));
             }
         }
-        if let (Some(start), Some(end)) = (start, end) {
+        if let (Some(start), Some(end), Some(given_start), Some(given_end)) =
+            (start, end, self.start, self.end)
+        {
             if start >= end {
-                return Err(Error::invalid(
-                    "start",
-                    rfc3339(start),
-                    format!("must be before the end {} (the API takes whole seconds)", rfc3339(end)),
-                ));
+                let reason = if (given_end - given_start).abs() < chrono::TimeDelta::seconds(1) {
+                    format!(
+                        "must be before the end {}; they are less than a second apart, and the API takes whole \
+                         seconds (they would go as {} and {})",
+                        rfc3339(given_end),
+                        rfc3339(start),
+                        rfc3339(end)
+                    )
+                } else {
+                    format!("is after the end {}: the start must come before the end", rfc3339(given_end))
+                };
+                return Err(Error::invalid("start", rfc3339(given_start), reason));
             }
         }
         Ok((start.map(|t| t.fixed_offset()), end.map(|t| t.fixed_offset())))

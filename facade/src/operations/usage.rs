@@ -2,9 +2,10 @@
 
 use std::borrow::Borrow;
 
-use thousandeyes_usage_generated::apis::usage_api as api;
+use thousandeyes_usage_generated::apis::{usage_api as api, Operation};
 
 use super::resolve_aid;
+use crate::decode;
 use crate::error::Error;
 use crate::models::{ExpandUsageOptions, UsageDetails};
 use crate::retry::RetryPolicy;
@@ -81,7 +82,10 @@ impl GetUsage {
         self
     }
 
-    /// Sends the request. The answer's `usage` object is returned (empty when the API sent none).
+    /// Sends the request, and returns the answer's `usage` object. An answer without one is an
+    /// [`Error::Decode`] at the path `usage` (the spec leaves the property optional, as it
+    /// leaves all but two of the Usage API's, but it is what the operation returns: an answer
+    /// without it has none of the figures asked for).
     ///
     /// ```no_run
     /// # async fn f(client: thousandeyes_usage::Client) -> Result<(), thousandeyes_usage::Error> {
@@ -94,7 +98,17 @@ impl GetUsage {
         if self.params.expand.as_ref().is_some_and(Vec::is_empty) {
             self.params.expand = None;
         }
-        let reply = self.client.call::<api::GetUsage>(&self.params, self.policy.as_ref()).await?;
-        Ok(reply.value.usage.unwrap_or_default())
+        let operation = <api::GetUsage as Operation>::OPERATION_ID;
+        let reply = self
+            .client
+            .execute::<api::GetUsage, _>(&self.params, self.policy.as_ref(), |answer, secret| {
+                let body: <api::GetUsage as Operation>::Output = decode::json(operation, answer, secret)?;
+                body.usage.ok_or_else(|| {
+                    let why = "missing field `usage`, the object the operation returns";
+                    decode::missing(operation, answer, "usage", why, secret)
+                })
+            })
+            .await?;
+        Ok(reply.value)
     }
 }

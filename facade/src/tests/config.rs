@@ -73,9 +73,78 @@ fn base_url_errors_never_echo_a_password() {
 
 #[test]
 fn userinfo_is_redacted_even_without_a_scheme() {
-    assert_eq!(redact_userinfo("https://a:b@host/p@x"), "https://[REDACTED]@host/p@x");
+    // Up to the last `@`: which `@` ends the userinfo cannot be told when a password may hold
+    // an unencoded `/` and `@` ("b@host/p" is a possible password here).
+    assert_eq!(redact_userinfo("https://a:b@host/p@x"), "https://[REDACTED]@x");
+    assert_eq!(redact_userinfo("https://a:b@host/v7"), "https://[REDACTED]@host/v7");
     assert_eq!(redact_userinfo("a:b@host"), "[REDACTED]@host");
     assert_eq!(redact_userinfo("https://host/v7"), "https://host/v7");
+}
+
+/// Passwords whose pieces (`Xq7`, `Zw9`, ...) must never show: each with one of the characters
+/// that end an authority or a userinfo, or start an escape, unencoded and percent-encoded, and
+/// all of them at once.
+pub(crate) fn awkward_passwords() -> Vec<String> {
+    let mut passwords: Vec<String> =
+        ["/", "?", "#", "@", "%", ":"].iter().map(|c| format!("Xq7{c}Zw9")).collect();
+    passwords.extend(["%2F", "%3F", "%23", "%40", "%25"].iter().map(|c| format!("Xq7{c}Zw9")));
+    passwords.push("Xq7/Zw9?Kp3#Lm5@Rt8%Vb2".into());
+    passwords.push("Xq7%2FZw9%3FKp3%23Lm5%40Rt8%25Vb2".into());
+    passwords
+}
+
+/// Whether any piece of an [`awkward_passwords`] password shows in `text`.
+pub(crate) fn shows_a_password_piece(text: &str) -> bool {
+    ["Xq7", "Zw9", "Kp3", "Lm5", "Rt8", "Vb2"].iter().any(|piece| text.contains(piece))
+}
+
+#[test]
+fn a_password_with_an_unencoded_slash_question_mark_or_hash_is_never_partly_shown() {
+    for password in awkward_passwords() {
+        for raw in [
+            format!("http://user:{password}@proxy.test:3128"),
+            format!("http://user:{password}@proxy.test:3128/"),
+            format!("https://user:{password}@api.example.test/v7"),
+            format!("user:{password}@proxy.test:3128"),
+            format!("http://{password}@proxy.test:3128"),
+        ] {
+            let shown = redact_userinfo(&raw);
+            assert!(!shows_a_password_piece(&shown), "{raw} -> {shown}");
+            assert!(
+                shown.contains("[REDACTED]@proxy.test:3128") || shown.contains("[REDACTED]@api.example.test"),
+                "{raw} -> {shown}"
+            );
+            // Whatever `build()` makes of it, nothing shows the password either.
+            let builder = ClientBuilder::new().token("t").proxy(raw.clone());
+            assert!(!shows_a_password_piece(&format!("{builder:?}")), "{raw}: {builder:?}");
+            let text = match builder.into_config() {
+                Ok(config) => format!("{config:?}"),
+                Err(err) => format!("{err} {err:?}"),
+            };
+            assert!(!shows_a_password_piece(&text), "{raw}: {text}");
+            let base = ClientBuilder::new().token("t").base_url(raw.clone());
+            assert!(!shows_a_password_piece(&format!("{base:?}")), "{raw}: {base:?}");
+            let err = base.into_config().expect_err("a base URL with credentials");
+            assert!(!shows_a_password_piece(&format!("{err} {err:?}")), "{raw}: {err}");
+        }
+    }
+}
+
+#[test]
+fn ipv4_mapped_loopback_addresses_are_loopback() {
+    for loopback in
+        ["http://[::ffff:127.0.0.1]:8080/v7", "http://[::ffff:7f00:1]/v7", "http://[::FFFF:127.9.9.9]:1/v7"]
+    {
+        assert!(parse_base_url(loopback, false, "base_url").is_ok(), "{loopback}: plain http to loopback");
+        let route = route_of(ClientBuilder::new().base_url(loopback));
+        assert!(matches!(route, Route::Direct), "{loopback}: {route:?}");
+    }
+    // Mapped addresses outside 127.0.0.0/8 are not.
+    for remote in ["http://[::ffff:10.0.0.1]/v7", "http://[::ffff:7e00:1]/v7", "http://[::127.0.0.1]/v7"] {
+        assert!(parse_base_url(remote, false, "base_url").is_err(), "{remote}");
+        let route = route_of(ClientBuilder::new().base_url(remote).allow_insecure_http(true));
+        assert!(matches!(route, Route::Environment), "{remote}: {route:?}");
+    }
 }
 
 #[test]

@@ -47,6 +47,38 @@ fn a_range_within_one_second_is_refused_since_the_api_takes_whole_seconds() {
 }
 
 #[test]
+fn an_end_a_day_before_the_start_names_both_without_the_whole_seconds_note() {
+    let err = Period { start: Some(utc(2024, 5, 3)), end: Some(utc(2024, 5, 2)) }
+        .check(utc(2024, 6, 1))
+        .expect_err("end before start");
+    let Error::InvalidInput { field: "start", value, reason } = &err else { panic!("{err:?}") };
+    assert_eq!(value, "2024-05-03T00:00:00Z");
+    assert!(reason.contains("is after the end 2024-05-02T00:00:00Z"), "{reason}");
+    assert!(!err.to_string().contains("whole seconds"), "{err}");
+    // A second apart or more, whichever way: no note either.
+    let err =
+        Period { start: Some(utc(2024, 5, 2) + chrono::Duration::seconds(1)), end: Some(utc(2024, 5, 2)) }
+            .check(utc(2024, 6, 1))
+            .expect_err("end a second before start");
+    assert!(!err.to_string().contains("whole seconds"), "{err}");
+}
+
+#[test]
+fn a_start_and_end_within_a_second_name_both_as_given_and_the_whole_seconds_note() {
+    for (start_ms, end_ms) in [(100, 900), (900, 100), (500, 500)] {
+        let start = utc(2024, 5, 1) + chrono::Duration::milliseconds(start_ms);
+        let end = utc(2024, 5, 1) + chrono::Duration::milliseconds(end_ms);
+        let err =
+            Period { start: Some(start), end: Some(end) }.check(utc(2024, 6, 1)).expect_err("same second");
+        let Error::InvalidInput { field: "start", value, reason } = &err else { panic!("{err:?}") };
+        assert_eq!(value, &rfc3339(start), "the start as given, fraction and all");
+        assert!(reason.contains(&format!("must be before the end {}", rfc3339(end))), "{reason}");
+        assert!(reason.contains("whole seconds"), "{reason}");
+        assert!(reason.contains("2024-05-01T00:00:00Z and 2024-05-01T00:00:00Z"), "{reason}");
+    }
+}
+
+#[test]
 fn years_rfc3339_cannot_write_are_refused() {
     let now = utc(2024, 6, 1);
     for t in [DateTime::<Utc>::MIN_UTC, utc(-5, 1, 1)] {
@@ -156,10 +188,33 @@ async fn a_404_names_the_path_sent_and_the_base_urls_path() {
     assert!(message.contains("https://api.thousandeyes.com/v7"), "{message}");
     assert_eq!(fake.requests()[0].path, "/api/usage", "the path named is the one sent");
 
-    // With the version path, a 404 is the API's word on the resource: the message says where it
-    // was sent, and gives no advice on the base URL.
+    // With the version path, a 404 whose details explain it is the API's word on the data: the
+    // message is the server's, with no hint on the base URL.
     let err = client_of(&fake).usage().aid("999999").send().await.expect_err("unknown account group");
     let message = err.to_string();
-    assert!(message.contains("404 for /v7/usage, below the base URL's path /v7"), "{message}");
+    assert!(message.contains("Account group 999999 does not exist"), "{message}");
+    assert!(!message.contains("404 for"), "{message}");
     assert!(!message.contains("check that base_url"), "{message}");
+}
+
+#[test]
+fn a_404_gets_the_base_url_hint_only_when_its_details_do_not_explain_it() {
+    let advice = "check that base_url ends in the API's version path /v7";
+    // No detail, or one that says no more than the status: the hint, with the advice when the
+    // base path is not the version's.
+    for detail in [None, Some("Not Found"), Some("not found."), Some("  ")] {
+        let hint = crate::config::not_found_hint("/api/usage", "/usage", detail).expect("a hint");
+        assert!(hint.contains(advice), "{detail:?}: {hint}");
+        let hint = crate::config::not_found_hint("/v7/usage", "/usage", detail).expect("a hint");
+        assert_eq!(hint, "404 for /v7/usage, below the base URL's path /v7", "{detail:?}");
+    }
+    // A detail naming the path sent is about the path: the hint too.
+    let detail = Some("No resource at GET /api/usage in the Usage API.");
+    let hint = crate::config::not_found_hint("/api/usage", "/usage", detail).expect("a hint");
+    assert!(hint.contains(advice), "{hint}");
+    // A detail about the data explains the 404: no hint, whatever the base path.
+    for sent in ["/v7/usage", "/api/usage"] {
+        let hint = crate::config::not_found_hint(sent, "/usage", Some("Account group 9999 does not exist"));
+        assert_eq!(hint, None, "{sent}");
+    }
 }

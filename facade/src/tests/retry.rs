@@ -23,6 +23,13 @@ fn a_failure_to_connect_is_transient_for_every_method_and_a_lost_post_is_final()
 }
 
 #[test]
+fn a_failure_to_connect_a_retry_cannot_mend_is_final_for_every_method() {
+    for method in ["GET", "HEAD", "POST", "PUT", "DELETE"] {
+        assert_eq!(classify(method, Outcome::Permanent), Verdict::Final, "{method}");
+    }
+}
+
+#[test]
 fn backoff_doubles_and_is_capped() {
     let p = RetryPolicy::default().with_jitter(false);
     assert_eq!(p.backoff(1), Duration::from_millis(500));

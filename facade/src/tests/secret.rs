@@ -69,3 +69,69 @@ fn a_long_token_containing_a_short_old_one_is_redacted_whole() {
     secret.replace("xx-ab12-yy-long-token");
     assert_eq!(secret.redact("echo xx-ab12-yy-long-token and ab12."), "echo [REDACTED] and [REDACTED].");
 }
+
+#[test]
+fn the_current_token_and_a_bounded_number_of_earlier_ones_stay_redacted() {
+    let token = |n: usize| format!("rotated-t0ken-number-{n:03}");
+    let secret = Secret::new(token(0));
+    let rotations = 3 * EARLIER_TOKENS;
+    for n in 1..=rotations {
+        secret.replace(token(n));
+    }
+    assert_eq!(&*secret.expose(), token(rotations));
+    // The current token and the EARLIER_TOKENS before it: redacted.
+    for n in rotations - EARLIER_TOKENS..=rotations {
+        assert_eq!(secret.redact(&format!("echo {}", token(n))), "echo [REDACTED]", "token {n}");
+    }
+    // Older ones are forgotten: the record does not grow with each rotation.
+    for n in 0..rotations - EARLIER_TOKENS {
+        assert_eq!(secret.redact(&token(n)), token(n), "token {n}");
+    }
+    let tokens = secret.tokens();
+    assert_eq!(tokens.all.len(), EARLIER_TOKENS + 1);
+    assert!(tokens.forms.len() <= 8 * (EARLIER_TOKENS + 1), "{}", tokens.forms.len());
+}
+
+#[test]
+fn a_token_used_again_is_the_newest_not_a_second_entry() {
+    let secret = Secret::new("first-t0ken-value");
+    for n in 0..EARLIER_TOKENS - 1 {
+        secret.replace(format!("middle-t0ken-{n:02}"));
+    }
+    // The first token comes back, then as many new ones as the bound allows: it was the newest
+    // earlier one when they came, so it is still redacted.
+    secret.replace("first-t0ken-value");
+    secret.replace("last-t0ken-value");
+    assert_eq!(secret.redact("first-t0ken-value"), "[REDACTED]");
+    assert_eq!(secret.tokens().all.len(), EARLIER_TOKENS + 1);
+    assert_eq!(secret.tokens().all.iter().filter(|t| &***t == "first-t0ken-value").count(), 1);
+}
+
+/// A day's rotation for the 14 days ThousandEyes accepts a regenerated token's predecessor:
+/// every token that still works stays redacted.
+#[test]
+fn daily_rotation_keeps_every_token_the_api_still_accepts_redacted() {
+    let secret = Secret::new("day-00-t0ken-value");
+    for day in 1..=30_u32 {
+        secret.replace(format!("day-{day:02}-t0ken-value"));
+        for still_valid in day.saturating_sub(14)..=day {
+            let echoed = format!("day-{still_valid:02}-t0ken-value");
+            assert_eq!(secret.redact(&echoed), "[REDACTED]", "day {day}: {echoed}");
+        }
+    }
+}
+
+#[test]
+fn another_secret_is_redacted_in_every_form_and_outlives_rotations() {
+    let secret = Secret::new("the-t0ken-value");
+    secret.also_redact("pr0xy/p@ss#word");
+    secret.also_redact("");
+    for n in 0..2 * EARLIER_TOKENS {
+        secret.replace(format!("rotated-t0ken-{n:02}"));
+    }
+    assert_eq!(
+        secret.redact("echo pr0xy/p@ss#word, pr0xy%2Fp%40ss%23word and pr0xy\\/p@ss#word"),
+        "echo [REDACTED], [REDACTED] and [REDACTED]"
+    );
+    assert_eq!(&*secret.expose(), format!("rotated-t0ken-{:02}", 2 * EARLIER_TOKENS - 1), "never the token");
+}

@@ -10,6 +10,9 @@ mod tls;
 
 use std::process::Command;
 
+use tokio::io::AsyncReadExt;
+use tokio::net::TcpStream;
+
 /// Names the test a child process of this binary is to run as the child.
 const CHILD: &str = "THOUSANDEYES_NETWORK_CHILD";
 
@@ -68,4 +71,50 @@ pub async fn run_child(name: &str, vars: &[(&str, &str)]) {
 pub fn dead_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     listener.local_addr().expect("addr").port()
+}
+
+/// Reads a request's head (up to the blank line, at most 8 KiB) from `stream`, as text.
+pub async fn read_head(stream: &mut TcpStream) -> Option<String> {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") && head.len() < 8192 {
+        if stream.read(&mut byte).await.unwrap_or(0) == 0 {
+            return None;
+        }
+        head.push(byte[0]);
+    }
+    Some(String::from_utf8_lossy(&head).into_owned())
+}
+
+/// Proxy passwords whose pieces (`Xq7`, `Zw9`, ...) must never show: each with one of the
+/// characters that end an authority or a userinfo, or start an escape, unencoded and
+/// percent-encoded, and all of them at once.
+pub fn awkward_passwords() -> Vec<String> {
+    let mut passwords: Vec<String> = ["/", "?", "#", "@", "%"].iter().map(|c| format!("Xq7{c}Zw9")).collect();
+    passwords.extend(["%2F", "%3F", "%23", "%40", "%25"].iter().map(|c| format!("Xq7{c}Zw9")));
+    passwords.push("Xq7/Zw9?Kp3#Lm5@Rt8%Vb2".into());
+    passwords.push("Xq7%2FZw9%3FKp3%23Lm5%40Rt8%25Vb2".into());
+    passwords
+}
+
+/// Whether `password` is percent-encoded throughout: a URL carries it as it is.
+pub fn is_encoded(password: &str) -> bool {
+    !password.contains(['/', '?', '#', '@']) && !password.contains("%Z") && !password.contains("%V")
+}
+
+/// Whether any piece of an [`awkward_passwords`] password shows in `text`.
+pub fn shows_a_password_piece(text: &str) -> bool {
+    ["Xq7", "Zw9", "Kp3", "Lm5", "Rt8", "Vb2"].iter().any(|piece| text.contains(piece))
+}
+
+/// Everything an error shows: its `Display`, its `Debug`, and the `Display` and `Debug` of each
+/// error in its `source()` chain.
+pub fn everything_shown(err: &thousandeyes_usage::Error) -> String {
+    let mut text = format!("{err}\n{err:?}");
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        text.push_str(&format!("\n{cause}\n{cause:?}"));
+        source = cause.source();
+    }
+    text
 }

@@ -6,10 +6,19 @@
 //! the client was given that host, not the fake's address. A target host is then never
 //! resolved, so nothing is asked of DNS either.
 
-use thousandeyes_usage::Client;
-use thousandeyes_usage_fake::FakeUsageApi;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use crate::{dead_port, is_child, run_child};
+use thousandeyes_usage::{Client, Error, RetryPolicy};
+use thousandeyes_usage_fake::FakeUsageApi;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpListener;
+
+use crate::{
+    awkward_passwords, dead_port, everything_shown, is_child, is_encoded, read_head, run_child,
+    shows_a_password_piece,
+};
 
 /// A base URL on a host that is not loopback and does not exist.
 const REMOTE: &str = "http://api.example.test/v7";
@@ -138,4 +147,184 @@ async fn no_proxy_on_the_builder_ignores_the_environments_proxy() {
     run_child(NAME, &[("HTTP_PROXY", &proxy_url), ("TE_TOKEN", target.token()), ("TE_API_ENDPOINT", &base)])
         .await;
     assert_eq!((proxy.request_count(), target.request_count()), (0, 1));
+}
+
+/// A proxy that refuses every request with `answer` (a whole HTTP/1.1 response), and records
+/// the head of each: a `CONNECT`, or a plain-http request to forward.
+struct RefusingProxy {
+    addr: SocketAddr,
+    heads: Arc<Mutex<Vec<String>>>,
+}
+
+/// A 407 that asks for Basic credentials.
+const AUTH_REQUIRED: &str = "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic \
+                             realm=\"corp\"\r\nContent-Type: text/plain\r\nContent-Length: 13\r\n\r\naccess denied";
+
+impl RefusingProxy {
+    async fn start(answer: &'static str) -> RefusingProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let heads = Arc::new(Mutex::new(Vec::new()));
+        let record = Arc::clone(&heads);
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                let record = Arc::clone(&record);
+                tokio::spawn(async move {
+                    while let Some(head) = read_head(&mut client).await {
+                        record.lock().expect("heads").push(head);
+                        if client.write_all(answer.as_bytes()).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        RefusingProxy { addr, heads }
+    }
+
+    /// The heads received that start with `method`.
+    fn requests(&self, method: &str) -> Vec<String> {
+        self.heads.lock().expect("heads").iter().filter(|h| h.starts_with(method)).cloned().collect()
+    }
+}
+
+/// A client that would try again at once, were it to try again.
+fn eager(builder: thousandeyes_usage::ClientBuilder) -> Result<Client, Error> {
+    let policy = RetryPolicy::default().with_initial_backoff(Duration::from_millis(1)).with_jitter(false);
+    builder.retry_policy(policy).build()
+}
+
+/// A proxy's refusal of credentials: not retried, a message naming the proxy and its 407 on one
+/// line, and no piece of the password anywhere.
+fn assert_refused_credentials(err: &Error, proxy: SocketAddr) {
+    match err {
+        Error::ProxyRefused { proxy: Some(named), status: Some(407), credentials: true, .. } => {
+            assert_eq!(*named, proxy.to_string());
+        }
+        other => panic!("expected the proxy's refusal of our credentials, got {other:?}"),
+    }
+    assert!(!err.is_retryable());
+    assert_eq!(err.status(), None, "the proxy's status is not the API's");
+    let message = err.to_string();
+    assert!(message.ends_with(&format!("the proxy {proxy} refused our credentials (407)")), "{message}");
+    assert!(!message.contains('\n'), "{message}");
+    assert!(!shows_a_password_piece(&everything_shown(err)), "{}", everything_shown(err));
+}
+
+#[tokio::test]
+async fn a_proxy_refusing_our_credentials_gets_one_connect_and_no_password_shows() {
+    let proxy = RefusingProxy::start(AUTH_REQUIRED).await;
+    let mut refused = 0;
+    for password in awkward_passwords() {
+        let url = format!("http://svc-usage:{password}@{}", proxy.addr);
+        let builder =
+            Client::builder().token("t0ken-for-the-proxy-tests").base_url("https://api.example.test/v7");
+        let client = match eager(builder.proxy(url.clone())) {
+            Ok(client) => client,
+            // A URL that does not parse as a proxy's: refused at build(), never shown.
+            Err(err) => {
+                assert!(!is_encoded(&password), "{password}: {err}");
+                assert!(matches!(err, Error::Config { .. }), "{err:?}");
+                assert!(!shows_a_password_piece(&everything_shown(&err)), "{err:?}");
+                continue;
+            }
+        };
+        let before = proxy.requests("CONNECT").len();
+        let err = client.usage().send().await.expect_err("407");
+        assert_refused_credentials(&err, proxy.addr);
+        assert_eq!(proxy.requests("CONNECT").len(), before + 1, "{password}: one CONNECT");
+        assert_eq!(client.stats().requests_sent, 1);
+        refused += 1;
+    }
+    assert!(refused >= 6, "every encoded password reaches the proxy: {refused}");
+    for head in proxy.requests("CONNECT") {
+        assert!(head.starts_with("CONNECT api.example.test:443 HTTP/1.1\r\n"), "{head}");
+        assert!(head.to_ascii_lowercase().contains("proxy-authorization: basic "), "{head}");
+    }
+}
+
+#[tokio::test]
+async fn a_proxy_refusing_credentials_from_the_environment_gets_one_connect_and_no_password_shows() {
+    const NAME: &str =
+        "proxy::a_proxy_refusing_credentials_from_the_environment_gets_one_connect_and_no_password_shows";
+    if is_child(NAME) {
+        let client = eager(Client::builder_from_env().expect("TE_* variables")).expect("client");
+        let err = client.usage().send().await.expect_err("refused, or no proxy and no such host");
+        let shown = everything_shown(&err);
+        assert!(!shows_a_password_piece(&shown), "{shown}");
+        let proxy: SocketAddr = std::env::var("PROXY_ADDR").expect("PROXY_ADDR").parse().expect("addr");
+        if std::env::var("EXPECT_REFUSAL").is_ok() {
+            assert_refused_credentials(&err, proxy);
+        }
+        return;
+    }
+    let proxy = RefusingProxy::start(AUTH_REQUIRED).await;
+    let addr = proxy.addr.to_string();
+    for var in ["HTTPS_PROXY", "https_proxy", "ALL_PROXY"] {
+        for password in awkward_passwords() {
+            let url = format!("http://svc-usage:{password}@{addr}");
+            let before = proxy.requests("CONNECT").len();
+            let mut vars = vec![
+                (var, url.as_str()),
+                ("TE_TOKEN", "t0ken-for-the-proxy-tests"),
+                ("TE_API_ENDPOINT", "https://api.example.test/v7"),
+                ("PROXY_ADDR", addr.as_str()),
+            ];
+            if is_encoded(&password) {
+                vars.push(("EXPECT_REFUSAL", "1"));
+            }
+            run_child(NAME, &vars).await;
+            let connects = proxy.requests("CONNECT").len() - before;
+            if is_encoded(&password) {
+                assert_eq!(connects, 1, "{var} with {password}: one CONNECT");
+            } else {
+                assert!(connects <= 1, "{var} with {password}: {connects} CONNECTs");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_proxy_asking_for_credentials_none_were_given_says_so_once() {
+    let proxy = RefusingProxy::start(AUTH_REQUIRED).await;
+    let builder =
+        Client::builder().token("t0ken-for-the-proxy-tests").base_url("https://api.example.test/v7");
+    let client = eager(builder.proxy(format!("http://{}", proxy.addr))).expect("client");
+    let err = client.quotas().send().await.expect_err("407");
+    assert!(matches!(&err, Error::ProxyRefused { status: Some(407), credentials: false, .. }), "{err:?}");
+    let message = err.to_string();
+    assert!(message.contains(&format!("the proxy {} asks for credentials (407)", proxy.addr)), "{message}");
+    assert_eq!(proxy.requests("CONNECT").len(), 1);
+    assert!(!err.is_retryable());
+}
+
+#[tokio::test]
+async fn a_proxy_refusing_to_open_the_tunnel_is_not_retried() {
+    let proxy = RefusingProxy::start("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n").await;
+    let builder =
+        Client::builder().token("t0ken-for-the-proxy-tests").base_url("https://api.example.test/v7");
+    let client = eager(builder.proxy(format!("http://{}", proxy.addr))).expect("client");
+    let err = client.usage().send().await.expect_err("403 to CONNECT");
+    assert!(matches!(&err, Error::ProxyRefused { status: None, .. }), "{err:?}");
+    let message = err.to_string();
+    assert!(message.contains(&format!("the proxy {} refused to open a tunnel", proxy.addr)), "{message}");
+    assert_eq!(proxy.requests("CONNECT").len(), 1, "one CONNECT");
+    assert!(!err.is_retryable());
+}
+
+/// A plain-http base URL goes to the proxy as a request to forward, not through a tunnel: its
+/// 407 is an answer, and the same refusal.
+#[tokio::test]
+async fn a_forwarding_proxy_answering_407_is_the_proxys_refusal_sent_once() {
+    let proxy = RefusingProxy::start(AUTH_REQUIRED).await;
+    let builder = Client::builder()
+        .token("t0ken-for-the-proxy-tests")
+        .base_url(REMOTE)
+        .allow_insecure_http(true)
+        .proxy(format!("http://svc-usage:Xq7%2FZw9@{}", proxy.addr));
+    let err = eager(builder).expect("client").usage().send().await.expect_err("407");
+    assert_refused_credentials(&err, proxy.addr);
+    let forwarded = proxy.requests("GET");
+    assert_eq!(forwarded.len(), 1, "sent once");
+    assert!(forwarded[0].starts_with("GET http://api.example.test/v7/usage HTTP/1.1"), "{}", forwarded[0]);
 }

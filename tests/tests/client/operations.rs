@@ -96,17 +96,44 @@ async fn usage_without_options_sends_no_query_and_uses_the_default_aid_when_set(
     assert_eq!(usage.cloud_units_used, Some(1));
     let client = support::builder(&server).default_aid("777").build().expect("client");
     assert_eq!(client.usage().send().await.expect("usage").cloud_units_used, Some(2));
-    // An answer without the `usage` object is an empty usage, not an error.
-    plain.delete_async().await;
+    plain.assert_async().await;
+    with_default.assert_async().await;
+}
+
+/// The spec leaves `usage` optional, but it is what the operation returns: an answer without it
+/// is a decode error at `usage`, not a usage whose every figure is `None`. An empty `usage`
+/// object is an answer whose figures are all absent, and is returned as it is.
+#[tokio::test]
+async fn a_usage_answer_without_usage_is_a_decode_error_naming_the_path() {
+    let server = MockServer::start_async().await;
+    let without = server
+        .mock_async(|when, then| {
+            when.method(GET).path("/v7/usage");
+            then.status(200)
+                .header("content-type", HAL_JSON)
+                .json_body(json!({"_links": {"self": {"href": "https://api.thousandeyes.com/v7/usage"}}}));
+        })
+        .await;
+    let err = support::client(&server).usage().send().await.expect_err("no usage");
+    match &err {
+        thousandeyes_usage::Error::Decode { operation, path, excerpt, .. } => {
+            assert_eq!((*operation, path.as_str()), ("getUsage", "usage"));
+            assert!(excerpt.contains("_links"), "the body is quoted: {excerpt}");
+        }
+        other => panic!("expected a decode error at `usage`, got {other:?}"),
+    }
+    assert!(err.to_string().contains("`usage`"), "{err}");
+    assert!(!err.is_retryable());
+    without.assert_calls_async(1).await;
+    without.delete_async().await;
     server
         .mock_async(|when, then| {
             when.method(GET).path("/v7/usage");
-            then.status(200).header("content-type", HAL_JSON).json_body(json!({"_links": {}}));
+            then.status(200).header("content-type", HAL_JSON).json_body(json!({"usage": {}}));
         })
         .await;
-    let empty = support::client(&server).usage().send().await.expect("usage");
+    let empty = support::client(&server).usage().send().await.expect("an empty usage object");
     assert_eq!(empty.cloud_units_used, None);
-    with_default.assert_async().await;
 }
 
 #[tokio::test]

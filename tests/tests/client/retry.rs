@@ -3,6 +3,7 @@
 //! arrival times the server records, and no test sleeps in real time.
 
 mod connect;
+mod refusals;
 mod retry_after_forms;
 mod waits;
 

@@ -91,3 +91,72 @@ async fn a_quota_post_whose_connect_times_out_is_retried_within_the_transient_bu
     let stats = client.stats();
     assert_eq!((stats.requests_sent, stats.retries, stats.retry_backoff.count), (2, 1, 1), "{stats:?}");
 }
+
+/// A refused connection is retried within the transient budget, and the message says what
+/// failed and where.
+#[tokio::test(start_paused = true)]
+async fn a_refused_get_is_retried_and_its_message_names_the_address() {
+    let port = free_port();
+    let client = Client::builder()
+        .token(TOKEN)
+        .base_url(format!("http://127.0.0.1:{port}/v7"))
+        .retry_policy(RetryPolicy::default().with_jitter(false))
+        .build()
+        .expect("client");
+    let err = client.usage().send().await.expect_err("refused");
+    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+    assert!(err.is_retryable());
+    assert_eq!(err.to_string(), format!("getUsage: the connection to 127.0.0.1:{port} was refused"));
+    let stats = client.stats();
+    assert_eq!((stats.requests_sent, stats.retries), (3, 2), "{stats:?}");
+}
+
+/// Through a proxy that refuses connections, the message names the proxy, and the failure is
+/// retried like any refused connection: the request never left.
+#[tokio::test(start_paused = true)]
+async fn a_proxy_refusing_the_connection_is_retried_and_named() {
+    let port = free_port();
+    let client = Client::builder()
+        .token(TOKEN)
+        .base_url("https://api.example.test/v7")
+        .proxy(format!("http://127.0.0.1:{port}"))
+        .retry_policy(RetryPolicy::default().with_jitter(false))
+        .build()
+        .expect("client");
+    let err = client.assign_organization_quotas().quota("1001", 5).send().await.expect_err("refused");
+    assert!(err.is_retryable(), "{err:?}");
+    let message = err.to_string();
+    assert!(
+        message.ends_with(&format!("the connection to the proxy 127.0.0.1:{port} was refused")),
+        "{message}"
+    );
+    assert_eq!(client.stats().requests_sent, 3, "a POST that was never sent is tried again");
+}
+
+/// A host name that does not resolve (`.invalid` never does, without asking the network) is
+/// retried for every method, POST included: nothing was sent. Real time, with a backoff of a
+/// millisecond: the name is looked up on a blocking thread, which paused time would not wait
+/// for.
+#[tokio::test]
+async fn a_host_name_that_does_not_resolve_is_retried_and_named() {
+    let client = Client::builder()
+        .token(TOKEN)
+        .base_url("https://nonexistent.invalid/v7")
+        .no_proxy()
+        .retry_policy(
+            RetryPolicy::default().with_initial_backoff(Duration::from_millis(1)).with_jitter(false),
+        )
+        .build()
+        .expect("client");
+    let get = client.usage().send().await.expect_err("no such host");
+    let post = client.assign_organization_quotas().quota("1001", 5).send().await.expect_err("no such host");
+    for err in [&get, &post] {
+        assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+        assert!(err.is_retryable(), "{err:?}");
+        let message = err.to_string();
+        assert!(message.contains("the host name nonexistent.invalid could not be resolved"), "{message}");
+        assert!(!message.contains('\n'), "{message}");
+    }
+    let stats = client.stats();
+    assert_eq!((stats.requests_sent, stats.retries), (6, 4), "three attempts each: {stats:?}");
+}
