@@ -65,9 +65,16 @@ impl AccountGroup {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Dataset {
-    /// The id of the organization the token belongs to. Quota operations accept it, and any
-    /// `orgId` of [`quotas`](Dataset::quotas).
+    /// The id of the organization the token belongs to. Quota operations accept it, any
+    /// `orgId` of [`quotas`](Dataset::quotas) and [`managed_organizations`](Dataset::managed_organizations);
+    /// an organization quota without `orgId` is set on it (the API sets such a quota on the
+    /// organization the caller is authenticated in).
     pub organization_id: String,
+    /// Other organizations whose quotas the token's user may set, besides those of
+    /// [`quotas`](Dataset::quotas) (an organization the user cannot manage is answered 404).
+    /// The seeded data has one, `1234`, without a quota: the organization of the API
+    /// reference's examples.
+    pub managed_organizations: Vec<String>,
     /// Account groups known besides those appearing in the data (for `aid` checks).
     pub account_groups: Vec<AccountGroup>,
     /// `GET /usage`, with every breakdown filled in; the answer keeps only the breakdowns asked
@@ -85,7 +92,7 @@ pub struct Dataset {
 impl Dataset {
     /// The seeded "Acme Corp" organization: five account groups, 81 tests (4 of them instant
     /// tests), 14 enterprise agents in 33 agent entries, an organization quota and four account
-    /// group quotas. The same every run, except for the usage period, which is the current month
+    /// group quotas; its user may also set the quota of organization `1234`. The same every run, except for the usage period, which is the current month
     /// (of the local clock here; of the fake's clock when the fake seeds it).
     ///
     /// ```
@@ -93,6 +100,7 @@ impl Dataset {
     ///
     /// let acme = Dataset::acme();
     /// assert_eq!(acme.organization_id, "1001");
+    /// assert_eq!(acme.managed_organizations, ["1234"]);
     /// assert_eq!(acme.account_groups.len(), 5);
     /// let used: i64 = acme.test_units.iter().filter_map(|t| t.cloud_units_used).sum();
     /// assert_eq!(acme.usage.cloud_units_used, Some(used));
@@ -101,7 +109,8 @@ impl Dataset {
         crate::acme::dataset(Utc::now())
     }
 
-    /// An organization (id `1001`) with no tests, no agents, no quotas, and a usage of zero.
+    /// An organization (id `1001`) with no tests, no agents, no quotas, no other organization,
+    /// and a usage of zero.
     ///
     /// ```
     /// use thousandeyes_usage_fake::Dataset;
@@ -113,6 +122,7 @@ impl Dataset {
     pub fn empty() -> Dataset {
         Dataset {
             organization_id: crate::acme::ORG_ID.to_string(),
+            managed_organizations: Vec::new(),
             account_groups: Vec::new(),
             usage: UsageDetails {
                 cloud_units_used: Some(0),

@@ -10,7 +10,8 @@
 //!   it (a value outside an enum, an empty `expand` included, or a date-time that is not
 //!   RFC 3339 is a 400 naming the parameter and the value), and `startDate`/`endDate` and `aid`
 //!   are checked further as the API checks them; the quota operations change the quotas
-//!   `GET /quotas` shows;
+//!   `GET /quotas` shows (an organization quota without `orgId` is set on the fake's own
+//!   organization, as the API sets it on the organization the caller is authenticated in);
 //! * answers are `application/hal+json`, errors RFC 7807 `application/problem+json` (a 400 lists
 //!   the invalid fields; a 401, for a missing or wrong bearer token, has OAuth-style `error` and
 //!   `error_description`); unknown paths are 404;

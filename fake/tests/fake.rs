@@ -711,16 +711,53 @@ async fn quota_operations_change_the_quotas() {
     assert!(now["quotas"][0].get("organizationQuota").is_none());
 }
 
+/// The example request of `assignOrganizationsQuotas` in ThousandEyes' API reference: its first
+/// entry has no `orgId`, and is the authenticated organization's.
+#[tokio::test]
+async fn the_api_references_example_assigns_a_quota_without_org_id_to_the_fakes_own_organization() {
+    let fake = FakeUsageApi::start().await;
+    let example = r#"{"organizations":[{"value":12000},{"orgId":"1234","value":10000}]}"#;
+    let answer = http()
+        .post(fake.url("/quotas/assign"))
+        .bearer_auth(fake.token())
+        .header("content-type", "application/json")
+        .body(example)
+        .send()
+        .await
+        .expect("answer");
+    let (status, content_type, body) = parts(answer).await;
+    assert_eq!((status.as_u16(), content_type.as_str()), (200, "application/hal+json"), "{body}");
+    assert_eq!(
+        body,
+        json!({"organizations": [{"orgId": "1001", "value": 12000}, {"orgId": "1234", "value": 10000}]}),
+        "the answer names the organization each quota was set on"
+    );
+    let organization_quotas: Vec<(Option<String>, i64)> =
+        fake.quotas().into_iter().filter_map(|q| q.organization_quota).map(|o| (o.org_id, o.value)).collect();
+    assert_eq!(organization_quotas, [(Some("1001".to_string()), 12000), (Some("1234".to_string()), 10000)]);
+    assert_eq!(fake.expected_totals().organization_quota, Some(12000));
+
+    // Without orgId alone, on a fake of another organization.
+    let mut data = thousandeyes_usage_fake::Dataset::empty();
+    data.organization_id = "777".into();
+    let other = FakeUsageApi::builder().dataset(data).start().await;
+    let (status, _, body) =
+        parts(post(&other, "/quotas/assign", json!({"organizations": [{"value": 5}]})).await).await;
+    assert_eq!((status.as_u16(), body), (200, json!({"organizations": [{"orgId": "777", "value": 5}]})));
+    assert_eq!(other.expected_totals().organization_quota, Some(5));
+}
+
 #[tokio::test]
 async fn quota_operations_check_their_body() {
     let fake = FakeUsageApi::start().await;
     assert_invalid(post(&fake, "/quotas/assign", json!({"organizations": []})).await, "organizations").await;
     assert_invalid(post(&fake, "/quotas/assign", json!({})).await, "organizations").await;
-    assert_invalid(
-        post(&fake, "/quotas/assign", json!({"organizations": [{"value": 5}]})).await,
+    let empty_org = assert_invalid(
+        post(&fake, "/quotas/assign", json!({"organizations": [{"orgId": "", "value": 5}]})).await,
         "organizations[0].orgId",
     )
     .await;
+    assert_eq!(empty_org["errors"][0]["message"], "empty; leave it out for the caller's own organization");
     assert_invalid(
         post(&fake, "/quotas/assign", json!({"organizations": [{"orgId": "1001", "value": -5}]})).await,
         "organizations[0].value",

@@ -176,7 +176,9 @@ impl State {
 
     /// Whether the caller may manage the quotas of `org_id`.
     pub(crate) fn known_org(&self, org_id: &str) -> bool {
-        self.data.organization_id == org_id || self.orgs.iter().any(|o| o.org_id.as_deref() == Some(org_id))
+        self.data.organization_id == org_id
+            || self.data.managed_organizations.iter().any(|o| o == org_id)
+            || self.orgs.iter().any(|o| o.org_id.as_deref() == Some(org_id))
     }
 
     /// The quotas of `org_id`, added empty when it has none yet.

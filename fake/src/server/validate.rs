@@ -174,6 +174,18 @@ impl FieldErrors {
         }
     }
 
+    /// A field that may be left out (then it means `absent_means`), but not given empty.
+    pub(crate) fn omitted_or_given(
+        &mut self,
+        field: impl Into<String>,
+        value: Option<&str>,
+        absent_means: &str,
+    ) {
+        if value == Some("") {
+            self.push(field, "INVALID_VALUE", &format!("empty; leave it out for {absent_means}"));
+        }
+    }
+
     /// A quota value: given, and not negative.
     pub(crate) fn quota(&mut self, field: impl Into<String>, value: Option<i64>) {
         match value {
