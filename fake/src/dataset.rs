@@ -10,8 +10,11 @@ use thousandeyes_usage_generated::models::{
 
 /// An account group of the fake organization: its id (`aid`) and name.
 ///
-/// Requests naming an `aid` are answered 404 unless the account group is known: listed in
-/// [`Dataset::account_groups`] or appearing anywhere in the data.
+/// A request is made in the account group its `aid` names; one naming an account group the fake
+/// does not know (listed in [`Dataset::account_groups`], or appearing anywhere in the data) is
+/// answered 404, as the API refuses an account group the caller is not a member of. Any known
+/// account group gets the same answer: the organization's (see
+/// [Account groups](crate#account-groups)).
 ///
 /// ```
 /// use thousandeyes_usage_fake::AccountGroup;
@@ -75,7 +78,8 @@ pub struct Dataset {
     /// The seeded data has one, `1234`, without a quota: the organization of the API
     /// reference's examples.
     pub managed_organizations: Vec<String>,
-    /// Account groups known besides those appearing in the data (for `aid` checks).
+    /// Account groups known besides those appearing in the data: requests may be made in them
+    /// (`aid`), and their quotas set.
     pub account_groups: Vec<AccountGroup>,
     /// `GET /usage`, with every breakdown filled in; the answer keeps only the breakdowns asked
     /// for with `expand` (`tests`, `enterpriseAgentUnits`, `enterpriseAgents`, `endpointAgents`,

@@ -4,9 +4,13 @@
 //! Usage API with realistic seeded data (a made-up "Acme Corp" organization; the same every
 //! run), and behaves like the real API:
 //!
-//! * `GET /usage` honours `expand` and `aid`; the two listings (`GET /usage/units/tests`,
+//! * `GET /usage` honours `expand`; the two listings (`GET /usage/units/tests`,
 //!   `GET /usage/units/enterprise-agents`) are paginated with absolute `_links.next.href` links
-//!   carrying an opaque `cursor` that binds the filters; the query is read as the spec declares
+//!   carrying an opaque `cursor` that binds the query parameters; `aid` (of `GET /usage` and
+//!   `GET /usage/units/tests`) is the account group a request is made in, not a filter: it must
+//!   be one of the organization's (else a 404, as the API refuses an account group the caller is
+//!   not a member of), and the answer is the whole organization's whichever it is, the fake
+//!   serving one organization (see [Account groups](#account-groups)); the query is read as the spec declares
 //!   it (a value outside an enum, an empty `expand` included, or a date-time that is not
 //!   RFC 3339 is a 400 naming the parameter and the value), and `startDate`/`endDate` and `aid`
 //!   are checked further as the API checks them; the quota operations change the quotas
@@ -25,6 +29,33 @@
 //! [configured](FakeUsageApiBuilder::record_limit)), counts every request
 //! ([by status](FakeUsageApi::status_counts)), and tells what its data
 //! [adds up to](FakeUsageApi::expected_totals). Its memory stays flat however long it runs.
+//!
+//! # Account groups
+//!
+//! `aid` names the account group a request is made in. The API answers for that account group's
+//! organization: `GET /usage` covers every account group of it, and `GET /usage/units/tests`
+//! lists every test of it, each entry naming the account group that owns it in its own `aid`.
+//! The fake serves one organization, so any of its account groups ([`Dataset::account_groups`]
+//! and those appearing in the data) gives the same answer, and an `aid` it does not know is a 404
+//! naming it. A listing's cursor is bound to the `aid` of its first page, like its time range.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! use thousandeyes_usage_fake::FakeUsageApi;
+//!
+//! let fake = FakeUsageApi::builder().page_size(100).start().await;
+//! let http = reqwest::Client::builder().no_proxy().build().unwrap();
+//! let list = |aid: &str| {
+//!     http.get(fake.url(&format!("/usage/units/tests?aid={aid}"))).bearer_auth(fake.token()).send()
+//! };
+//! let made_in_1234: serde_json::Value = list("1234").await.unwrap().json().await.unwrap();
+//! let tests = made_in_1234["breakdowns"].as_array().unwrap();
+//! assert_eq!(tests.len(), 81, "every test of the organization");
+//! assert!(tests.iter().any(|t| t["aid"] != "1234"), "not only those of account group 1234");
+//! assert_eq!(list("999").await.unwrap().status(), 404);
+//! # }
+//! ```
 //!
 //! # Time
 //!

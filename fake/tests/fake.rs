@@ -259,12 +259,12 @@ async fn listings_are_paginated_with_absolute_cursor_links() {
 }
 
 #[tokio::test]
-async fn a_cursor_binds_the_filters_and_must_be_one_the_fake_issued() {
+async fn a_cursor_binds_the_query_parameters_and_must_be_one_the_fake_issued() {
     let fake = FakeUsageApi::start().await;
     let first = "/usage/units/tests?aid=1234&startDate=2024-05-01T00%3A00%3A00Z&endDate=2024-05-15T12%3A00%3A00%2B02%3A00";
     let page: Value = get(&fake, first).await.json().await.expect("json");
     let next = page["_links"]["next"]["href"].as_str().expect("next").to_string();
-    // The next link carries the filters and a cursor.
+    // The next link carries the parameters and a cursor.
     let url = reqwest::Url::parse(&next).expect("url");
     let query: Vec<(String, String)> = url.query_pairs().into_owned().collect();
     let value = |k: &str| query.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
@@ -275,18 +275,21 @@ async fn a_cursor_binds_the_filters_and_must_be_one_the_fake_issued() {
     assert!(cursor.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'), "{cursor}");
     assert_eq!(get_url(&fake, &next).await.status(), 200);
 
-    // The same instants written otherwise are the same filters.
+    // The same instants written otherwise are the same parameters.
     let same = format!(
         "/usage/units/tests?aid=1234&startDate=2024-05-01T02%3A00%3A00%2B02%3A00&endDate=2024-05-15T10%3A00%3A00Z&cursor={cursor}"
     );
     assert_eq!(get(&fake, &same).await.status(), 200);
 
-    // Other filters: refused.
+    // Another account group, or no range: refused.
     let other_aid = format!(
         "/usage/units/tests?aid=1235&startDate=2024-05-01T00%3A00%3A00Z&endDate=2024-05-15T10%3A00%3A00Z&cursor={cursor}"
     );
     let body = assert_invalid(get(&fake, &other_aid).await, "cursor").await;
-    assert!(body["detail"].as_str().is_some_and(|d| d.contains("filters")), "{body}");
+    assert!(
+        body["detail"].as_str().is_some_and(|d| d.contains("other parameters (aid, startDate, endDate)")),
+        "{body}"
+    );
     assert_invalid(get(&fake, &format!("/usage/units/tests?cursor={cursor}")).await, "cursor").await;
     // Another listing's cursor, a made-up one, an edited one: refused.
     assert_invalid(get(&fake, &format!("/usage/units/enterprise-agents?cursor={cursor}")).await, "cursor")
@@ -306,6 +309,40 @@ async fn a_cursor_binds_the_filters_and_must_be_one_the_fake_issued() {
 // ---------------------------------------------------------------------------------------------
 // Parameter checks, authentication, unknown paths.
 // ---------------------------------------------------------------------------------------------
+
+/// `aid` is the account group a request is made in: with any account group of the organization
+/// the usage is the organization's and the listing has every test of it, whatever account group
+/// owns each; the entries' own `aid` say which.
+#[tokio::test]
+async fn aid_is_the_account_group_a_request_is_made_in_not_a_filter() {
+    let fake = FakeUsageApi::start().await;
+    let usage = |aid: Option<&str>| {
+        let path =
+            aid.map_or("/usage?expand=test".to_string(), |aid| format!("/usage?expand=test&aid={aid}"));
+        let fake = &fake;
+        async move {
+            let body: Value = get(fake, &path).await.json().await.expect("usage");
+            body["usage"].clone()
+        }
+    };
+    let whole = usage(None).await;
+    let (pages, _) = all_pages(&fake, "/usage/units/tests").await;
+    let every_test = items(&pages);
+    let owners: std::collections::BTreeSet<&str> =
+        every_test.iter().filter_map(|t| t["aid"].as_str()).collect();
+    assert_eq!(owners.len(), 5, "the tests of five account groups");
+
+    for aid in owners.clone() {
+        assert_eq!(usage(Some(aid)).await, whole, "usage made in {aid}: the organization's");
+        let (pages, _) = all_pages(&fake, &format!("/usage/units/tests?aid={aid}")).await;
+        let listed = items(&pages);
+        assert_eq!(listed, every_test, "listing made in {aid}: every test of the organization");
+        assert!(listed.iter().any(|t| t["aid"] != aid), "not only account group {aid}'s tests");
+    }
+    let (status, _, body) = parts(get(&fake, "/usage/units/tests?aid=4321").await).await;
+    assert_eq!(status, 404);
+    assert!(body["detail"].as_str().is_some_and(|d| d.contains("4321")), "{body}");
+}
 
 #[tokio::test]
 async fn dates_and_aid_are_checked_like_the_api() {
