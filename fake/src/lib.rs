@@ -275,8 +275,8 @@ pub const DEFAULT_RATE_LIMIT_WINDOW: Duration = Duration::from_secs(60);
 ///
 /// A test's whole traffic fits: listing the seeded data takes 9 pages, and the project's largest
 /// test against the fake (a hundred tasks each walking the test units listing through rate-limit
-/// windows and 503s) makes 550 requests. Yet a full record is small, under a megabyte (a
-/// request of a client takes under a kilobyte of it, its slot included), so a fake that runs for
+/// windows and 503s) makes 550 requests. Yet a full record is small, about a megabyte (a
+/// request of a client takes about a kilobyte of it, its slot included), so a fake that runs for
 /// days, such as a demo, levels off within its first thousand requests. The counters
 /// ([`FakeUsageApi::request_count`], [`FakeUsageApi::status_counts`], ...) count every request
 /// whatever the bound.
@@ -1106,7 +1106,7 @@ impl FakeUsageApiBuilder {
     /// 1,000), and as many rate-limit windows (at least the current one). Older requests leave
     /// the record as new ones come and are counted by [`FakeUsageApi::requests_dropped`]; the
     /// counters count every request whatever the bound. 0 keeps no request; `usize::MAX` keeps
-    /// every one (memory then grows with each request, by under a kilobyte).
+    /// every one (memory then grows with each request, by about a kilobyte).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]

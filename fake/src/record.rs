@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use bytes::Bytes;
-use http::header::{HeaderName, HeaderValue, AUTHORIZATION, CONTENT_LENGTH, HOST};
+use http::header::{HeaderName, HeaderValue, AUTHORIZATION};
 use http::{HeaderMap, Method, StatusCode};
 use tokio::time::Instant;
 
@@ -60,8 +60,8 @@ impl TokenCheck {
 ///
 /// The fake keeps the most recent [`record_limit`](crate::FakeUsageApiBuilder::record_limit)
 /// requests (see [`FakeUsageApi::requests`](crate::FakeUsageApi::requests)). Each holds copies of
-/// what it keeps, no larger than their content: a request of a client takes under a kilobyte of
-/// the record.
+/// what it keeps, no larger than their content: a request of a client takes about a kilobyte of
+/// the record, its slot included.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
@@ -96,9 +96,8 @@ pub struct RecordedRequest {
     pub path: String,
     /// The query's pairs, percent-decoded, in order.
     pub query: Vec<(String, String)>,
-    /// The headers as sent, but for three: `Authorization` (never recorded: see
-    /// [`token`](RecordedRequest::token)), `Host` (the fake's own address) and `Content-Length`
-    /// (the length of [`body`](RecordedRequest::body)).
+    /// The headers as sent, without `Authorization` (never recorded: see
+    /// [`token`](RecordedRequest::token)).
     pub headers: HeaderMap,
     /// Which of the fake's tokens the request carried, if any (never the token itself).
     pub token: TokenCheck,
@@ -245,20 +244,14 @@ pub struct RateLimitWindow {
     pub answered: usize,
 }
 
-/// Whether a request's header is left out of the record: `Authorization` (the token: see
-/// [`RecordedRequest::token`]), and the two the HTTP layer writes from what the record holds
-/// elsewhere, `Host` (the fake's own address) and `Content-Length` (the body's length).
-fn left_out(name: &HeaderName) -> bool {
-    name == AUTHORIZATION || name == HOST || name == CONTENT_LENGTH
-}
-
-/// Copies of the headers of `headers` the record keeps, each name and value in an allocation of
-/// its own size (the values the server parsed are slices of its read buffer).
+/// Copies of `headers` without `Authorization` (the token: see [`RecordedRequest::token`]), each
+/// name and value in an allocation of its own size (the values the server parsed are slices of
+/// its read buffer).
 pub(crate) fn own_headers(headers: &HeaderMap) -> HeaderMap {
-    let kept = headers.keys().filter(|name| !left_out(name)).count();
+    let kept = headers.keys().filter(|name| *name != AUTHORIZATION).count();
     let mut owned = HeaderMap::with_capacity(kept);
     for (name, value) in headers {
-        if left_out(name) {
+        if name == AUTHORIZATION {
             continue;
         }
         let (Ok(name), Ok(mut copy)) =
