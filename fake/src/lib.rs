@@ -190,7 +190,7 @@ pub use clock::FakeClock;
 pub use dataset::{AccountGroup, Dataset, ExpectedTotals};
 pub use failure::Failure;
 use record::Record;
-pub use record::{RateLimitWindow, RecordedRequest, TokenCheck};
+pub use record::{RateLimitWindow, RecordedRequest, TokenCheck, PREVIOUS_TOKEN_GRACE};
 /// One of the operations of the Usage API, named as in the spec: the operation enum of
 /// `thousandeyes-usage-generated`, whose variants, [`ALL`](Operation::ALL), `operation_id()`,
 /// `method()` and `path()` come from the spec.
@@ -239,18 +239,6 @@ pub use http;
 /// # }
 /// ```
 pub const DEFAULT_TOKEN: &str = "fake-token-not-a-secret";
-
-/// How long the fake accepts its previous token after a [rotation](FakeUsageApi::rotate_token),
-/// on its clock: 14 days, as ThousandEyes accepts a token for 14 days after it is regenerated.
-/// Requests carrying it are recorded as [`TokenCheck::Previous`]; after that, as
-/// [`TokenCheck::Wrong`], and answered 401.
-///
-/// ```
-/// use std::time::Duration;
-///
-/// assert_eq!(thousandeyes_usage_fake::PREVIOUS_TOKEN_GRACE, Duration::from_secs(14 * 24 * 3600));
-/// ```
-pub const PREVIOUS_TOKEN_GRACE: Duration = Duration::from_secs(14 * 24 * 3600);
 
 /// Calls the organization may make in a window, unless [`FakeUsageApiBuilder::rate_limit`] says
 /// otherwise: 240, the API's default.

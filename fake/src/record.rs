@@ -1,11 +1,12 @@
-//! What the fake records: the most recent requests, counters over every request, and the
-//! rate-limit windows.
+//! What the fake records: the most recent requests (with which of its tokens each carried),
+//! counters over every request, and the rate-limit windows.
 //!
 //! A recorded request holds its own copies of what it keeps, each as long as its content: the
 //! server reads requests into buffers of several KiB whose slices (header values, bodies) would
 //! otherwise keep those buffers alive as long as the record.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue, AUTHORIZATION};
@@ -13,6 +14,18 @@ use http::{HeaderMap, Method, StatusCode};
 use tokio::time::Instant;
 
 use crate::Operation;
+
+/// How long the fake accepts its previous token after a
+/// [rotation](crate::FakeUsageApi::rotate_token), on its clock: 14 days, as ThousandEyes accepts a token for 14 days after it is regenerated.
+/// Requests carrying it are recorded as [`TokenCheck::Previous`]; after that, as
+/// [`TokenCheck::Wrong`], and answered 401.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// assert_eq!(thousandeyes_usage_fake::PREVIOUS_TOKEN_GRACE, Duration::from_secs(14 * 24 * 3600));
+/// ```
+pub const PREVIOUS_TOKEN_GRACE: Duration = Duration::from_secs(14 * 24 * 3600);
 
 /// How a request's `Authorization` header compared with the fake's tokens: which one it
 /// carried, never the token itself (the header's value is never recorded).
