@@ -41,17 +41,17 @@ pub const PREVIOUS_TOKEN_GRACE: Duration = Duration::from_secs(14 * 24 * 3600);
 pub enum TokenCheck {
     /// `Authorization: Bearer <the fake's token>`.
     Matched,
+    /// An `Authorization` header with another token (a previous one past its grace included) or
+    /// another scheme.
+    Wrong,
+    /// No `Authorization` header.
+    Missing,
     /// `Authorization: Bearer <the fake's previous token>`: the one it had before its last
     /// [rotation](crate::FakeUsageApi::rotate_token) (or the
     /// [`previous_token`](crate::FakeUsageApiBuilder::previous_token) it started with), within
     /// [`PREVIOUS_TOKEN_GRACE`](crate::PREVIOUS_TOKEN_GRACE) of it. Accepted, as the API accepts
     /// the token a regeneration replaced for 14 days.
     Previous,
-    /// An `Authorization` header with another token (a previous one past its grace included) or
-    /// another scheme.
-    Wrong,
-    /// No `Authorization` header.
-    Missing,
 }
 
 impl TokenCheck {
