@@ -4,24 +4,61 @@
 //! Usage API with realistic seeded data (a made-up "Acme Corp" organization; the same every
 //! run), and behaves like the real API:
 //!
-//! * `GET /usage` honours `expand` and `aid`; the two listings (`GET /usage/units/tests`,
+//! * `GET /usage` honours `expand`; the two listings (`GET /usage/units/tests`,
 //!   `GET /usage/units/enterprise-agents`) are paginated with absolute `_links.next.href` links
-//!   carrying an opaque `cursor` that binds the filters; the query is read as the spec declares
+//!   carrying an opaque `cursor` that binds the query parameters; `aid` (of `GET /usage` and
+//!   `GET /usage/units/tests`) is the account group a request is made in, not a filter: it must
+//!   be one of the organization's (else a 404, as the API refuses an account group the caller is
+//!   not a member of), and the answer is the whole organization's whichever it is, the fake
+//!   serving one organization (see [Account groups](#account-groups)); the query is read as the spec declares
 //!   it (a value outside an enum, an empty `expand` included, or a date-time that is not
 //!   RFC 3339 is a 400 naming the parameter and the value), and `startDate`/`endDate` and `aid`
 //!   are checked further as the API checks them; the quota operations change the quotas
-//!   `GET /quotas` shows;
+//!   `GET /quotas` shows (an organization quota without `orgId` is set on the fake's own
+//!   organization, as the API sets it on the organization the caller is authenticated in);
 //! * answers are `application/hal+json`, errors RFC 7807 `application/problem+json` (a 400 lists
 //!   the invalid fields; a 401, for a missing or wrong bearer token, has OAuth-style `error` and
 //!   `error_description`); unknown paths are 404;
+//! * its token can be [rotated](FakeUsageApi::rotate_token) while it runs: the token it replaces
+//!   stays accepted for 14 days of its clock, as a regenerated token's predecessor is by the API,
+//!   and the record says which token each request carried ([`TokenCheck`]);
 //! * every answer carries a `Date` and the `x-organization-rate-limit-limit`, `-remaining` and
 //!   `-reset` headers of an organization-wide window (240 calls a minute unless
 //!   [configured](FakeUsageApiBuilder::rate_limit)); a call beyond the limit is a 429.
 //!
 //! The [builder](FakeUsageApi::builder) sets the data, the token, page sizes, the rate limit,
-//! latency, [scripted failures](Failure) and a clock skew. The fake
-//! [records every request](FakeUsageApi::requests) for assertions, and tells what its data
-//! [adds up to](FakeUsageApi::expected_totals).
+//! latency, [scripted failures](Failure), a clock skew and the size of the record. The fake
+//! [records the most recent requests](FakeUsageApi::requests) for assertions (1,000 unless
+//! [configured](FakeUsageApiBuilder::record_limit)), counts every request
+//! ([by status](FakeUsageApi::status_counts)), and tells what its data
+//! [adds up to](FakeUsageApi::expected_totals). Its memory stays flat however long it runs.
+//!
+//! # Account groups
+//!
+//! `aid` names the account group a request is made in. The API answers for that account group's
+//! organization: `GET /usage` covers every account group of it, and `GET /usage/units/tests`
+//! lists every test of it, each entry naming the account group that owns it in its own `aid`.
+//! The fake serves one organization, so any of its account groups ([`Dataset::account_groups`]
+//! and those appearing in the data) gives the same answer, and an `aid` it does not know is a 404
+//! naming it. A listing's cursor is bound to the `aid` of its first page, like its time range.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! use thousandeyes_usage_fake::FakeUsageApi;
+//!
+//! let fake = FakeUsageApi::builder().page_size(100).start().await;
+//! let http = reqwest::Client::builder().no_proxy().build().unwrap();
+//! let list = |aid: &str| {
+//!     http.get(fake.url(&format!("/usage/units/tests?aid={aid}"))).bearer_auth(fake.token()).send()
+//! };
+//! let made_in_1234: serde_json::Value = list("1234").await.unwrap().json().await.unwrap();
+//! let tests = made_in_1234["breakdowns"].as_array().unwrap();
+//! assert_eq!(tests.len(), 81, "every test of the organization");
+//! assert!(tests.iter().any(|t| t["aid"] != "1234"), "not only those of account group 1234");
+//! assert_eq!(list("999").await.unwrap().status(), 404);
+//! # }
+//! ```
 //!
 //! # Time
 //!
@@ -152,7 +189,8 @@ use tokio::task::JoinHandle;
 pub use clock::FakeClock;
 pub use dataset::{AccountGroup, Dataset, ExpectedTotals};
 pub use failure::Failure;
-pub use record::{RateLimitWindow, RecordedRequest, TokenCheck};
+use record::Record;
+pub use record::{RateLimitWindow, RecordedRequest, TokenCheck, PREVIOUS_TOKEN_GRACE};
 /// One of the operations of the Usage API, named as in the spec: the operation enum of
 /// `thousandeyes-usage-generated`, whose variants, [`ALL`](Operation::ALL), `operation_id()`,
 /// `method()` and `path()` come from the spec.
@@ -220,6 +258,22 @@ pub const DEFAULT_RATE_LIMIT: u64 = 240;
 /// ```
 pub const DEFAULT_RATE_LIMIT_WINDOW: Duration = Duration::from_secs(60);
 
+/// The most requests the fake's record keeps unless [`FakeUsageApiBuilder::record_limit`] says
+/// otherwise: 1,000, the most recent.
+///
+/// A test's whole traffic fits: listing the seeded data takes 9 pages, and the project's largest
+/// test against the fake (a hundred tasks each walking the test units listing through rate-limit
+/// windows and 503s) makes 550 requests. Yet a full record is small, about a megabyte (a
+/// request of a client takes about a kilobyte of it, its slot included), so a fake that runs for
+/// days, such as a demo, levels off within its first thousand requests. The counters
+/// ([`FakeUsageApi::request_count`], [`FakeUsageApi::status_counts`], ...) count every request
+/// whatever the bound.
+///
+/// ```
+/// assert_eq!(thousandeyes_usage_fake::DEFAULT_RECORD_LIMIT, 1_000);
+/// ```
+pub const DEFAULT_RECORD_LIMIT: usize = 1_000;
+
 /// Entries on a page of `GET /usage/units/tests` unless the builder says otherwise (the seeded 81
 /// tests take 5 pages).
 ///
@@ -258,6 +312,8 @@ pub const DEFAULT_AGENT_UNITS_PAGE_SIZE: usize = 9;
 /// ```
 pub struct FakeUsageApi {
     addr: SocketAddr,
+    /// The token accepted, as [`FakeUsageApi::token`] lends it (the server holds its own copy).
+    token: String,
     shared: Arc<server::Shared>,
     task: JoinHandle<()>,
 }
@@ -358,7 +414,8 @@ impl FakeUsageApi {
         self.addr
     }
 
-    /// The bearer token the fake accepts.
+    /// The bearer token the fake accepts: the builder's [`token`](FakeUsageApiBuilder::token), or
+    /// the last one [`rotate_token`](Self::rotate_token) set.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -368,7 +425,39 @@ impl FakeUsageApi {
     /// # }
     /// ```
     pub fn token(&self) -> &str {
-        &self.shared.config.token
+        &self.token
+    }
+
+    /// Rotates the fake's token, as regenerating a token does in ThousandEyes: `new` becomes the
+    /// fake's token (what [`token`](Self::token) returns), and the token it replaces stays
+    /// accepted for [`PREVIOUS_TOKEN_GRACE`] (14 days) of the fake's clock, each request
+    /// carrying it recorded as [`TokenCheck::Previous`]. A token replaced earlier is no longer
+    /// accepted. For a test of code that picks up a rotated token: the record shows which token
+    /// each request carried.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// use std::time::Duration;
+    /// use thousandeyes_usage_fake::{FakeUsageApi, TokenCheck};
+    ///
+    /// let mut fake = FakeUsageApi::builder().token("old-token").start().await;
+    /// fake.rotate_token("new-token");
+    /// assert_eq!(fake.token(), "new-token");
+    /// let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    /// let quotas = |token: &'static str| http.get(fake.url("/quotas")).bearer_auth(token).send();
+    /// assert_eq!(quotas("new-token").await.unwrap().status(), 200);
+    /// assert_eq!(quotas("old-token").await.unwrap().status(), 200); // for 14 days
+    /// tokio::time::sleep(Duration::from_secs(14 * 24 * 3600)).await; // virtual time
+    /// assert_eq!(quotas("old-token").await.unwrap().status(), 401);
+    /// let checks: Vec<TokenCheck> = fake.requests().iter().map(|r| r.token).collect();
+    /// assert_eq!(checks, [TokenCheck::Matched, TokenCheck::Previous, TokenCheck::Wrong]);
+    /// # }
+    /// ```
+    pub fn rotate_token(&mut self, new: impl Into<String>) {
+        let new = new.into();
+        self.shared.tokens().rotate(new.clone(), self.shared.clock.now());
+        self.token = new;
     }
 
     /// The fake's time now: the wall-clock time at start, plus tokio's elapsed time (virtual
@@ -409,7 +498,12 @@ impl FakeUsageApi {
         self.shared.clock
     }
 
-    /// Every request answered so far, in arrival order.
+    /// The requests in the record, in arrival order: every request answered so far, or, once
+    /// more than [`record_limit`](FakeUsageApiBuilder::record_limit) (default
+    /// [`DEFAULT_RECORD_LIMIT`]) were answered, the most recent of them.
+    /// [`requests_dropped`](Self::requests_dropped) counts the others; the counters
+    /// ([`request_count`](Self::request_count), [`status_counts`](Self::status_counts),
+    /// [`pages_served`](Self::pages_served), ...) count every request.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -423,10 +517,11 @@ impl FakeUsageApi {
     /// # }
     /// ```
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.shared.requests()
+        self.shared.with_record(|record| record.requests())
     }
 
-    /// The requests of one operation, in arrival order.
+    /// The requests of one operation in the record (see [`requests`](Self::requests)), in
+    /// arrival order.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -441,10 +536,60 @@ impl FakeUsageApi {
     /// # }
     /// ```
     pub fn requests_for(&self, operation: Operation) -> Vec<RecordedRequest> {
-        self.requests().into_iter().filter(|r| r.operation == Some(operation)).collect()
+        self.shared.with_record(|record| record.requests_where(|r| r.operation == Some(operation)))
     }
 
-    /// How many requests were answered so far (every path, every status).
+    /// How many requests answered are no longer in the record: the oldest, pushed out once it
+    /// held [`record_limit`](FakeUsageApiBuilder::record_limit) requests, and those
+    /// [`clear_requests`](Self::clear_requests) removed. Always
+    /// `request_count() == requests().len() + requests_dropped()`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use thousandeyes_usage_fake::FakeUsageApi;
+    ///
+    /// let fake = FakeUsageApi::builder().record_limit(2).start().await;
+    /// let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    /// for _ in 0..5 {
+    ///     http.get(fake.url("/quotas")).bearer_auth(fake.token()).send().await.unwrap();
+    /// }
+    /// assert_eq!(fake.requests().len(), 2); // the last two
+    /// assert_eq!(fake.requests()[0].sequence, 3);
+    /// assert_eq!(fake.requests_dropped(), 3);
+    /// assert_eq!(fake.request_count(), 5); // counters count every request
+    /// # }
+    /// ```
+    pub fn requests_dropped(&self) -> usize {
+        self.shared.with_record(Record::dropped)
+    }
+
+    /// Empties the record of requests (they count as [dropped](Self::requests_dropped)). The
+    /// counters, the rate-limit windows, the quotas and the failure rules are not touched: the fake
+    /// serves on as before. For a long-running fake whose record a caller reads in batches, or a
+    /// test that checks only what one step sent.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use thousandeyes_usage_fake::FakeUsageApi;
+    ///
+    /// let fake = FakeUsageApi::start().await;
+    /// let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    /// http.get(fake.url("/usage")).bearer_auth(fake.token()).send().await.unwrap();
+    /// fake.clear_requests();
+    /// http.get(fake.url("/quotas")).bearer_auth(fake.token()).send().await.unwrap();
+    /// assert_eq!(fake.requests().len(), 1);
+    /// assert_eq!(fake.requests()[0].path, "/v7/quotas");
+    /// assert_eq!((fake.request_count(), fake.requests_dropped()), (2, 1));
+    /// # }
+    /// ```
+    pub fn clear_requests(&self) {
+        self.shared.clear_record();
+    }
+
+    /// How many requests were answered so far (every path, every status), whether or not the
+    /// record still holds them.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -454,10 +599,11 @@ impl FakeUsageApi {
     /// # }
     /// ```
     pub fn request_count(&self) -> usize {
-        self.shared.with_requests(<[RecordedRequest]>::len)
+        self.shared.with_record(Record::answered)
     }
 
-    /// How many requests were answered with `status`.
+    /// How many requests were answered with `status` so far (counted as they are answered: exact
+    /// past the record's bound).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -469,10 +615,11 @@ impl FakeUsageApi {
     /// # }
     /// ```
     pub fn responses_with_status(&self, status: u16) -> usize {
-        self.shared.with_requests(|r| r.iter().filter(|r| r.status == status).count())
+        self.shared.with_record(|record| record.with_status(status))
     }
 
-    /// Requests answered so far, by status.
+    /// Requests answered so far, by status (counted as they are answered: exact past the
+    /// record's bound).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -486,10 +633,11 @@ impl FakeUsageApi {
     /// # }
     /// ```
     pub fn status_counts(&self) -> BTreeMap<u16, usize> {
-        self.shared.with_requests(server::by_status)
+        self.shared.with_record(Record::by_status)
     }
 
-    /// Listing pages answered 2xx so far (test units and enterprise agent units).
+    /// Listing pages answered 2xx so far (test units and enterprise agent units; counted as they
+    /// are answered: exact past the record's bound).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -505,12 +653,11 @@ impl FakeUsageApi {
     /// # }
     /// ```
     pub fn pages_served(&self) -> usize {
-        self.shared.with_requests(|r| {
-            r.iter().filter(|r| r.status.is_success() && r.operation.is_some_and(server::is_listing)).count()
-        })
+        self.shared.with_record(Record::pages_served)
     }
 
-    /// Requests answered 429 so far (by the rate limit or by a [`Failure`]).
+    /// Requests answered 429 so far (by the rate limit or by a [`Failure`]; counted as they are
+    /// answered: exact past the record's bound).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -526,7 +673,10 @@ impl FakeUsageApi {
         self.responses_with_status(429)
     }
 
-    /// The rate-limit windows that saw requests, oldest first, with what each answered.
+    /// The rate-limit windows that saw requests, oldest first, with what each answered: every
+    /// one so far, or the most recent [`record_limit`](FakeUsageApiBuilder::record_limit) of them
+    /// (at least the current one). A window is opened by a request, so those kept cover every
+    /// request in the record.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
@@ -609,6 +759,7 @@ impl FakeUsageApi {
 #[must_use = "a builder does nothing until .start().await"]
 pub struct FakeUsageApiBuilder {
     token: String,
+    previous_token: Option<String>,
     dataset: Option<Dataset>,
     usage: Option<UsageDetails>,
     test_units: Option<Vec<UnitsByTests>>,
@@ -622,6 +773,7 @@ pub struct FakeUsageApiBuilder {
     latency: Duration,
     failures: Vec<Failure>,
     skew_ms: i64,
+    record_limit: usize,
 }
 
 impl fmt::Debug for FakeUsageApiBuilder {
@@ -636,6 +788,7 @@ impl fmt::Debug for FakeUsageApiBuilder {
             .field("latency", &self.latency)
             .field("failures", &self.failures.len())
             .field("skew_ms", &self.skew_ms)
+            .field("record_limit", &self.record_limit)
             .finish_non_exhaustive()
     }
 }
@@ -657,6 +810,7 @@ impl FakeUsageApiBuilder {
     pub fn new() -> FakeUsageApiBuilder {
         FakeUsageApiBuilder {
             token: DEFAULT_TOKEN.to_string(),
+            previous_token: None,
             dataset: None,
             usage: None,
             test_units: None,
@@ -670,10 +824,12 @@ impl FakeUsageApiBuilder {
             latency: Duration::ZERO,
             failures: Vec::new(),
             skew_ms: 0,
+            record_limit: DEFAULT_RECORD_LIMIT,
         }
     }
 
-    /// The bearer token to accept; any other token, or none, is answered 401.
+    /// The bearer token to accept (default [`DEFAULT_TOKEN`]); any other token, or none, is
+    /// answered 401, but for a [previous token](Self::previous_token) within its grace.
     ///
     /// ```
     /// let builder = thousandeyes_usage_fake::FakeUsageApi::builder().token("my-test-token");
@@ -681,6 +837,28 @@ impl FakeUsageApiBuilder {
     /// ```
     pub fn token(mut self, token: impl Into<String>) -> Self {
         self.token = token.into();
+        self
+    }
+
+    /// Also accept `token` as the fake's previous token, as if its token had been regenerated
+    /// just before start: for [`PREVIOUS_TOKEN_GRACE`] (14 days) of the fake's clock, requests
+    /// carrying it are answered and recorded as [`TokenCheck::Previous`]. To rotate a running
+    /// fake's token, see [`FakeUsageApi::rotate_token`].
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use thousandeyes_usage_fake::{FakeUsageApi, TokenCheck};
+    ///
+    /// let fake = FakeUsageApi::builder().token("new-token").previous_token("old-token").start().await;
+    /// reqwest::Client::builder().no_proxy().build().unwrap()
+    ///     .get(fake.url("/quotas")).bearer_auth("old-token").send().await.unwrap();
+    /// let request = &fake.requests()[0];
+    /// assert_eq!((request.status.as_u16(), request.token), (200, TokenCheck::Previous));
+    /// # }
+    /// ```
+    pub fn previous_token(mut self, token: impl Into<String>) -> Self {
+        self.previous_token = Some(token.into());
         self
     }
 
@@ -912,6 +1090,26 @@ impl FakeUsageApiBuilder {
         self
     }
 
+    /// Keep the most recent `requests` requests in the record (default [`DEFAULT_RECORD_LIMIT`],
+    /// 1,000), and as many rate-limit windows (at least the current one). Older requests leave
+    /// the record as new ones come and are counted by [`FakeUsageApi::requests_dropped`]; the
+    /// counters count every request whatever the bound. 0 keeps no request; `usize::MAX` keeps
+    /// every one (memory then grows with each request, by about a kilobyte).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use thousandeyes_usage_fake::FakeUsageApi;
+    ///
+    /// let fake = FakeUsageApi::builder().record_limit(10_000).start().await;
+    /// # let _ = fake;
+    /// # }
+    /// ```
+    pub fn record_limit(mut self, requests: usize) -> Self {
+        self.record_limit = requests;
+        self
+    }
+
     /// Binds `127.0.0.1:0` and starts serving on the current tokio runtime.
     ///
     /// # Panics
@@ -974,17 +1172,18 @@ impl FakeUsageApiBuilder {
         let window_secs = i64::try_from(self.window.as_secs() + u64::from(self.window.subsec_nanos() > 0))
             .unwrap_or(i64::MAX / 2)
             .max(1);
+        let tokens = server::Tokens::new(self.token.clone(), self.previous_token, clock.now());
         let config = server::Config {
-            token: self.token,
             root: format!("http://{addr}"),
             test_page_size: self.test_page_size,
             agent_page_size: self.agent_page_size,
             limit: self.limit,
             window_secs,
             latency: self.latency,
+            record_limit: self.record_limit,
         };
-        let shared = Arc::new(server::Shared::new(config, clock, data, self.failures));
+        let shared = Arc::new(server::Shared::new(config, clock, tokens, data, self.failures));
         let task = tokio::spawn(server::serve(listener, Arc::clone(&shared)));
-        Ok(FakeUsageApi { addr, shared, task })
+        Ok(FakeUsageApi { addr, token: self.token, shared, task })
     }
 }

@@ -1,23 +1,23 @@
 //! What the server holds: its configuration, and behind a lock its data, the organizations'
-//! quotas, the rate-limit windows, the failure rules and the recorded requests.
+//! quotas, the rate-limit windows, the failure rules and the record of requests.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use thousandeyes_usage_generated::models::{AccountGroupQuota, OrganizationQuota, Quota};
 
 use super::rules::Rules;
+use super::tokens::Tokens;
 use super::windows::Windows;
 use crate::dataset::{Dataset, ExpectedTotals};
 use crate::failure::Failure;
-use crate::record::{RateLimitWindow, RecordedRequest};
+use crate::record::{RateLimitWindow, Record};
 use crate::FakeClock;
 
 /// What does not change while the fake runs.
 #[derive(Debug)]
 pub(crate) struct Config {
-    pub(crate) token: String,
     /// `http://127.0.0.1:PORT`.
     pub(crate) root: String,
     pub(crate) test_page_size: usize,
@@ -25,6 +25,8 @@ pub(crate) struct Config {
     pub(crate) limit: u64,
     pub(crate) window_secs: i64,
     pub(crate) latency: Duration,
+    /// The most requests the record keeps (and rate-limit windows, at least one).
+    pub(crate) record_limit: usize,
 }
 
 /// The state shared by the server task and the handle.
@@ -32,6 +34,7 @@ pub(crate) struct Config {
 pub(crate) struct Shared {
     pub(crate) config: Config,
     pub(crate) clock: FakeClock,
+    tokens: Mutex<Tokens>,
     state: Mutex<State>,
 }
 
@@ -43,7 +46,7 @@ pub(crate) struct State {
     pub(crate) orgs: Vec<OrgQuotas>,
     pub(crate) rules: Rules,
     pub(crate) windows: Windows,
-    pub(crate) requests: Vec<RecordedRequest>,
+    pub(crate) record: Record,
     next_sequence: usize,
 }
 
@@ -63,7 +66,13 @@ impl OrgQuotas {
 }
 
 impl Shared {
-    pub(crate) fn new(config: Config, clock: FakeClock, data: Dataset, failures: Vec<Failure>) -> Shared {
+    pub(crate) fn new(
+        config: Config,
+        clock: FakeClock,
+        tokens: Tokens,
+        data: Dataset,
+        failures: Vec<Failure>,
+    ) -> Shared {
         let known_aids = data.known_aids();
         let mut orgs: Vec<OrgQuotas> = data
             .quotas
@@ -82,17 +91,19 @@ impl Shared {
         if !orgs.iter().any(|o| o.org_id.as_deref() == Some(data.organization_id.as_str())) {
             orgs.push(OrgQuotas::empty(&data.organization_id));
         }
-        let windows = Windows::new(config.limit, config.window_secs);
+        let windows = Windows::new(config.limit, config.window_secs, config.record_limit);
+        let record = Record::new(config.record_limit);
         Shared {
             config,
             clock,
+            tokens: Mutex::new(tokens),
             state: Mutex::new(State {
                 data,
                 known_aids,
                 orgs,
                 rules: Rules::new(failures),
                 windows,
-                requests: Vec::new(),
+                record,
                 next_sequence: 0,
             }),
         }
@@ -102,6 +113,11 @@ impl Shared {
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// The tokens accepted.
+    pub(crate) fn tokens(&self) -> MutexGuard<'_, Tokens> {
+        self.tokens.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     /// The next request's sequence number, from 0.
     pub(crate) fn next_sequence(&self) -> usize {
         let mut state = self.state();
@@ -109,14 +125,14 @@ impl Shared {
         state.next_sequence - 1
     }
 
-    pub(crate) fn requests(&self) -> Vec<RecordedRequest> {
-        let mut requests = self.state().requests.clone();
-        requests.sort_by_key(|r| r.sequence);
-        requests
+    /// Reads the record of requests.
+    pub(crate) fn with_record<T>(&self, f: impl FnOnce(&Record) -> T) -> T {
+        f(&self.state().record)
     }
 
-    pub(crate) fn with_requests<T>(&self, f: impl FnOnce(&[RecordedRequest]) -> T) -> T {
-        f(&self.state().requests)
+    /// Empties the record of requests.
+    pub(crate) fn clear_record(&self) {
+        self.state().record.clear();
     }
 
     pub(crate) fn windows(&self) -> Vec<RateLimitWindow> {
@@ -173,7 +189,9 @@ impl State {
 
     /// Whether the caller may manage the quotas of `org_id`.
     pub(crate) fn known_org(&self, org_id: &str) -> bool {
-        self.data.organization_id == org_id || self.orgs.iter().any(|o| o.org_id.as_deref() == Some(org_id))
+        self.data.organization_id == org_id
+            || self.data.managed_organizations.iter().any(|o| o == org_id)
+            || self.orgs.iter().any(|o| o.org_id.as_deref() == Some(org_id))
     }
 
     /// The quotas of `org_id`, added empty when it has none yet.
@@ -187,13 +205,4 @@ impl State {
         };
         &mut self.orgs[index]
     }
-}
-
-/// Request counts by status, for the handle.
-pub(crate) fn by_status(requests: &[RecordedRequest]) -> BTreeMap<u16, usize> {
-    let mut counts = BTreeMap::new();
-    for r in requests {
-        *counts.entry(r.status.as_u16()).or_insert(0) += 1;
-    }
-    counts
 }
