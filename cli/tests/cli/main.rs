@@ -1,0 +1,6 @@
+//! `te-usage` run as a user runs it, one module per subject.
+
+mod support;
+
+mod completions;
+mod usage_errors;
