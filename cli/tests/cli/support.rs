@@ -4,8 +4,6 @@
 
 use std::process::Stdio;
 
-use thousandeyes_usage_fake::FakeUsageApi;
-
 /// What a run of `te-usage` did.
 #[derive(Debug)]
 pub struct Run {
@@ -30,18 +28,6 @@ where
             command.env_remove(name);
         }
     }
-    command
-}
-
-/// `te-usage` with `args`, configured for `fake` as `TE_TOKEN` and `TE_API_ENDPOINT` would
-/// configure it for an organization.
-pub fn te_usage_on<I, S>(fake: &FakeUsageApi, args: I) -> tokio::process::Command
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<std::ffi::OsStr>,
-{
-    let mut command = te_usage(args);
-    command.env("TE_TOKEN", fake.token()).env("TE_API_ENDPOINT", fake.base_url());
     command
 }
 
