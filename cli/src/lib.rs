@@ -19,6 +19,7 @@
 pub mod args;
 pub mod completions;
 pub mod error;
+pub mod fetch;
 pub mod output;
 pub mod session;
 
