@@ -54,4 +54,6 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Print a completion script for a shell (source it from the shell's start-up file)
     Completions(crate::completions::CompletionsArgs),
+    /// Serve ThousandEyes usage to Prometheus: /metrics and /healthz, refreshed every --interval
+    Serve(crate::serve::ServeArgs),
 }

@@ -11,7 +11,7 @@
 //!   demo (`--demo`);
 //! * [`output`]: the formats of `-o/--output`, and writing to stdout;
 //! * [`error`]: what ends a command unsuccessfully, and its exit status;
-//! * one module per command ([`completions`], ...).
+//! * one module per command ([`completions`], [`serve`], ...).
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
@@ -21,6 +21,7 @@ pub mod completions;
 pub mod error;
 pub mod fetch;
 pub mod output;
+pub mod serve;
 pub mod session;
 
 use std::ffi::OsString;
@@ -51,5 +52,6 @@ pub async fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
 pub async fn run(cli: Cli) -> Result<u8, CliError> {
     match cli.command {
         Command::Completions(args) => completions::run(&args),
+        Command::Serve(args) => serve::run(&cli.global, &args).await,
     }
 }

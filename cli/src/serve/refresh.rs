@@ -1,0 +1,222 @@
+//! Refreshing one organization's figures every interval, in the background: each refresh is one
+//! [`fetch`], whose [`Snapshot`] replaces the last good one. A refresh that fails keeps the last
+//! good figures (the organization's `thousandeyes_up` turns 0), counts the failure by cause, and
+//! logs it the first time its cause is seen in a run of failures, not every interval; the first
+//! success after failures is logged too.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use thousandeyes_usage::{Client, Error};
+use tokio::sync::watch;
+use tokio::time::{Instant, MissedTickBehavior};
+
+use crate::error::{one_line, CliError};
+use crate::fetch::{fetch, Fetched, Period, Progress};
+use crate::serve::budget::Budget;
+use crate::serve::log::Log;
+use crate::serve::snapshot::Snapshot;
+use crate::serve::state::{count, Exporter};
+use crate::serve::token::TokenFile;
+
+/// How long a refresh in flight may go on after shutdown is asked for, before it is abandoned.
+pub const GRACE: Duration = Duration::from_secs(2);
+
+/// The cause a failed refresh is counted under (the label `cause` of
+/// `thousandeyes_refresh_errors_total`).
+///
+/// ```
+/// use thousandeyes_usage_cli::serve::refresh::cause;
+///
+/// let err = thousandeyes_usage::Client::builder().build().unwrap_err(); // no token
+/// assert_eq!(cause(&err), "configuration");
+/// ```
+pub fn cause(err: &Error) -> &'static str {
+    match err.status() {
+        Some(401) => "unauthorized",
+        Some(403) => "forbidden",
+        Some(404) => "not_found",
+        Some(429) => "rate_limited",
+        Some(s) if s >= 500 => "server_error",
+        Some(_) => "client_error",
+        None => match err {
+            Error::NotSent { .. } => "rate_limited",
+            Error::Timeout { .. } => "timeout",
+            Error::Transport { .. } => "transport",
+            Error::Decode { .. } | Error::UnexpectedBody { .. } | Error::BodyTooLarge { .. } => "bad_answer",
+            Error::Pagination { .. } => "pagination",
+            Error::Config { .. } | Error::InvalidInput { .. } => "configuration",
+            _ => "other",
+        },
+    }
+}
+
+/// Refreshes one organization of an [`Exporter`].
+#[derive(Debug)]
+pub struct Refresher {
+    exporter: Arc<Exporter>,
+    index: usize,
+    client: Client,
+    interval: Duration,
+    share: f64,
+    per_test: Option<usize>,
+    token: Option<Arc<TokenFile>>,
+    log: Log,
+    /// The causes logged in the current run of failures.
+    logged: BTreeSet<&'static str>,
+    /// Failures since the last success.
+    failures: u64,
+    /// Whether the budget was checked against a counted refresh.
+    budget_counted: bool,
+}
+
+impl Refresher {
+    /// The refresher of organization `index` of `exporter`: every `interval`, with `client`
+    /// (which keeps to `share` of the organization's rate limit), publishing the `per_test`
+    /// tests that use the most. `token` is the organization's token file, if it has one.
+    pub fn new(
+        exporter: Arc<Exporter>,
+        index: usize,
+        share: f64,
+        per_test: Option<usize>,
+        token: Option<Arc<TokenFile>>,
+        log: Log,
+    ) -> Refresher {
+        let org = &exporter.orgs()[index];
+        let (client, interval) = (org.client.clone(), org.interval);
+        Refresher {
+            exporter,
+            index,
+            client,
+            interval,
+            share,
+            per_test,
+            token,
+            log,
+            logged: BTreeSet::new(),
+            failures: 0,
+            budget_counted: false,
+        }
+    }
+
+    fn name(&self) -> &str {
+        &self.exporter.orgs()[self.index].name
+    }
+
+    /// Refreshes at once, then every interval, until `shutdown` turns true; a refresh in flight
+    /// then has [`GRACE`] to finish before it is abandoned.
+    ///
+    /// # Errors
+    ///
+    /// [`CliError::Usage`] when the first successful refresh shows that the interval is below
+    /// the floor of the organization's budget (its calls counted).
+    pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) -> Result<(), CliError> {
+        let mut ticks = tokio::time::interval(self.interval);
+        ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = ticks.tick() => {}
+                _ = shutdown.changed() => return Ok(()),
+            }
+            let started = Instant::now();
+            let client = self.client.clone();
+            let mut no_progress = |_: &Progress| {};
+            let (result, stopping) = {
+                let refresh = fetch(&client, Period::CurrentBillingPeriod, &mut no_progress);
+                tokio::pin!(refresh);
+                tokio::select! {
+                    result = &mut refresh => (Some(result), false),
+                    _ = shutdown.changed() => (tokio::time::timeout(GRACE, refresh).await.ok(), true),
+                }
+            };
+            match result {
+                Some(result) => self.settle(result, started.elapsed()).await?,
+                None => self
+                    .log
+                    .info(&format!("[{}] the refresh in flight was abandoned at shutdown", self.name())),
+            }
+            if stopping {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Records the outcome of a refresh. A 401 right after a new token from the token file
+    /// sends the token before it back, and refreshes again at once.
+    async fn settle(&mut self, result: Result<Fetched, Error>, took: Duration) -> Result<(), CliError> {
+        let result = match result {
+            Err(err) if err.status() == Some(401) => {
+                let reverted =
+                    self.token.as_ref().is_some_and(|t| t.revert(&self.client, &self.exporter, &self.log));
+                if reverted {
+                    fetch(&self.client, Period::CurrentBillingPeriod, &mut |_| {}).await
+                } else {
+                    Err(err)
+                }
+            }
+            other => other,
+        };
+        match result {
+            Ok(fetched) => self.succeeded(&fetched, took),
+            Err(err) => {
+                self.failed(&err, took);
+                Ok(())
+            }
+        }
+    }
+
+    fn succeeded(&mut self, fetched: &Fetched, took: Duration) -> Result<(), CliError> {
+        if let Some(token) = &self.token {
+            token.confirm();
+        }
+        if !self.budget_counted {
+            self.budget_counted = true;
+            let budget = Budget::counted(&fetched.stats, self.client.rate_limit().limit, self.share);
+            budget
+                .check(self.interval)
+                .map_err(|e| CliError::Usage(format!("organization {:?}: {e}", self.name())))?;
+        }
+        let snapshot = Arc::new(Snapshot::of(fetched, self.per_test));
+        if self.failures > 0 {
+            self.log.warn(&format!(
+                "[{}] refreshed again after {} failed refresh{}",
+                self.name(),
+                self.failures,
+                if self.failures == 1 { "" } else { "es" }
+            ));
+        }
+        self.failures = 0;
+        self.logged.clear();
+        self.exporter.update(self.index, |s| {
+            s.snapshot = Some(snapshot);
+            s.up = true;
+            s.failing = None;
+            s.last_success = Some(Utc::now());
+            s.last_duration = Some(took);
+            s.refreshes += 1;
+        });
+        Ok(())
+    }
+
+    fn failed(&mut self, err: &Error, took: Duration) {
+        let cause = cause(err);
+        self.failures += 1;
+        if self.logged.insert(cause) {
+            self.log.warn(&format!(
+                "[{}] refresh failed ({cause}): {}; the last good figures stay, and further {cause} \
+                 failures are counted in thousandeyes_refresh_errors_total, not logged",
+                self.name(),
+                one_line(err)
+            ));
+        }
+        self.exporter.update(self.index, |s| {
+            s.up = false;
+            s.failing = Some(cause);
+            s.last_duration = Some(took);
+            s.refreshes += 1;
+            count(&mut s.errors, cause);
+        });
+    }
+}
