@@ -19,9 +19,11 @@
 //!   [configured](FakeUsageApiBuilder::rate_limit)); a call beyond the limit is a 429.
 //!
 //! The [builder](FakeUsageApi::builder) sets the data, the token, page sizes, the rate limit,
-//! latency, [scripted failures](Failure) and a clock skew. The fake
-//! [records every request](FakeUsageApi::requests) for assertions, and tells what its data
-//! [adds up to](FakeUsageApi::expected_totals).
+//! latency, [scripted failures](Failure), a clock skew and the size of the record. The fake
+//! [records the most recent requests](FakeUsageApi::requests) for assertions (1,000 unless
+//! [configured](FakeUsageApiBuilder::record_limit)), counts every request
+//! ([by status](FakeUsageApi::status_counts)), and tells what its data
+//! [adds up to](FakeUsageApi::expected_totals). Its memory stays flat however long it runs.
 //!
 //! # Time
 //!
@@ -152,6 +154,7 @@ use tokio::task::JoinHandle;
 pub use clock::FakeClock;
 pub use dataset::{AccountGroup, Dataset, ExpectedTotals};
 pub use failure::Failure;
+use record::Record;
 pub use record::{RateLimitWindow, RecordedRequest, TokenCheck};
 /// One of the operations of the Usage API, named as in the spec: the operation enum of
 /// `thousandeyes-usage-generated`, whose variants, [`ALL`](Operation::ALL), `operation_id()`,
@@ -219,6 +222,22 @@ pub const DEFAULT_RATE_LIMIT: u64 = 240;
 /// assert_eq!(thousandeyes_usage_fake::DEFAULT_RATE_LIMIT_WINDOW, Duration::from_secs(60));
 /// ```
 pub const DEFAULT_RATE_LIMIT_WINDOW: Duration = Duration::from_secs(60);
+
+/// The most requests the fake's record keeps unless [`FakeUsageApiBuilder::record_limit`] says
+/// otherwise: 1,000, the most recent.
+///
+/// A test's whole traffic fits: listing the seeded data takes 9 pages, and the project's largest
+/// test against the fake (a hundred tasks each walking the test units listing through rate-limit
+/// windows and 503s) makes 550 requests. Yet a full record is small, under a megabyte (a
+/// request of a client takes under a kilobyte of it, its slot included), so a fake that runs for
+/// days, such as a demo, levels off within its first thousand requests. The counters
+/// ([`FakeUsageApi::request_count`], [`FakeUsageApi::status_counts`], ...) count every request
+/// whatever the bound.
+///
+/// ```
+/// assert_eq!(thousandeyes_usage_fake::DEFAULT_RECORD_LIMIT, 1_000);
+/// ```
+pub const DEFAULT_RECORD_LIMIT: usize = 1_000;
 
 /// Entries on a page of `GET /usage/units/tests` unless the builder says otherwise (the seeded 81
 /// tests take 5 pages).
@@ -409,7 +428,12 @@ impl FakeUsageApi {
         self.shared.clock
     }
 
-    /// Every request answered so far, in arrival order.
+    /// The requests in the record, in arrival order: every request answered so far, or, once
+    /// more than [`record_limit`](FakeUsageApiBuilder::record_limit) (default
+    /// [`DEFAULT_RECORD_LIMIT`]) were answered, the most recent of them.
+    /// [`requests_dropped`](Self::requests_dropped) counts the others; the counters
+    /// ([`request_count`](Self::request_count), [`status_counts`](Self::status_counts),
+    /// [`pages_served`](Self::pages_served), ...) count every request.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -423,10 +447,11 @@ impl FakeUsageApi {
     /// # }
     /// ```
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.shared.requests()
+        self.shared.with_record(|record| record.requests())
     }
 
-    /// The requests of one operation, in arrival order.
+    /// The requests of one operation in the record (see [`requests`](Self::requests)), in
+    /// arrival order.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -441,10 +466,60 @@ impl FakeUsageApi {
     /// # }
     /// ```
     pub fn requests_for(&self, operation: Operation) -> Vec<RecordedRequest> {
-        self.requests().into_iter().filter(|r| r.operation == Some(operation)).collect()
+        self.shared.with_record(|record| record.requests_where(|r| r.operation == Some(operation)))
     }
 
-    /// How many requests were answered so far (every path, every status).
+    /// How many requests answered are no longer in the record: the oldest, pushed out once it
+    /// held [`record_limit`](FakeUsageApiBuilder::record_limit) requests, and those
+    /// [`clear_requests`](Self::clear_requests) removed. Always
+    /// `request_count() == requests().len() + requests_dropped()`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use thousandeyes_usage_fake::FakeUsageApi;
+    ///
+    /// let fake = FakeUsageApi::builder().record_limit(2).start().await;
+    /// let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    /// for _ in 0..5 {
+    ///     http.get(fake.url("/quotas")).bearer_auth(fake.token()).send().await.unwrap();
+    /// }
+    /// assert_eq!(fake.requests().len(), 2); // the last two
+    /// assert_eq!(fake.requests()[0].sequence, 3);
+    /// assert_eq!(fake.requests_dropped(), 3);
+    /// assert_eq!(fake.request_count(), 5); // counters count every request
+    /// # }
+    /// ```
+    pub fn requests_dropped(&self) -> usize {
+        self.shared.with_record(Record::dropped)
+    }
+
+    /// Empties the record of requests (they count as [dropped](Self::requests_dropped)). The
+    /// counters, the rate-limit windows, the quotas and the failure rules are not touched: the fake
+    /// serves on as before. For a long-running fake whose record a caller reads in batches, or a
+    /// test that checks only what one step sent.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use thousandeyes_usage_fake::FakeUsageApi;
+    ///
+    /// let fake = FakeUsageApi::start().await;
+    /// let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    /// http.get(fake.url("/usage")).bearer_auth(fake.token()).send().await.unwrap();
+    /// fake.clear_requests();
+    /// http.get(fake.url("/quotas")).bearer_auth(fake.token()).send().await.unwrap();
+    /// assert_eq!(fake.requests().len(), 1);
+    /// assert_eq!(fake.requests()[0].path, "/v7/quotas");
+    /// assert_eq!((fake.request_count(), fake.requests_dropped()), (2, 1));
+    /// # }
+    /// ```
+    pub fn clear_requests(&self) {
+        self.shared.clear_record();
+    }
+
+    /// How many requests were answered so far (every path, every status), whether or not the
+    /// record still holds them.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -454,10 +529,11 @@ impl FakeUsageApi {
     /// # }
     /// ```
     pub fn request_count(&self) -> usize {
-        self.shared.with_requests(<[RecordedRequest]>::len)
+        self.shared.with_record(Record::answered)
     }
 
-    /// How many requests were answered with `status`.
+    /// How many requests were answered with `status` so far (counted as they are answered: exact
+    /// past the record's bound).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -469,10 +545,11 @@ impl FakeUsageApi {
     /// # }
     /// ```
     pub fn responses_with_status(&self, status: u16) -> usize {
-        self.shared.with_requests(|r| r.iter().filter(|r| r.status == status).count())
+        self.shared.with_record(|record| record.with_status(status))
     }
 
-    /// Requests answered so far, by status.
+    /// Requests answered so far, by status (counted as they are answered: exact past the
+    /// record's bound).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -486,10 +563,11 @@ impl FakeUsageApi {
     /// # }
     /// ```
     pub fn status_counts(&self) -> BTreeMap<u16, usize> {
-        self.shared.with_requests(server::by_status)
+        self.shared.with_record(Record::by_status)
     }
 
-    /// Listing pages answered 2xx so far (test units and enterprise agent units).
+    /// Listing pages answered 2xx so far (test units and enterprise agent units; counted as they
+    /// are answered: exact past the record's bound).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -505,12 +583,11 @@ impl FakeUsageApi {
     /// # }
     /// ```
     pub fn pages_served(&self) -> usize {
-        self.shared.with_requests(|r| {
-            r.iter().filter(|r| r.status.is_success() && r.operation.is_some_and(server::is_listing)).count()
-        })
+        self.shared.with_record(Record::pages_served)
     }
 
-    /// Requests answered 429 so far (by the rate limit or by a [`Failure`]).
+    /// Requests answered 429 so far (by the rate limit or by a [`Failure`]; counted as they are
+    /// answered: exact past the record's bound).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -526,7 +603,10 @@ impl FakeUsageApi {
         self.responses_with_status(429)
     }
 
-    /// The rate-limit windows that saw requests, oldest first, with what each answered.
+    /// The rate-limit windows that saw requests, oldest first, with what each answered: every
+    /// one so far, or the most recent [`record_limit`](FakeUsageApiBuilder::record_limit) of them
+    /// (at least the current one). A window is opened by a request, so those kept cover every
+    /// request in the record.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
@@ -622,6 +702,7 @@ pub struct FakeUsageApiBuilder {
     latency: Duration,
     failures: Vec<Failure>,
     skew_ms: i64,
+    record_limit: usize,
 }
 
 impl fmt::Debug for FakeUsageApiBuilder {
@@ -636,6 +717,7 @@ impl fmt::Debug for FakeUsageApiBuilder {
             .field("latency", &self.latency)
             .field("failures", &self.failures.len())
             .field("skew_ms", &self.skew_ms)
+            .field("record_limit", &self.record_limit)
             .finish_non_exhaustive()
     }
 }
@@ -670,6 +752,7 @@ impl FakeUsageApiBuilder {
             latency: Duration::ZERO,
             failures: Vec::new(),
             skew_ms: 0,
+            record_limit: DEFAULT_RECORD_LIMIT,
         }
     }
 
@@ -912,6 +995,26 @@ impl FakeUsageApiBuilder {
         self
     }
 
+    /// Keep the most recent `requests` requests in the record (default [`DEFAULT_RECORD_LIMIT`],
+    /// 1,000), and as many rate-limit windows (at least the current one). Older requests leave
+    /// the record as new ones come and are counted by [`FakeUsageApi::requests_dropped`]; the
+    /// counters count every request whatever the bound. 0 keeps no request; `usize::MAX` keeps
+    /// every one (memory then grows with each request, by under a kilobyte).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use thousandeyes_usage_fake::FakeUsageApi;
+    ///
+    /// let fake = FakeUsageApi::builder().record_limit(10_000).start().await;
+    /// # let _ = fake;
+    /// # }
+    /// ```
+    pub fn record_limit(mut self, requests: usize) -> Self {
+        self.record_limit = requests;
+        self
+    }
+
     /// Binds `127.0.0.1:0` and starts serving on the current tokio runtime.
     ///
     /// # Panics
@@ -982,6 +1085,7 @@ impl FakeUsageApiBuilder {
             limit: self.limit,
             window_secs,
             latency: self.latency,
+            record_limit: self.record_limit,
         };
         let shared = Arc::new(server::Shared::new(config, clock, data, self.failures));
         let task = tokio::spawn(server::serve(listener, Arc::clone(&shared)));

@@ -1,6 +1,14 @@
-//! What the fake records: every request, and the rate-limit windows.
+//! What the fake records: the most recent requests, counters over every request, and the
+//! rate-limit windows.
+//!
+//! A recorded request holds its own copies of what it keeps, each as long as its content: the
+//! server reads requests into buffers of several KiB whose slices (header values, bodies) would
+//! otherwise keep those buffers alive as long as the record.
+
+use std::collections::{BTreeMap, VecDeque};
 
 use bytes::Bytes;
+use http::header::{HeaderName, HeaderValue, AUTHORIZATION, CONTENT_LENGTH, HOST};
 use http::{HeaderMap, Method, StatusCode};
 use tokio::time::Instant;
 
@@ -26,6 +34,11 @@ pub enum TokenCheck {
 }
 
 /// One request the fake answered, for assertions.
+///
+/// The fake keeps the most recent [`record_limit`](crate::FakeUsageApiBuilder::record_limit)
+/// requests (see [`FakeUsageApi::requests`](crate::FakeUsageApi::requests)). Each holds copies of
+/// what it keeps, no larger than their content: a request of a client takes under a kilobyte of
+/// the record.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
@@ -60,11 +73,13 @@ pub struct RecordedRequest {
     pub path: String,
     /// The query's pairs, percent-decoded, in order.
     pub query: Vec<(String, String)>,
-    /// The headers, without `Authorization` (see [`token`](RecordedRequest::token)).
+    /// The headers as sent, but for three: `Authorization` (never recorded: see
+    /// [`token`](RecordedRequest::token)), `Host` (the fake's own address) and `Content-Length`
+    /// (the length of [`body`](RecordedRequest::body)).
     pub headers: HeaderMap,
     /// Whether the bearer token was the fake's.
     pub token: TokenCheck,
-    /// The body.
+    /// The body (empty when it was over the 1 MiB the fake reads, and answered 413).
     pub body: Bytes,
     /// The operation the method and path name, if any.
     pub operation: Option<Operation>,
@@ -204,4 +219,126 @@ pub struct RateLimitWindow {
     pub rate_limited: usize,
     /// Every request answered in it, whatever the status (401s included).
     pub answered: usize,
+}
+
+/// Whether a request's header is left out of the record: `Authorization` (the token: see
+/// [`RecordedRequest::token`]), and the two the HTTP layer writes from what the record holds
+/// elsewhere, `Host` (the fake's own address) and `Content-Length` (the body's length).
+fn left_out(name: &HeaderName) -> bool {
+    name == AUTHORIZATION || name == HOST || name == CONTENT_LENGTH
+}
+
+/// Copies of the headers of `headers` the record keeps, each name and value in an allocation of
+/// its own size (the values the server parsed are slices of its read buffer).
+pub(crate) fn own_headers(headers: &HeaderMap) -> HeaderMap {
+    let kept = headers.keys().filter(|name| !left_out(name)).count();
+    let mut owned = HeaderMap::with_capacity(kept);
+    for (name, value) in headers {
+        if left_out(name) {
+            continue;
+        }
+        let (Ok(name), Ok(mut copy)) =
+            (HeaderName::from_bytes(name.as_str().as_bytes()), HeaderValue::from_bytes(value.as_bytes()))
+        else {
+            continue;
+        };
+        copy.set_sensitive(value.is_sensitive());
+        owned.append(name, copy);
+    }
+    owned
+}
+
+/// A copy of `body` in an allocation of its own size (the server's is a slice of its read buffer).
+pub(crate) fn own_body(body: &[u8]) -> Bytes {
+    if body.is_empty() {
+        Bytes::new()
+    } else {
+        Bytes::copy_from_slice(body)
+    }
+}
+
+/// The requests the fake answered: the most recent `limit` of them, and counters kept as each is
+/// answered, exact however many have left the record.
+#[derive(Debug)]
+pub(crate) struct Record {
+    limit: usize,
+    kept: VecDeque<RecordedRequest>,
+    /// Requests answered that `kept` no longer holds (pushed out, or cleared).
+    dropped: usize,
+    answered: usize,
+    by_status: BTreeMap<u16, usize>,
+    pages_served: usize,
+}
+
+impl Record {
+    /// An empty record keeping at most `limit` requests.
+    pub(crate) fn new(limit: usize) -> Record {
+        Record {
+            limit,
+            kept: VecDeque::new(),
+            dropped: 0,
+            answered: 0,
+            by_status: BTreeMap::new(),
+            pages_served: 0,
+        }
+    }
+
+    /// Counts `request` and keeps it, pushing out the oldest kept when the record is full;
+    /// `listing_page` says it was a page of a listing.
+    pub(crate) fn push(&mut self, request: RecordedRequest, listing_page: bool) {
+        self.answered += 1;
+        *self.by_status.entry(request.status.as_u16()).or_insert(0) += 1;
+        if listing_page && request.status.is_success() {
+            self.pages_served += 1;
+        }
+        if self.limit == 0 {
+            self.dropped += 1;
+            return;
+        }
+        if self.kept.len() >= self.limit {
+            self.kept.pop_front();
+            self.dropped += 1;
+        }
+        self.kept.push_back(request);
+    }
+
+    /// Empties the record; the counters go on.
+    pub(crate) fn clear(&mut self) {
+        self.dropped += self.kept.len();
+        self.kept = VecDeque::new();
+    }
+
+    /// The requests kept, in arrival order.
+    pub(crate) fn requests(&self) -> Vec<RecordedRequest> {
+        let mut requests: Vec<RecordedRequest> = self.kept.iter().cloned().collect();
+        requests.sort_by_key(|r| r.sequence);
+        requests
+    }
+
+    /// The kept requests `keep` selects, in arrival order.
+    pub(crate) fn requests_where(&self, keep: impl Fn(&RecordedRequest) -> bool) -> Vec<RecordedRequest> {
+        let mut requests: Vec<RecordedRequest> = self.kept.iter().filter(|r| keep(r)).cloned().collect();
+        requests.sort_by_key(|r| r.sequence);
+        requests
+    }
+
+    pub(crate) fn dropped(&self) -> usize {
+        self.dropped
+    }
+
+    pub(crate) fn answered(&self) -> usize {
+        self.answered
+    }
+
+    pub(crate) fn by_status(&self) -> BTreeMap<u16, usize> {
+        self.by_status.clone()
+    }
+
+    pub(crate) fn with_status(&self, status: u16) -> usize {
+        self.by_status.get(&status).copied().unwrap_or(0)
+    }
+
+    pub(crate) fn pages_served(&self) -> usize {
+        self.pages_served
+    }
 }

@@ -869,6 +869,112 @@ async fn every_request_is_recorded() {
 }
 
 #[tokio::test]
+async fn the_record_leaves_out_the_token_the_host_and_the_content_length_and_keeps_the_rest() {
+    let fake = FakeUsageApi::start().await;
+    http()
+        .post(fake.url("/quotas/unassign"))
+        .bearer_auth(fake.token())
+        .header("user-agent", "billing-job/2.1")
+        .header("x-correlation-id", "abc-123")
+        .json(&json!({"organizations": ["1001"]}))
+        .send()
+        .await
+        .expect("answer");
+    let request = fake.requests().pop().expect("recorded");
+    for left_out in ["authorization", "host", "content-length"] {
+        assert!(request.headers.get(left_out).is_none(), "{left_out} is not recorded: {:?}", request.headers);
+    }
+    assert_eq!(request.header("user-agent"), Some("billing-job/2.1"));
+    assert_eq!(request.header("x-correlation-id"), Some("abc-123"));
+    assert_eq!(request.header("content-type"), Some("application/json"));
+    assert_eq!(request.body.len(), r#"{"organizations":["1001"]}"#.len());
+}
+
+/// 25 requests to a fake whose record keeps 10, each kind answered a known number of times:
+/// 9 listing pages (200), 5 401s, 3 404s, 4 usage 200s, then 4 429s of a used-up window.
+#[tokio::test(start_paused = true)]
+async fn past_its_bound_the_record_keeps_the_most_recent_requests_and_the_counters_stay_exact() {
+    let fake = FakeUsageApi::builder().record_limit(10).rate_limit(16, Duration::from_secs(60)).start().await;
+    let (_, urls) = all_pages(&fake, "/usage/units/tests").await; // 5 pages
+    let (_, more) =
+        all_pages(&fake, "/usage/units/enterprise-agents?startDate=2024-05-01T00%3A00%3A00Z").await;
+    assert_eq!((urls.len(), more.len()), (5, 4));
+    for _ in 0..5 {
+        assert_eq!(http().get(fake.url("/quotas")).send().await.expect("answer").status(), 401);
+    }
+    for _ in 0..3 {
+        assert_eq!(get(&fake, "/nowhere").await.status(), 404);
+    }
+    for _ in 0..4 {
+        assert_eq!(get(&fake, "/usage").await.status(), 200);
+    }
+    for _ in 0..4 {
+        assert_eq!(get(&fake, "/usage").await.status(), 429, "16 calls of the window used");
+    }
+
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 10);
+    let sequences: Vec<usize> = requests.iter().map(|r| r.sequence).collect();
+    assert_eq!(sequences, (15..25).collect::<Vec<_>>(), "the most recent 10, in arrival order");
+    assert_eq!(fake.requests_dropped(), 15);
+    assert_eq!(fake.request_count(), 25);
+    let counts = fake.status_counts();
+    assert_eq!(counts.into_iter().collect::<Vec<_>>(), [(200, 13), (401, 5), (404, 3), (429, 4)]);
+    assert_eq!(fake.responses_with_status(401), 5, "no 401 is left in the record");
+    assert_eq!(fake.pages_served(), 9, "no page is left in the record");
+    assert_eq!(fake.rate_limited_responses(), 4);
+    assert_eq!(fake.requests_for(Operation::GetTestsUnitsUsage).len(), 0, "pushed out");
+    assert_eq!(fake.requests_for(Operation::GetUsage).len(), 8);
+    let window = fake.rate_limit_windows().pop().expect("window");
+    assert_eq!((window.used, window.succeeded, window.rate_limited, window.answered), (16, 13, 4, 25));
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_record_keeps_as_many_rate_limit_windows_as_requests_and_at_least_the_current_one() {
+    let fake = FakeUsageApi::builder().record_limit(3).rate_limit(1, Duration::from_secs(10)).start().await;
+    let mut resets = Vec::new();
+    for _ in 0..8 {
+        let answer = get(&fake, "/quotas").await;
+        assert_eq!(answer.status(), 200);
+        resets.push(header_i64(&answer, "x-organization-rate-limit-reset"));
+        assert_eq!(get(&fake, "/quotas").await.status(), 429, "one call a window");
+        tokio::time::sleep(Duration::from_secs(10)).await;
+    }
+    let windows = fake.rate_limit_windows();
+    assert_eq!(windows.iter().map(|w| w.reset).collect::<Vec<_>>(), resets[5..], "the last three");
+    assert!(windows.iter().all(|w| (w.succeeded, w.rate_limited) == (1, 1)), "{windows:?}");
+    assert_eq!((fake.request_count(), fake.rate_limited_responses()), (16, 8));
+
+    let none = FakeUsageApi::builder().record_limit(0).rate_limit(1, Duration::from_secs(10)).start().await;
+    assert_eq!(get(&none, "/quotas").await.status(), 200);
+    assert_eq!(get(&none, "/quotas").await.status(), 429, "the current window is kept, and enforced");
+    assert!(none.requests().is_empty());
+    assert_eq!((none.request_count(), none.requests_dropped()), (2, 2));
+    assert_eq!(none.rate_limit_windows().len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn clearing_the_record_keeps_the_counters_the_window_and_the_quotas() {
+    let fake = FakeUsageApi::builder().rate_limit(5, Duration::from_secs(60)).start().await;
+    assert_eq!(get(&fake, "/usage/units/tests").await.status(), 200);
+    let assigned =
+        post(&fake, "/quotas/assign", json!({"organizations": [{"orgId": "1001", "value": 7}]})).await;
+    assert_eq!(assigned.status(), 200);
+    fake.clear_requests();
+    assert!(fake.requests().is_empty());
+    assert_eq!((fake.request_count(), fake.requests_dropped(), fake.pages_served()), (2, 2, 1));
+
+    let after = get(&fake, "/quotas").await;
+    assert_eq!(header_i64(&after, "x-organization-rate-limit-remaining"), 2, "the window goes on");
+    let (_, _, body) = parts(after).await;
+    assert_eq!(body["quotas"][0]["organizationQuota"]["value"], 7);
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!((requests[0].sequence, requests[0].path.as_str()), (2, "/v7/quotas"));
+    assert_eq!(fake.request_count(), fake.requests().len() + fake.requests_dropped());
+}
+
+#[tokio::test]
 async fn dropping_the_fake_stops_it() {
     let fake = FakeUsageApi::start().await;
     let url = fake.url("/usage");

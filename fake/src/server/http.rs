@@ -10,11 +10,11 @@ use tokio::time::Instant;
 
 use super::request::{Req, MAX_BODY};
 use super::respond::Outcome;
-use super::routing::route;
+use super::routing::{is_listing, route};
 use super::state::Shared;
 use super::validate::token_check;
 use crate::acme::mix;
-use crate::record::RecordedRequest;
+use crate::record::{own_body, own_headers, RecordedRequest};
 use crate::FakeClock;
 
 /// Answers one request, after the configured latency, and records it.
@@ -31,12 +31,12 @@ pub(crate) async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<
     }
     let now = shared.clock.now();
     let path = parts.uri.path().to_string();
-    let query: Vec<(String, String)> =
+    let mut query: Vec<(String, String)> =
         url::form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes()).into_owned().collect();
+    query.shrink_to_fit();
     let route = route(&parts.method, &path);
     let token = token_check(&parts.headers, &shared.config.token);
-    let mut headers = parts.headers;
-    headers.remove(header::AUTHORIZATION);
+    let headers = own_headers(&parts.headers);
     let incoming = Req { method: parts.method, path, query, headers, body, route };
 
     let mut state = shared.state();
@@ -61,14 +61,14 @@ pub(crate) async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<
         add(name.clone(), value);
     }
     let operation = incoming.operation();
-    state.requests.push(RecordedRequest {
+    let recorded = RecordedRequest {
         sequence,
         method: incoming.method,
         path: incoming.path,
         query: incoming.query,
         headers: incoming.headers,
         token,
-        body: incoming.body.unwrap_or_default(),
+        body: incoming.body.as_deref().map_or_else(|_| Bytes::new(), own_body),
         operation,
         status: answer.status,
         page,
@@ -76,7 +76,8 @@ pub(crate) async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<
         rate_limit_reset: reset,
         arrived_at,
         answered_at: Instant::now(),
-    });
+    };
+    state.record.push(recorded, operation.is_some_and(is_listing));
     drop(state);
     response.body(Full::new(answer.body)).unwrap_or_else(|_| {
         let mut fallback = Response::new(Full::new(Bytes::new()));

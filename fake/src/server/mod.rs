@@ -5,7 +5,7 @@
 //! * [`request`]: a request as the handlers see it;
 //! * [`windows`]: the organization's rate-limit windows;
 //! * [`rules`]: the scripted failure rules, and the answers they script;
-//! * [`state`]: what the server holds: configuration, data, quotas, windows, rules, records;
+//! * [`state`]: what the server holds: configuration, data, quotas, windows, rules, the record;
 //! * [`validate`]: the request checks that lead to a 400, 404, 413 or 415;
 //! * [`handlers`]: one per operation;
 //! * [`respond`]: one request answered: authentication, the window, the rules, the handler;
@@ -25,5 +25,4 @@ mod validate;
 mod windows;
 
 pub(crate) use accept::serve;
-pub(crate) use routing::is_listing;
-pub(crate) use state::{by_status, Config, Shared};
+pub(crate) use state::{Config, Shared};

@@ -1,7 +1,7 @@
 //! What the server holds: its configuration, and behind a lock its data, the organizations'
-//! quotas, the rate-limit windows, the failure rules and the recorded requests.
+//! quotas, the rate-limit windows, the failure rules and the record of requests.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -11,7 +11,7 @@ use super::rules::Rules;
 use super::windows::Windows;
 use crate::dataset::{Dataset, ExpectedTotals};
 use crate::failure::Failure;
-use crate::record::{RateLimitWindow, RecordedRequest};
+use crate::record::{RateLimitWindow, Record};
 use crate::FakeClock;
 
 /// What does not change while the fake runs.
@@ -25,6 +25,8 @@ pub(crate) struct Config {
     pub(crate) limit: u64,
     pub(crate) window_secs: i64,
     pub(crate) latency: Duration,
+    /// The most requests the record keeps (and rate-limit windows, at least one).
+    pub(crate) record_limit: usize,
 }
 
 /// The state shared by the server task and the handle.
@@ -43,7 +45,7 @@ pub(crate) struct State {
     pub(crate) orgs: Vec<OrgQuotas>,
     pub(crate) rules: Rules,
     pub(crate) windows: Windows,
-    pub(crate) requests: Vec<RecordedRequest>,
+    pub(crate) record: Record,
     next_sequence: usize,
 }
 
@@ -82,7 +84,8 @@ impl Shared {
         if !orgs.iter().any(|o| o.org_id.as_deref() == Some(data.organization_id.as_str())) {
             orgs.push(OrgQuotas::empty(&data.organization_id));
         }
-        let windows = Windows::new(config.limit, config.window_secs);
+        let windows = Windows::new(config.limit, config.window_secs, config.record_limit);
+        let record = Record::new(config.record_limit);
         Shared {
             config,
             clock,
@@ -92,7 +95,7 @@ impl Shared {
                 orgs,
                 rules: Rules::new(failures),
                 windows,
-                requests: Vec::new(),
+                record,
                 next_sequence: 0,
             }),
         }
@@ -109,14 +112,14 @@ impl Shared {
         state.next_sequence - 1
     }
 
-    pub(crate) fn requests(&self) -> Vec<RecordedRequest> {
-        let mut requests = self.state().requests.clone();
-        requests.sort_by_key(|r| r.sequence);
-        requests
+    /// Reads the record of requests.
+    pub(crate) fn with_record<T>(&self, f: impl FnOnce(&Record) -> T) -> T {
+        f(&self.state().record)
     }
 
-    pub(crate) fn with_requests<T>(&self, f: impl FnOnce(&[RecordedRequest]) -> T) -> T {
-        f(&self.state().requests)
+    /// Empties the record of requests.
+    pub(crate) fn clear_record(&self) {
+        self.state().record.clear();
     }
 
     pub(crate) fn windows(&self) -> Vec<RateLimitWindow> {
@@ -187,13 +190,4 @@ impl State {
         };
         &mut self.orgs[index]
     }
-}
-
-/// Request counts by status, for the handle.
-pub(crate) fn by_status(requests: &[RecordedRequest]) -> BTreeMap<u16, usize> {
-    let mut counts = BTreeMap::new();
-    for r in requests {
-        *counts.entry(r.status.as_u16()).or_insert(0) += 1;
-    }
-    counts
 }

@@ -1,40 +1,47 @@
 //! The organization's rate-limit windows: fixed windows of `window_secs`, each allowing `limit`
-//! calls, on the fake's clock.
+//! calls, on the fake's clock; the most recent are kept for the handle to show.
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use http::StatusCode;
 
 use crate::record::RateLimitWindow;
 
-/// Every window so far; the last is the current one.
+/// The most recent windows that saw requests, at most `keep`; the last is the current one.
 #[derive(Debug)]
 pub(crate) struct Windows {
     limit: u64,
     window_secs: i64,
-    list: Vec<RateLimitWindow>,
+    keep: usize,
+    list: VecDeque<RateLimitWindow>,
 }
 
 impl Windows {
-    pub(crate) fn new(limit: u64, window_secs: i64) -> Windows {
-        Windows { limit, window_secs, list: Vec::new() }
+    /// Windows of `limit` calls every `window_secs`, keeping the most recent `keep` (at least the
+    /// current one).
+    pub(crate) fn new(limit: u64, window_secs: i64, keep: usize) -> Windows {
+        Windows { limit, window_secs, keep: keep.max(1), list: VecDeque::new() }
     }
 
     pub(crate) fn limit(&self) -> u64 {
         self.limit
     }
 
-    /// Every window so far, oldest first.
+    /// The windows kept, oldest first.
     pub(crate) fn all(&self) -> Vec<RateLimitWindow> {
-        self.list.clone()
+        self.list.iter().cloned().collect()
     }
 
     /// The current window at `now_secs`, starting a new one when the last has ended.
     pub(crate) fn current(&mut self, now_secs: i64) -> &mut RateLimitWindow {
-        let ended = self.list.last().is_none_or(|w| now_secs >= w.reset);
+        let ended = self.list.back().is_none_or(|w| now_secs >= w.reset);
         if ended {
+            if self.list.len() >= self.keep {
+                self.list.pop_front();
+            }
             let w = self.window_secs;
-            self.list.push(RateLimitWindow {
+            self.list.push_back(RateLimitWindow {
                 reset: (now_secs.div_euclid(w) + 1) * w,
                 limit: self.limit,
                 used: 0,
