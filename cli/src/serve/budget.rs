@@ -121,10 +121,10 @@ impl fmt::Display for TooShort {
             f,
             "--interval {} is below the floor of {}: {calls} (its listing pages, GET /usage and \
              GET /quotas), and the rate-limit share {share} of the organization's {limit} calls a \
-             minute allows {:.1} calls a minute",
+             minute allows {} calls a minute",
             format_duration(self.interval),
             format_duration(self.floor),
-            limit as f64 * share,
+            (limit as f64 * share * 10.0).round() / 10.0,
         )
     }
 }

@@ -176,7 +176,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(total)
 }
 
-/// `d` as `--interval` would write it: `5m`, `1h30m`, `2.75s`.
+/// `d` as `--interval` would write it: `5m`, `1h30m`, `2.75s`, `500ms`.
 ///
 /// ```
 /// use std::time::Duration;
@@ -185,9 +185,13 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 /// assert_eq!(format_duration(Duration::from_secs(300)), "5m");
 /// assert_eq!(format_duration(Duration::from_secs(5_400)), "1h30m");
 /// assert_eq!(format_duration(Duration::from_millis(2_750)), "2.75s");
+/// assert_eq!(format_duration(Duration::from_millis(500)), "500ms");
 /// ```
 pub fn format_duration(d: Duration) -> String {
-    if d.subsec_millis() != 0 || d.as_secs() == 0 {
+    if d.as_secs() == 0 {
+        return format!("{}ms", d.as_millis());
+    }
+    if d.subsec_millis() != 0 {
         let text = format!("{:.3}", d.as_secs_f64());
         return format!("{}s", text.trim_end_matches('0').trim_end_matches('.'));
     }

@@ -3,4 +3,5 @@
 mod support;
 
 mod completions;
+mod serve;
 mod usage_errors;

@@ -2,7 +2,16 @@
 //! environment a test gives it (no `TE_*` variable of the machine running the tests), against
 //! a fake Usage API running in the test's process.
 
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use thousandeyes_usage_fake::FakeUsageApi;
+use tokio::io::{AsyncBufReadExt, BufReader};
 
 /// What a run of `te-usage` did.
 #[derive(Debug)]
@@ -39,4 +48,258 @@ pub async fn run(mut command: tokio::process::Command) -> Run {
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }
+}
+
+/// `te-usage` with `args` against `fake`: `TE_TOKEN` and `TE_API_ENDPOINT` name it.
+pub fn te_usage_on<I, S>(fake: &FakeUsageApi, args: I) -> tokio::process::Command
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let mut command = te_usage(args);
+    command.env("TE_TOKEN", fake.token()).env("TE_API_ENDPOINT", fake.base_url());
+    command
+}
+
+/// A directory of its own under the system's temporary directory, removed when dropped.
+#[derive(Debug)]
+pub struct Scratch {
+    /// The directory.
+    pub path: PathBuf,
+}
+
+impl Scratch {
+    /// A new, empty directory.
+    pub fn new(label: &str) -> Scratch {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!("te-usage-{label}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).expect("scratch directory");
+        Scratch { path }
+    }
+
+    /// `name` in the directory, written with `contents`.
+    pub fn file(&self, name: &str, contents: &str) -> PathBuf {
+        let path = self.path.join(name);
+        std::fs::write(&path, contents).expect("scratch file");
+        path
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// A `te-usage serve` running in a child process (killed if still running when dropped), and
+/// what it has written on stderr so far.
+#[derive(Debug)]
+pub struct Served {
+    child: tokio::process::Child,
+    /// The address it serves on.
+    pub addr: SocketAddr,
+    stderr: Arc<Mutex<String>>,
+    http: reqwest::Client,
+}
+
+impl Served {
+    /// Starts `command` (a `serve` with `--listen 127.0.0.1:0`) and waits for its
+    /// "serving http://ADDR/metrics" line; panics with its stderr if it ends or takes more than
+    /// 10 s.
+    pub async fn start(mut command: tokio::process::Command) -> Served {
+        command.kill_on_drop(true);
+        let mut child = command.spawn().expect("te-usage serve starts");
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let (found, mut addr) = tokio::sync::watch::channel(None);
+        let mut lines = BufReader::new(child.stderr.take().expect("stderr piped")).lines();
+        let log = Arc::clone(&stderr);
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Some(rest) = line.split("serving http://").nth(1) {
+                    let text = rest.split('/').next().unwrap_or_default();
+                    let _ = found.send(text.parse::<SocketAddr>().ok());
+                }
+                let mut log = log.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        let waited = tokio::time::timeout(Duration::from_secs(10), addr.wait_for(Option::is_some)).await;
+        let addr = match waited {
+            Ok(Ok(addr)) => addr.expect("an address"),
+            _ => panic!("te-usage serve did not start: {}", stderr.lock().unwrap()),
+        };
+        let http = reqwest::Client::builder().no_proxy().build().expect("http client");
+        Served { child, addr, stderr, http }
+    }
+
+    /// What it wrote on stderr so far.
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// `GET path`: the status and the body.
+    pub async fn get(&self, path: &str) -> (u16, String) {
+        self.get_with(path, "*/*").await.0
+    }
+
+    /// `GET path` with `Accept: accept`: the status and body, and the content type.
+    pub async fn get_with(&self, path: &str, accept: &str) -> ((u16, String), String) {
+        let response = self
+            .http
+            .get(format!("http://{}{path}", self.addr))
+            .header("accept", accept)
+            .send()
+            .await
+            .expect("te-usage serve answers");
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        ((status, response.text().await.expect("a body")), content_type)
+    }
+
+    /// `/metrics` in the Prometheus text format.
+    pub async fn metrics(&self) -> String {
+        let (status, body) = self.get("/metrics").await;
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
+    /// Waits (up to `within`) until `/metrics` satisfies `ready`, and returns it; panics with
+    /// the last one and the log otherwise.
+    pub async fn metrics_when(&self, within: Duration, ready: impl Fn(&str) -> bool) -> String {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let text = self.metrics().await;
+            if ready(&text) {
+                return text;
+            }
+            if tokio::time::Instant::now() > deadline {
+                panic!("/metrics did not get there in {within:?}:\n{text}\nstderr:\n{}", self.stderr());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Sends the signal `name` (`TERM`, `INT`, `HUP`).
+    pub fn signal(&self, name: &str) {
+        let pid = self.child.id().expect("still running").to_string();
+        let status = std::process::Command::new("kill").args(["-s", name, &pid]).status().expect("kill runs");
+        assert!(status.success(), "kill -s {name} {pid}");
+    }
+
+    /// Waits up to `within` for it to exit: its exit status, or `None` if it is still running.
+    pub async fn exit_within(&mut self, within: Duration) -> Option<i32> {
+        match tokio::time::timeout(within, self.child.wait()).await {
+            Ok(status) => Some(status.expect("waited").code().unwrap_or(-1)),
+            Err(_) => None,
+        }
+    }
+}
+
+/// The samples of metric `name` in a text exposition: each one's labels and value.
+pub fn samples(text: &str, name: &str) -> Vec<(BTreeMap<String, String>, f64)> {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(parse_sample)
+        .filter(|(n, _, _)| n == name)
+        .map(|(_, labels, value)| (labels, value))
+        .collect()
+}
+
+/// The value of the one sample of `name` whose labels include `labels`; panics if there are
+/// several.
+pub fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    let matching: Vec<f64> = samples(text, name)
+        .into_iter()
+        .filter(|(have, _)| labels.iter().all(|(k, v)| have.get(*k).map(String::as_str) == Some(*v)))
+        .map(|(_, value)| value)
+        .collect();
+    assert!(matching.len() <= 1, "several samples of {name} {labels:?}: {matching:?}");
+    matching.first().copied()
+}
+
+/// The names of the metrics that have samples in a text exposition.
+pub fn sample_names(text: &str) -> BTreeSet<String> {
+    text.lines().filter(|l| !l.starts_with('#')).filter_map(parse_sample).map(|(name, _, _)| name).collect()
+}
+
+/// `name{label="value",...} value`.
+fn parse_sample(line: &str) -> Option<(String, BTreeMap<String, String>, f64)> {
+    let line = line.trim();
+    if line.is_empty() {
+        return None;
+    }
+    let name_end = line.find(['{', ' ']).unwrap_or(line.len());
+    let name = line[..name_end].to_string();
+    let mut labels = BTreeMap::new();
+    let mut rest = &line[name_end..];
+    if let Some(inner) = rest.strip_prefix('{') {
+        let mut chars = inner.char_indices();
+        let mut key = String::new();
+        loop {
+            let (i, c) = chars.next()?;
+            match c {
+                '}' => {
+                    rest = &inner[i + 1..];
+                    break;
+                }
+                ',' => {}
+                '=' => {
+                    chars.next(); // the opening quote
+                    let mut value = String::new();
+                    while let Some((_, c)) = chars.next() {
+                        match c {
+                            '\\' => match chars.next()?.1 {
+                                'n' => value.push('\n'),
+                                other => value.push(other),
+                            },
+                            '"' => break,
+                            other => value.push(other),
+                        }
+                    }
+                    labels.insert(std::mem::take(&mut key), value);
+                }
+                other => key.push(other),
+            }
+        }
+    }
+    let value = rest.split_whitespace().next()?.parse().ok()?;
+    Some((name, labels, value))
+}
+
+/// A program on the PATH, or `None` (with a loud note on stderr naming what is skipped).
+pub fn program(name: &str, skipped: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH")
+        .and_then(|paths| std::env::split_paths(&paths).map(|dir| dir.join(name)).find(|p| p.is_file()));
+    if found.is_none() {
+        eprintln!(
+            "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\
+             !!! SKIPPED: {skipped}: `{name}` is not installed (Debian: apt-get install prometheus)\n\
+             !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n"
+        );
+    }
+    found
+}
+
+/// `promtool ARGS` with `stdin`: its exit status and its output (stdout and stderr).
+pub fn promtool(promtool: &Path, args: &[&str], stdin: &str) -> (i32, String) {
+    use std::io::Write;
+    let mut child = std::process::Command::new(promtool)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool runs");
+    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("promtool reads");
+    let out = child.wait_with_output().expect("promtool ends");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.code().unwrap_or(-1), text)
 }
