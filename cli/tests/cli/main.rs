@@ -3,5 +3,6 @@
 mod support;
 
 mod completions;
+mod prometheus;
 mod serve;
 mod usage_errors;
