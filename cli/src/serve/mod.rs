@@ -8,6 +8,7 @@
 //! organization's rate limit cannot carry.
 
 pub mod budget;
+pub mod causes;
 pub mod config;
 pub mod http;
 pub mod log;

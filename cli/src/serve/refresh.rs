@@ -10,12 +10,14 @@ use std::time::Duration;
 
 use chrono::Utc;
 use thousandeyes_usage::{Client, Error};
+
 use tokio::sync::watch;
 use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::error::{one_line, CliError};
 use crate::fetch::{fetch, Fetched, Period, Progress};
 use crate::serve::budget::Budget;
+use crate::serve::causes::cause;
 use crate::serve::log::Log;
 use crate::serve::snapshot::Snapshot;
 use crate::serve::state::{count, Exporter};
@@ -23,35 +25,6 @@ use crate::serve::token::TokenFile;
 
 /// How long a refresh in flight may go on after shutdown is asked for, before it is abandoned.
 pub const GRACE: Duration = Duration::from_secs(2);
-
-/// The cause a failed refresh is counted under (the label `cause` of
-/// `thousandeyes_refresh_errors_total`).
-///
-/// ```
-/// use thousandeyes_usage_cli::serve::refresh::cause;
-///
-/// let err = thousandeyes_usage::Client::builder().build().unwrap_err(); // no token
-/// assert_eq!(cause(&err), "configuration");
-/// ```
-pub fn cause(err: &Error) -> &'static str {
-    match err.status() {
-        Some(401) => "unauthorized",
-        Some(403) => "forbidden",
-        Some(404) => "not_found",
-        Some(429) => "rate_limited",
-        Some(s) if s >= 500 => "server_error",
-        Some(_) => "client_error",
-        None => match err {
-            Error::NotSent { .. } => "rate_limited",
-            Error::Timeout { .. } => "timeout",
-            Error::Transport { .. } => "transport",
-            Error::Decode { .. } | Error::UnexpectedBody { .. } | Error::BodyTooLarge { .. } => "bad_answer",
-            Error::Pagination { .. } => "pagination",
-            Error::Config { .. } | Error::InvalidInput { .. } => "configuration",
-            _ => "other",
-        },
-    }
-}
 
 /// Refreshes one organization of an [`Exporter`].
 #[derive(Debug)]
@@ -121,6 +94,7 @@ impl Refresher {
                 _ = shutdown.changed() => return Ok(()),
             }
             let started = Instant::now();
+            let generation = self.token.as_ref().map_or(0, |t| t.generation());
             let client = self.client.clone();
             let mut no_progress = |_: &Progress| {};
             let (result, stopping) = {
@@ -132,7 +106,7 @@ impl Refresher {
                 }
             };
             match result {
-                Some(result) => self.settle(result, started.elapsed()).await?,
+                Some(result) => self.settle(result, generation, started.elapsed()).await?,
                 None => self
                     .log
                     .info(&format!("[{}] the refresh in flight was abandoned at shutdown", self.name())),
@@ -143,20 +117,35 @@ impl Refresher {
         }
     }
 
-    /// Records the outcome of a refresh. A 401 right after a new token from the token file
-    /// sends the token before it back, and refreshes again at once.
-    async fn settle(&mut self, result: Result<Fetched, Error>, took: Duration) -> Result<(), CliError> {
+    /// Records the outcome of a refresh that started when `generation` tokens had been read
+    /// from the token file. A success confirms the token it was sent with; a 401 to a new token
+    /// from the token file (every request of the refresh carried it) sends the token before it
+    /// back, and refreshes again at once.
+    async fn settle(
+        &mut self,
+        result: Result<Fetched, Error>,
+        generation: u64,
+        took: Duration,
+    ) -> Result<(), CliError> {
         let result = match result {
+            Ok(fetched) => {
+                if let Some(token) = &self.token {
+                    token.confirm(generation);
+                }
+                Ok(fetched)
+            }
             Err(err) if err.status() == Some(401) => {
-                let reverted =
-                    self.token.as_ref().is_some_and(|t| t.revert(&self.client, &self.exporter, &self.log));
+                let reverted = self
+                    .token
+                    .as_ref()
+                    .is_some_and(|t| t.revert(generation, &self.client, &self.exporter, &self.log));
                 if reverted {
                     fetch(&self.client, Period::CurrentBillingPeriod, &mut |_| {}).await
                 } else {
                     Err(err)
                 }
             }
-            other => other,
+            Err(err) => Err(err),
         };
         match result {
             Ok(fetched) => self.succeeded(&fetched, took),
@@ -168,9 +157,6 @@ impl Refresher {
     }
 
     fn succeeded(&mut self, fetched: &Fetched, took: Duration) -> Result<(), CliError> {
-        if let Some(token) = &self.token {
-            token.confirm();
-        }
         if !self.budget_counted {
             self.budget_counted = true;
             let budget = Budget::counted(&fetched.stats, self.client.rate_limit().limit, self.share);

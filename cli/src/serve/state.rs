@@ -8,6 +8,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use thousandeyes_usage::Client;
 
+use crate::serve::causes::CAUSES;
 use crate::serve::metrics::{Metrics, OrgView, Page};
 use crate::serve::snapshot::Snapshot;
 
@@ -25,12 +26,27 @@ pub struct OrgStatus {
     pub last_duration: Option<Duration>,
     /// Refreshes made.
     pub refreshes: u64,
-    /// Failed refreshes by cause, in the order the causes were first seen.
+    /// Failed refreshes by cause: every one of [`CAUSES`], from 0.
     pub errors: Vec<(&'static str, u64)>,
     /// The cause of the last refresh, when it failed.
     pub failing: Option<&'static str>,
-    /// Tokens read from the token file, by result.
+    /// Tokens read from the token file, by result: every one of [`TOKEN_RESULTS`], from 0.
     pub token_reloads: Vec<(&'static str, u64)>,
+}
+
+/// What became of a token read from a token file: `applied`; `refused` (not a usable token);
+/// `reverted` (the API answered it 401, and the token before it went back in use).
+pub const TOKEN_RESULTS: [&str; 3] = ["applied", "refused", "reverted"];
+
+impl OrgStatus {
+    /// The status of an organization not refreshed yet: down, every count at 0.
+    pub fn new() -> OrgStatus {
+        OrgStatus {
+            errors: CAUSES.iter().map(|&c| (c, 0)).collect(),
+            token_reloads: TOKEN_RESULTS.iter().map(|&r| (r, 0)).collect(),
+            ..OrgStatus::default()
+        }
+    }
 }
 
 /// Adds one to `key`'s count.
@@ -71,7 +87,12 @@ impl Exporter {
     pub fn new(orgs: impl IntoIterator<Item = (String, Client, Duration)>) -> Arc<Exporter> {
         let orgs = orgs
             .into_iter()
-            .map(|(name, client, interval)| OrgSlot { name, client, interval, status: Mutex::default() })
+            .map(|(name, client, interval)| OrgSlot {
+                name,
+                client,
+                interval,
+                status: Mutex::new(OrgStatus::new()),
+            })
             .collect();
         let exporter = Arc::new(Exporter {
             orgs,

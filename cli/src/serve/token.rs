@@ -55,6 +55,9 @@ struct TokenState {
     current: String,
     /// The token before `current`, while the API has not yet accepted `current`.
     previous: Option<String>,
+    /// How many tokens were applied: a refresh that starts and ends in one generation sent
+    /// every request with `current`.
+    generation: u64,
     /// The file's contents last read (trimmed), applied or not.
     seen: String,
     /// The file's modification time and size when last read.
@@ -73,7 +76,14 @@ impl TokenFile {
     /// `current` the client was built with.
     pub fn new(path: PathBuf, org: usize, current: String) -> TokenFile {
         let stamp = stamp(&path).ok();
-        let state = TokenState { seen: current.clone(), current, previous: None, stamp, unreadable: None };
+        let state = TokenState {
+            seen: current.clone(),
+            current,
+            previous: None,
+            generation: 0,
+            stamp,
+            unreadable: None,
+        };
         TokenFile { path, org, state: Mutex::new(state) }
     }
 
@@ -111,6 +121,7 @@ impl TokenFile {
             Ok(()) => {
                 let previous = std::mem::replace(&mut state.current, token);
                 state.previous = Some(previous);
+                state.generation += 1;
                 drop(state);
                 log.info(&format!(
                     "[{name}] a new token was read from {}; the next requests carry it",
@@ -130,22 +141,37 @@ impl TokenFile {
         }
     }
 
-    /// The API accepted the token in use: it is kept from now on.
-    pub fn confirm(&self) {
-        self.state().previous = None;
+    /// The tokens applied so far: note it when a refresh starts, and hand it to
+    /// [`confirm`](Self::confirm) or [`revert`](Self::revert) when it ends.
+    pub fn generation(&self) -> u64 {
+        self.state().generation
     }
 
-    /// The API answered 401 to the token in use: when it is a new one the API has not accepted
-    /// yet, the client goes back to the token before it (until the file changes again), and
-    /// `true` is returned.
-    pub fn revert(&self, client: &Client, exporter: &Exporter, log: &Log) -> bool {
+    /// A refresh that started in `generation` succeeded: when no token was applied meanwhile,
+    /// the API accepted the token in use, and it is kept from now on.
+    pub fn confirm(&self, generation: u64) {
+        let mut state = self.state();
+        if state.generation == generation {
+            state.previous = None;
+        }
+    }
+
+    /// A refresh that started in `generation` was answered 401. When no token was applied
+    /// meanwhile (so that every request carried it) and the token in use is a new one the API
+    /// has not accepted yet, the client goes back to the token before it (until the file
+    /// changes again), and `true` is returned.
+    pub fn revert(&self, generation: u64, client: &Client, exporter: &Exporter, log: &Log) -> bool {
         let name = &exporter.orgs()[self.org].name;
         let mut state = self.state();
+        if state.generation != generation {
+            return false;
+        }
         let Some(previous) = state.previous.take() else { return false };
         if client.set_token(previous.clone()).is_err() {
             return false;
         }
         state.current = previous;
+        state.generation += 1;
         drop(state);
         log.warn(&format!(
             "[{name}] the API refused the token read from {} (401 Unauthorized); back to the token before it",

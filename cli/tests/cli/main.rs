@@ -3,6 +3,7 @@
 mod support;
 
 mod completions;
+mod deploy;
 mod prometheus;
 mod serve;
 mod usage_errors;

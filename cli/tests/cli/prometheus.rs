@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde_json::Value;
 use thousandeyes_usage_fake::FakeUsageApi;
 
+use crate::deploy::{dashboard_expressions, deploy};
 use crate::support::{program, sample, te_usage_on, Scratch, Served};
 
 /// A loopback port nothing listens on now.
@@ -48,12 +49,16 @@ async fn query(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_real_prometheus_scrapes_it_and_promql_returns_the_fakes_cloud_units() {
-    let Some(prometheus) = program("prometheus", "the real Prometheus scraping te-usage serve") else {
+    let Some(prometheus) = program("prometheus", "prometheus", "the real Prometheus scraping te-usage serve")
+    else {
         return;
     };
     let fake = FakeUsageApi::builder().page_size(1_000).start().await;
-    let served =
-        Served::start(te_usage_on(&fake, ["serve", "--listen", "127.0.0.1:0", "--interval", "1m"])).await;
+    let served = Served::start(te_usage_on(
+        &fake,
+        ["serve", "--listen", "127.0.0.1:0", "--interval", "1m", "--per-test", "5"],
+    ))
+    .await;
     served.metrics_when(Duration::from_secs(10), |t| sample(t, "thousandeyes_up", &[]) == Some(1.0)).await;
 
     let dir = Scratch::new("prometheus");
@@ -113,4 +118,28 @@ async fn a_real_prometheus_scrapes_it_and_promql_returns_the_fakes_cloud_units()
     // A counter arrives whole through OpenMetrics (its samples end in _total).
     let requests = query(&http, &base, "thousandeyes_client_requests_total", within, &log_path).await;
     assert!(requests >= 4.0, "{requests}");
+
+    // Every expression of the shipped dashboard is PromQL this Prometheus evaluates, and selects
+    // series (once there are a few scrapes, for increase()).
+    query(&http, &base, "count_over_time(thousandeyes_up[1h]) >= 3", within, &log_path).await;
+    let dashboard: Value = serde_json::from_str(
+        &std::fs::read_to_string(deploy("grafana/te-usage.json")).expect("the dashboard"),
+    )
+    .expect("JSON");
+    for expr in dashboard_expressions(&dashboard) {
+        if expr.starts_with("label_values(") {
+            continue; // Grafana's, not PromQL
+        }
+        let promql = expr.replace("$organization", "default").replace("$attribution", "test_owner");
+        let url =
+            reqwest::Url::parse_with_params(&format!("{base}/api/v1/query"), [("query", promql.as_str())])
+                .expect("a query URL");
+        let body = http.get(url).send().await.expect("prometheus answers").text().await.expect("a body");
+        let body: Value = serde_json::from_str(&body).expect("JSON");
+        assert_eq!(body["status"], "success", "{promql}: {body}");
+        assert!(
+            !body["data"]["result"].as_array().is_none_or(Vec::is_empty),
+            "{promql} selects nothing: {body}"
+        );
+    }
 }

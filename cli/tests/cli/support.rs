@@ -274,14 +274,15 @@ fn parse_sample(line: &str) -> Option<(String, BTreeMap<String, String>, f64)> {
     Some((name, labels, value))
 }
 
-/// A program on the PATH, or `None` (with a loud note on stderr naming what is skipped).
-pub fn program(name: &str, skipped: &str) -> Option<PathBuf> {
+/// A program on the PATH, or `None` (with a loud note on stderr naming what is skipped and the
+/// Debian package that has the program).
+pub fn program(name: &str, package: &str, skipped: &str) -> Option<PathBuf> {
     let found = std::env::var_os("PATH")
         .and_then(|paths| std::env::split_paths(&paths).map(|dir| dir.join(name)).find(|p| p.is_file()));
     if found.is_none() {
         eprintln!(
             "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\
-             !!! SKIPPED: {skipped}: `{name}` is not installed (Debian: apt-get install prometheus)\n\
+             !!! SKIPPED: {skipped}: `{name}` is not installed (Debian: apt-get install {package})\n\
              !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n"
         );
     }
