@@ -52,6 +52,8 @@ pub struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 #[non_exhaustive]
 pub enum Command {
+    /// Quotas as code: show the quotas in force as a file, plan and apply a file's
+    Quotas(crate::quotas::QuotasArgs),
     /// Print a completion script for a shell (source it from the shell's start-up file)
     Completions(crate::completions::CompletionsArgs),
 }

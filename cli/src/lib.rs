@@ -11,7 +11,8 @@
 //!   demo (`--demo`);
 //! * [`output`]: the formats of `-o/--output`, and writing to stdout;
 //! * [`error`]: what ends a command unsuccessfully, and its exit status;
-//! * one module per command ([`completions`], ...).
+//! * [`fetch`]: the one fetch of usage, quotas and both listings that reports start from;
+//! * one module per command ([`quotas`], [`completions`], ...).
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
@@ -21,6 +22,7 @@ pub mod completions;
 pub mod error;
 pub mod fetch;
 pub mod output;
+pub mod quotas;
 pub mod session;
 
 use std::ffi::OsString;
@@ -50,6 +52,7 @@ pub async fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
 /// reports through its status, as `check` does), or the error that ended it.
 pub async fn run(cli: Cli) -> Result<u8, CliError> {
     match cli.command {
+        Command::Quotas(args) => quotas::run(&cli.global, &args).await,
         Command::Completions(args) => completions::run(&args),
     }
 }

@@ -3,4 +3,5 @@
 mod support;
 
 mod completions;
+mod quotas;
 mod usage_errors;

@@ -21,8 +21,13 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<std::ffi::OsStr>,
 {
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_te-usage"));
+    let mut command = without_te_variables(tokio::process::Command::new(env!("CARGO_BIN_EXE_te-usage")));
     command.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    command
+}
+
+/// `command` without any `TE_*` variable of the environment.
+pub fn without_te_variables(mut command: tokio::process::Command) -> tokio::process::Command {
     for (name, _) in std::env::vars_os() {
         if name.to_string_lossy().starts_with("TE_") {
             command.env_remove(name);
@@ -39,4 +44,29 @@ pub async fn run(mut command: tokio::process::Command) -> Run {
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }
+}
+
+/// `te-usage` with `args` against `fake`: `TE_TOKEN` and `TE_API_ENDPOINT` name it.
+pub fn te_usage_on<I, S>(fake: &thousandeyes_usage_fake::FakeUsageApi, args: I) -> tokio::process::Command
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let mut command = te_usage(args);
+    command.env("TE_TOKEN", fake.token()).env("TE_API_ENDPOINT", fake.base_url());
+    command
+}
+
+/// A new empty directory for one test's files (under the system's temporary directory, named
+/// after the test and this process, emptied first).
+pub fn scratch_dir(test: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("te-usage-tests-{}-{test}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a scratch directory");
+    dir
+}
+
+/// The requests `fake` recorded that change something (every method but GET).
+pub fn posts(fake: &thousandeyes_usage_fake::FakeUsageApi) -> Vec<String> {
+    fake.requests().iter().filter(|r| r.method != "GET").map(|r| format!("{} {}", r.method, r.path)).collect()
 }
