@@ -51,6 +51,15 @@ pub enum CliError {
         /// What is wrong, naming the value.
         message: String,
     },
+    /// The history database cannot be used: locked, read-only, damaged, of a newer schema, ...
+    Database {
+        /// The database file.
+        path: PathBuf,
+        /// What is wrong with it, in a few words ("is locked by another process", ...).
+        problem: String,
+        /// SQLite's error, if it gave one.
+        source: Option<rusqlite::Error>,
+    },
     /// `quotas apply` stopped at a call that failed: what was applied and what was not.
     ApplyStopped {
         /// The account, in one line.
@@ -79,6 +88,9 @@ impl fmt::Display for CliError {
             CliError::InFile { path, line, column, message } => {
                 write!(f, "{}:{line}:{column}: {message}", path.display())
             }
+            CliError::Database { path, problem, .. } => {
+                write!(f, "history database {} {problem}", path.display())
+            }
             CliError::Output(_) => f.write_str("cannot write to stdout"),
         }
     }
@@ -89,6 +101,11 @@ impl StdError for CliError {
         match self {
             CliError::Client(err) | CliError::ApplyStopped { source: err, .. } => Some(err),
             CliError::File { source, .. } | CliError::Output(source) => Some(source),
+            // SQLite's own error under rusqlite's, which says the same in fewer words.
+            CliError::Database { source: Some(rusqlite::Error::SqliteFailure(sqlite, _)), .. } => {
+                Some(sqlite)
+            }
+            CliError::Database { source: Some(source), .. } => Some(source),
             _ => None,
         }
     }
@@ -174,7 +191,9 @@ impl UsageContext {
     pub fn of_command(command: &Command) -> UsageContext {
         match command {
             Command::Quotas(QuotasArgs { command: QuotasCommand::Plan(_) }) => UsageContext::Plan,
-            Command::Completions(_) | Command::Quotas(_) => UsageContext::General,
+            Command::Completions(_) | Command::Quotas(_) | Command::Snapshot(_) | Command::History(_) => {
+                UsageContext::General
+            }
         }
     }
 }

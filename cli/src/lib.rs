@@ -12,7 +12,8 @@
 //! * [`output`]: the formats of `-o/--output`, and writing to stdout;
 //! * [`error`]: what ends a command unsuccessfully, and its exit status;
 //! * [`fetch`]: the one fetch of usage, quotas and both listings that reports start from;
-//! * one module per command ([`quotas`], [`completions`], ...).
+//! * [`history`]: the SQLite history of usage ([`history::History`]), and `te-usage history`;
+//! * one module per command ([`quotas`], [`snapshot`], [`completions`], ...).
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
@@ -21,9 +22,11 @@ pub mod args;
 pub mod completions;
 pub mod error;
 pub mod fetch;
+pub mod history;
 pub mod output;
 pub mod quotas;
 pub mod session;
+pub mod snapshot;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -53,6 +56,8 @@ pub async fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
 pub async fn run(cli: Cli) -> Result<u8, CliError> {
     match cli.command {
         Command::Quotas(args) => quotas::run(&cli.global, &args).await,
+        Command::Snapshot(args) => snapshot::run(&cli.global, &args).await,
+        Command::History(args) => history::run(&cli.global, &args),
         Command::Completions(args) => completions::run(&args),
     }
 }

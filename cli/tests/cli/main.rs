@@ -3,5 +3,6 @@
 mod support;
 
 mod completions;
+mod history;
 mod quotas;
 mod usage_errors;
