@@ -99,16 +99,26 @@ impl Change {
 /// [`CliError::InFile`] at the first unknown id, in file order: an organization `GET /quotas`
 /// does not list, an account group listed in another organization, or one neither `GET /quotas`
 /// nor `GET /usage` names.
+///
+/// `GET /quotas` lists only the organizations with a quota or an account group quota, so an
+/// organization whose quotas were all removed is no longer listed: the file may still name it
+/// without any quota (as it stands after an apply that removed them), and that is no change.
 pub(crate) fn check_known(desired: &Desired, current: &Current) -> Result<(), CliError> {
     for org in &desired.organizations {
         let Some(now) = current.organization(&org.id) else {
+            if org.quota.is_none() && org.account_groups.iter().all(|g| g.quota.is_none()) {
+                continue;
+            }
             let listed: Vec<&str> = current.organizations.iter().map(|o| o.id.as_str()).collect();
-            let listed = if listed.is_empty() { "none".to_string() } else { listed.join(", ") };
+            let listed = match &listed[..] {
+                [] => "no organization".to_string(),
+                ids => format!("only {}", ids.join(", ")),
+            };
             return Err(desired.error_at(
                 org.at,
                 format!(
-                    "organization {:?} is unknown: GET /quotas lists the organizations whose quotas \
-                     you may manage ({listed})",
+                    "organization {:?} is unknown: GET /quotas, which lists the organizations whose \
+                     quotas you manage, lists {listed}",
                     org.id
                 ),
             ));
@@ -280,10 +290,13 @@ mod tests {
 
     #[test]
     fn unknown_ids_name_their_line() {
-        let unknown_org = desired("[[organization]]\nid = \"1003\"\n");
+        let unknown_org = desired("[[organization]]\nid = \"1003\"\nquota = 10\n");
         let err = check_known(&unknown_org, &current()).unwrap_err().to_string();
         assert!(err.starts_with("q.toml:2:6: organization \"1003\" is unknown"), "{err}");
-        assert!(err.contains("(1001, 1002)"), "{err}");
+        assert!(err.ends_with("lists only 1001, 1002"), "{err}");
+        let without_quotas = desired("[[organization]]\nid = \"1003\"\nquota = \"none\"\n");
+        check_known(&without_quotas, &current()).unwrap();
+        assert_eq!(changes(&without_quotas, &current()), []);
         let misplaced =
             desired("[[organization]]\nid = \"1001\"\n\n[[organization.account_group]]\naid = \"9\"\n");
         let err = check_known(&misplaced, &current()).unwrap_err().to_string();

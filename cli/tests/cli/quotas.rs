@@ -179,6 +179,24 @@ async fn apply_yes_reaches_the_file_in_one_call_per_kind_and_a_second_apply_send
     assert_eq!(out.status, 0, "{out:?}");
 }
 
+/// GET /quotas stops listing an organization once all its quotas are gone; the file that removed
+/// them still plans to no change.
+#[tokio::test]
+async fn a_file_that_removes_every_quota_applies_once_and_then_plans_to_no_change() {
+    let fake = FakeUsageApi::start().await;
+    let dir = scratch_dir("quotas-remove-all");
+    let file = write(&dir, "quotas.toml", "[[organization]]\nid = \"1001\"\n");
+    let out = apply_yes(&fake, &file).await;
+    assert_eq!(out.status, 0, "{out:?}");
+    assert!(out.stdout.contains("Applied 5 changes in 2 calls."), "{}", out.stdout);
+    assert_eq!(fake.quotas(), []);
+    let out = plan(&fake, &file).await;
+    assert_eq!(out.status, 0, "{out:?}");
+    let again = apply_yes(&fake, &file).await;
+    assert_eq!(again.status, 0, "{again:?}");
+    assert_eq!(posts(&fake).len(), 2, "{:?}", posts(&fake));
+}
+
 #[tokio::test]
 async fn apply_without_yes_off_a_terminal_refuses_before_any_request() {
     let fake = FakeUsageApi::start().await;
@@ -323,7 +341,7 @@ async fn unknown_organizations_and_account_groups_name_their_line_and_no_change_
     let fake = FakeUsageApi::start().await;
     let dir = scratch_dir("quotas-unknown");
     let cases = [
-        ("[[organization]]\nid = \"1001\"\nquota = 1\n\n[[organization]]\nid = \"4242\"\n", ":6:6: organization \"4242\" is unknown"),
+        ("[[organization]]\nid = \"1001\"\nquota = 1\n\n[[organization]]\nid = \"4242\"\nquota = 10\n", ":6:6: organization \"4242\" is unknown: GET /quotas, which lists the organizations whose quotas you manage, lists only 1001"),
         (
             "[[organization]]\nid = \"1001\"\nquota = 1\n\n[[organization.account_group]]\naid = 999\nquota = 5\n",
             ":6:7: account group \"999\" is unknown in organization 1001",
