@@ -184,7 +184,7 @@ async fn a_read_only_database_is_refused_by_snapshot_left_as_it_was_and_still_re
 }
 
 #[tokio::test]
-async fn a_corrupt_database_garbage_or_truncated_is_refused_and_left_as_it_was() {
+async fn a_damaged_database_garbage_truncated_or_overwritten_is_refused_before_any_fetch() {
     let fake = FakeUsageApi::start().await;
     let dir = scratch_dir("corrupt");
     let garbage = dir.join("garbage.db");
@@ -192,12 +192,23 @@ async fn a_corrupt_database_garbage_or_truncated_is_refused_and_left_as_it_was()
     let truncated = a_history("corrupt-truncated").await;
     let whole = std::fs::read(&truncated).unwrap();
     std::fs::write(&truncated, &whole[..whole.len() / 2]).unwrap();
-    for (db, problem) in [(&garbage, "is not an SQLite database"), (&truncated, "is damaged")] {
+    // Every page but the first (the schema's) overwritten: only a check of the pages sees it.
+    let overwritten = a_history("corrupt-overwritten").await;
+    let mut pages = std::fs::read(&overwritten).unwrap();
+    pages[4096..].fill(0xa5);
+    std::fs::write(&overwritten, &pages).unwrap();
+    let cases = [
+        (&garbage, "is not an SQLite database"),
+        (&truncated, "is damaged"),
+        (&overwritten, "is damaged (SQLite's quick_check: "),
+    ];
+    for (db, problem) in cases {
         let before = std::fs::read(db).unwrap();
         assert_refused(&snapshot(&fake, db).await, db, problem);
         assert_refused(&history(db, "table").await, db, problem);
         assert_eq!(&std::fs::read(db).unwrap(), &before, "{}", db.display());
     }
+    assert!(fake.requests().is_empty(), "the database is checked before anything is fetched");
 }
 
 #[tokio::test]
