@@ -47,25 +47,16 @@ pub(crate) struct GroupNow {
 }
 
 impl Current {
-    /// Reads the quotas in force: `GET /quotas`, and `GET /usage` with every breakdown that
-    /// names account groups, both at once.
+    /// Reads the quotas in force: `GET /quotas`, and `GET /usage` with every breakdown (each
+    /// names account groups), both at once.
     ///
     /// # Errors
     ///
     /// The first call that fails: quotas cannot be planned without seeing them (a token that
     /// may not see quotas gets the API's 403).
     pub(crate) async fn read(client: &Client) -> Result<Current, Error> {
-        let usage = client
-            .usage()
-            .expand([
-                ExpandUsageOptions::Test,
-                ExpandUsageOptions::EnterpriseAgent,
-                ExpandUsageOptions::EnterpriseAgentUnit,
-                ExpandUsageOptions::EndpointAgent,
-                ExpandUsageOptions::EndpointAgentEssential,
-                ExpandUsageOptions::EndpointAgentEmbedded,
-            ])
-            .send();
+        // Every breakdown names account groups: tests and agents by their account group.
+        let usage = client.usage().expand(ExpandUsageOptions::ALL).send();
         let (quotas, usage) = futures::try_join!(client.quotas().send(), usage)?;
         Ok(Current::of(&quotas, &usage))
     }

@@ -43,6 +43,11 @@ fn edited(shown: &str) -> String {
     edited[..cut].to_string()
 }
 
+/// [`edited`] written to a quotas file in a scratch directory named `test`.
+async fn edited_file(fake: &FakeUsageApi, test: &str) -> PathBuf {
+    write(&scratch_dir(test), "quotas.toml", &edited(&show(fake).await))
+}
+
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, text).expect("write the quotas file");
@@ -107,8 +112,7 @@ async fn show_as_json_and_table_give_the_same_quotas() {
 #[tokio::test]
 async fn plan_on_a_changed_file_lists_each_change_with_old_and_new_exits_2_and_sends_no_post() {
     let fake = FakeUsageApi::start().await;
-    let dir = scratch_dir("quotas-plan-changes");
-    let file = write(&dir, "quotas.toml", &edited(&show(&fake).await));
+    let file = edited_file(&fake, "quotas-plan-changes").await;
     let out = plan(&fake, &file).await;
     assert_eq!(out.status, 2, "{out:?}");
     let expected = [
@@ -155,8 +159,7 @@ async fn plan_on_a_changed_file_lists_each_change_with_old_and_new_exits_2_and_s
 #[tokio::test]
 async fn apply_yes_reaches_the_file_in_one_call_per_kind_and_a_second_apply_sends_no_post() {
     let fake = FakeUsageApi::start().await;
-    let dir = scratch_dir("quotas-apply");
-    let file = write(&dir, "quotas.toml", &edited(&show(&fake).await));
+    let file = edited_file(&fake, "quotas-apply").await;
     let out = apply_yes(&fake, &file).await;
     assert_eq!(out.status, 0, "{out:?}");
     assert_eq!(
@@ -248,8 +251,7 @@ async fn apply_on_a_terminal_asks_first_and_applies_only_on_yes() {
 async fn an_apply_stopped_halfway_says_what_was_applied_and_what_was_not() {
     let fake =
         FakeUsageApi::builder().fail(Failure::new(Operation::AssignOrganizationsQuotas, 500)).start().await;
-    let dir = scratch_dir("quotas-apply-partial");
-    let file = write(&dir, "quotas.toml", &edited(&show(&fake).await));
+    let file = edited_file(&fake, "quotas-apply-partial").await;
     let out = apply_yes(&fake, &file).await;
     assert_eq!(out.status, 1, "{out:?}");
     let lines: Vec<&str> = out.stdout.lines().filter(|l| l.contains("applied")).collect();
