@@ -8,6 +8,8 @@
 //! to accept them; this one means that an apply stopped halfway leaves fewer limits in force,
 //! not more, so no test is held back by a quota the file no longer wants.
 
+use std::path::Path;
+
 use thousandeyes_usage::{Client, Error};
 use thousandeyes_usage_fake::Operation;
 
@@ -84,7 +86,7 @@ pub(crate) fn calls(changes: &[Change]) -> Vec<Call> {
         .collect()
 }
 
-/// Sends the calls of `changes` in order, printing each change on stdout as its call succeeds
+/// Sends the calls of `changes` (of the quotas file `file`) in order, printing each change on stdout as its call succeeds
 /// (`applied: ...`); returns how many calls were sent.
 ///
 /// # Errors
@@ -92,7 +94,7 @@ pub(crate) fn calls(changes: &[Change]) -> Vec<Call> {
 /// [`CliError::ApplyStopped`] when a call fails: the calls after it are not sent, and each
 /// change not applied (the failed call's and the unsent ones') is printed (`not applied: ...`)
 /// before the error says how many were applied.
-pub(crate) async fn apply(client: &Client, changes: &[Change]) -> Result<usize, CliError> {
+pub(crate) async fn apply(client: &Client, changes: &[Change], file: &Path) -> Result<usize, CliError> {
     let calls = calls(changes);
     for (i, call) in calls.iter().enumerate() {
         if let Err(source) = call.send(client).await {
@@ -113,10 +115,11 @@ pub(crate) async fn apply(client: &Client, changes: &[Change]) -> Result<usize, 
             return Err(CliError::ApplyStopped {
                 message: format!(
                     "apply stopped: {} failed; {applied} of {} changes applied, {} not (each listed on \
-                     stdout; `te-usage quotas plan FILE` shows what remains)",
+                     stdout; `te-usage quotas plan {}` shows what remains)",
                     call.label(),
                     changes.len(),
-                    changes.len() - applied
+                    changes.len() - applied,
+                    file.display()
                 ),
                 source,
             });

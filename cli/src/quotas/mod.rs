@@ -166,7 +166,7 @@ async fn apply(global: &GlobalArgs, args: &ApplyArgs) -> Result<u8, CliError> {
             return Err(CliError::Failed("apply cancelled: no quota was changed".into()));
         }
     }
-    let calls = apply::apply(session.client(), &changes).await?;
+    let calls = apply::apply(session.client(), &changes, &desired.path).await?;
     print(&format!("Applied {} changes in {calls} calls.\n", changes.len()))?;
     Ok(0)
 }

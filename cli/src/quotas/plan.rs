@@ -84,10 +84,15 @@ impl Change {
         }
     }
 
-    /// `change   25,000,000 → 20,000,000` (the action's word padded to the longest's width).
+    /// `change 25,000,000 → 20,000,000`.
     pub(crate) fn describe(&self) -> String {
+        format!("{} {}", self.action.word(), self.values())
+    }
+
+    /// `25,000,000 → 20,000,000`.
+    fn values(&self) -> String {
         let units = |q: Option<i64>| q.map_or_else(|| "none".to_string(), |u| thousands(u, ','));
-        format!("{:<8} {} → {}", self.action.word(), units(self.old), units(self.new))
+        format!("{} → {}", units(self.old), units(self.new))
     }
 }
 
@@ -202,7 +207,8 @@ pub(crate) fn render_text(desired: &Desired, changes: &[Change]) -> String {
     for change in changes {
         let subject = change.subject();
         let pad = width - subject.chars().count();
-        let _ = writeln!(out, "  {subject}{}  {}", " ".repeat(pad), change.describe());
+        let word = change.action.word();
+        let _ = writeln!(out, "  {subject}{}  {word:<8} {}", " ".repeat(pad), change.values());
     }
     let _ = writeln!(out, "Plan: {}.", counts(changes));
     out

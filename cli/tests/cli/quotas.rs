@@ -285,7 +285,12 @@ async fn an_apply_stopped_halfway_says_what_was_applied_and_what_was_not() {
         "{}",
         out.stderr
     );
-    assert!(out.stderr.contains("500"), "the cause is said: {}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!("`te-usage quotas plan {}` shows what remains", file.display())),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("HTTP 500"), "the cause is said: {}", out.stderr);
     // Exactly what the account says: the two removals, nothing else.
     assert_eq!(quotas_of(&fake), (Some(25_000_000), groups(&[("1234", 1_500_000), ("1235", 5_000_000)])));
 
