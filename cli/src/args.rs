@@ -52,6 +52,12 @@ pub struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 #[non_exhaustive]
 pub enum Command {
+    /// Quotas as code: show the quotas in force as a file, plan and apply a file's
+    Quotas(crate::quotas::QuotasArgs),
+    /// Store this billing period's usage, quotas and units listings in an SQLite history
+    Snapshot(crate::snapshot::SnapshotArgs),
+    /// Show the periods of an SQLite history side by side, per account group, with the trend
+    History(crate::history::HistoryArgs),
     /// Print a completion script for a shell (source it from the shell's start-up file)
     Completions(crate::completions::CompletionsArgs),
     /// Serve ThousandEyes usage to Prometheus: /metrics and /healthz, refreshed every --interval

@@ -15,6 +15,7 @@ use std::process::ExitCode;
 
 use crate::args::Command;
 use crate::output::{note, print, terminal_safe};
+use crate::quotas::{QuotasArgs, QuotasCommand};
 
 /// Longest error line printed, in characters.
 const MAX_LINE: usize = 2_000;
@@ -39,6 +40,33 @@ pub enum CliError {
         /// The cause.
         source: std::io::Error,
     },
+    /// A file the user wrote is wrong at one place (the quotas file): what is wrong, where.
+    InFile {
+        /// The file (`<stdin>` for standard input).
+        path: PathBuf,
+        /// The line, from 1.
+        line: usize,
+        /// The column, in characters from 1.
+        column: usize,
+        /// What is wrong, naming the value.
+        message: String,
+    },
+    /// The history database cannot be used: locked, read-only, damaged, of a newer schema, ...
+    Database {
+        /// The database file.
+        path: PathBuf,
+        /// What is wrong with it, in a few words ("is locked by another process", ...).
+        problem: String,
+        /// SQLite's error, if it gave one.
+        source: Option<rusqlite::Error>,
+    },
+    /// `quotas apply` stopped at a call that failed: what was applied and what was not.
+    ApplyStopped {
+        /// The account, in one line.
+        message: String,
+        /// Why the call failed.
+        source: thousandeyes_usage::Error,
+    },
     /// Stdout could not be written.
     Output(std::io::Error),
     /// Anything else, said in one line.
@@ -53,8 +81,16 @@ impl fmt::Display for CliError {
                  or pass --demo to run on the embedded sample data",
             ),
             CliError::Client(err) => fmt::Display::fmt(err, f),
-            CliError::Usage(message) | CliError::Failed(message) => f.write_str(message),
+            CliError::Usage(message) | CliError::Failed(message) | CliError::ApplyStopped { message, .. } => {
+                f.write_str(message)
+            }
             CliError::File { path, action, .. } => write!(f, "{action} {}", path.display()),
+            CliError::InFile { path, line, column, message } => {
+                write!(f, "{}:{line}:{column}: {message}", path.display())
+            }
+            CliError::Database { path, problem, .. } => {
+                write!(f, "history database {} {problem}", path.display())
+            }
             CliError::Output(_) => f.write_str("cannot write to stdout"),
         }
     }
@@ -63,8 +99,13 @@ impl fmt::Display for CliError {
 impl StdError for CliError {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
         match self {
-            CliError::Client(err) => Some(err),
+            CliError::Client(err) | CliError::ApplyStopped { source: err, .. } => Some(err),
             CliError::File { source, .. } | CliError::Output(source) => Some(source),
+            // SQLite's own error under rusqlite's, which says the same in fewer words.
+            CliError::Database { source: Some(rusqlite::Error::SqliteFailure(sqlite, _)), .. } => {
+                Some(sqlite)
+            }
+            CliError::Database { source: Some(source), .. } => Some(source),
             _ => None,
         }
     }
@@ -149,7 +190,12 @@ impl UsageContext {
     /// The context of a parsed command.
     pub fn of_command(command: &Command) -> UsageContext {
         match command {
-            Command::Completions(_) | Command::Serve(_) => UsageContext::General,
+            Command::Quotas(QuotasArgs { command: QuotasCommand::Plan(_) }) => UsageContext::Plan,
+            Command::Completions(_)
+            | Command::Quotas(_)
+            | Command::Snapshot(_)
+            | Command::History(_)
+            | Command::Serve(_) => UsageContext::General,
         }
     }
 }

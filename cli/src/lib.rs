@@ -11,7 +11,9 @@
 //!   demo (`--demo`);
 //! * [`output`]: the formats of `-o/--output`, and writing to stdout;
 //! * [`error`]: what ends a command unsuccessfully, and its exit status;
-//! * one module per command ([`completions`], [`serve`], ...).
+//! * [`fetch`]: the one fetch of usage, quotas and both listings that reports start from;
+//! * [`history`]: the SQLite history of usage ([`history::History`]), and `te-usage history`;
+//! * one module per command ([`quotas`], [`snapshot`], [`serve`], [`completions`], ...).
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
@@ -20,9 +22,12 @@ pub mod args;
 pub mod completions;
 pub mod error;
 pub mod fetch;
+pub mod history;
 pub mod output;
+pub mod quotas;
 pub mod serve;
 pub mod session;
+pub mod snapshot;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -51,6 +56,9 @@ pub async fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
 /// reports through its status, as `check` does), or the error that ended it.
 pub async fn run(cli: Cli) -> Result<u8, CliError> {
     match cli.command {
+        Command::Quotas(args) => quotas::run(&cli.global, &args).await,
+        Command::Snapshot(args) => snapshot::run(&cli.global, &args).await,
+        Command::History(args) => history::run(&cli.global, &args),
         Command::Completions(args) => completions::run(&args),
         Command::Serve(args) => serve::run(&cli.global, &args).await,
     }

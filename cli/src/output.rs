@@ -87,6 +87,19 @@ pub fn print(text: &str) -> Result<(), CliError> {
     }
 }
 
+/// `value` as pretty-printed JSON, its fields in their declared order, ending in a newline.
+///
+/// ```
+/// use thousandeyes_usage_cli::output::json;
+/// assert_eq!(json(&[1, 2]), "[\n  1,\n  2\n]\n");
+/// ```
+pub fn json(value: &impl serde::Serialize) -> String {
+    // Serializing plain data (no maps with non-string keys) cannot fail.
+    let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
 /// Writes one line to stderr, ignoring a closed stderr.
 pub fn note(line: &str) {
     let _ = writeln!(std::io::stderr(), "{line}");
@@ -116,4 +129,77 @@ pub fn terminal_safe(text: &str, max: usize) -> String {
         cut.push('…');
         cut
     }
+}
+
+/// `n` with `separator` between groups of three digits: `12,345,678` (for people), or
+/// `12_345_678` (a TOML integer).
+///
+/// ```
+/// use thousandeyes_usage_cli::output::thousands;
+/// assert_eq!(thousands(-1234567, ','), "-1,234,567");
+/// assert_eq!(thousands(25_000_000, '_'), "25_000_000");
+/// assert_eq!(thousands(999, ','), "999");
+/// ```
+pub fn thousands(n: i64, separator: char) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let groups: Vec<&str> = digits
+        .as_bytes()
+        .rchunks(3)
+        .rev()
+        .map(|chunk| std::str::from_utf8(chunk).unwrap_or_default())
+        .collect();
+    let sign = if n < 0 { "-" } else { "" };
+    format!("{sign}{}", groups.join(&separator.to_string()))
+}
+
+/// How a table's column aligns its cells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Align {
+    /// Text.
+    Left,
+    /// Numbers.
+    Right,
+}
+
+/// A text table: the column names, a line of dashes under each, then one line per row; the
+/// columns aligned and two spaces apart, no borders. Cells are made [`terminal_safe`].
+///
+/// ```
+/// use thousandeyes_usage_cli::output::{table, Align};
+/// let text = table(&[("Group", Align::Left), ("Units", Align::Right)], vec![vec!["Web".into(), "1,000".into()]]);
+/// assert_eq!(text, "Group  Units\n-----  -----\nWeb    1,000\n");
+/// ```
+pub fn table(columns: &[(&str, Align)], rows: Vec<Vec<String>>) -> String {
+    use comfy_table::{CellAlignment, ContentArrangement, ContentLineStyle, TableStyle};
+    const STYLE: TableStyle = TableStyle::new()
+        .header_lines(ContentLineStyle::none().junction(' '))
+        .content_lines(ContentLineStyle::none().junction(' '));
+    let mut inner = comfy_table::Table::new();
+    inner
+        .load_style(STYLE)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(columns.iter().map(|(name, _)| *name).collect::<Vec<_>>());
+    for row in rows {
+        inner.add_row(row.iter().map(|cell| terminal_safe(cell, 200)).collect::<Vec<_>>());
+    }
+    for (column, (_, align)) in inner.column_iter_mut().zip(columns) {
+        column.set_padding((0, 1));
+        column.set_cell_alignment(match align {
+            Align::Left => CellAlignment::Left,
+            Align::Right => CellAlignment::Right,
+        });
+    }
+    // Each column's dashes as wide as its widest text; one padding space and the junction apart.
+    let dashes: Vec<String> =
+        inner.column_max_content_widths().iter().map(|w| "-".repeat(usize::from(*w))).collect();
+    let mut out = String::new();
+    for (i, line) in inner.lines().enumerate() {
+        out.push_str(line.trim_end());
+        out.push('\n');
+        if i == 0 {
+            out.push_str(&dashes.join("  "));
+            out.push('\n');
+        }
+    }
+    out
 }

@@ -21,6 +21,9 @@ pub struct OrganizationEntry {
     pub endpoint: Option<String>,
     /// The share of the organization's rate limit to use, in (0, 1] (default 1).
     pub rate_limit_share: Option<f64>,
+    /// The SQLite history every refresh is stored in, if any (relative to the file's
+    /// directory when relative); a history holds one organization.
+    pub history: Option<PathBuf>,
 }
 
 /// The organizations file.
@@ -32,7 +35,7 @@ struct OrganizationsFile {
 
 /// The organizations listed in `text`, the contents of the file `path`: `[[organization]]`
 /// tables with a `name`, a `token_file` (relative to the file's directory when relative), and
-/// optionally an `endpoint` and a `rate_limit_share`. An error names the file, the line and the
+/// optionally an `endpoint`, a `rate_limit_share` and a `history`. An error names the file, the line and the
 /// column, and the value at fault: a syntax error, an unknown or missing key, an empty or
 /// repeated name, a share outside (0, 1], or no organization at all.
 ///
@@ -94,6 +97,9 @@ pub fn parse_organizations(text: &str, path: &Path) -> Result<Vec<OrganizationEn
         }
         if entry.token_file.is_relative() {
             entry.token_file = dir.join(&entry.token_file);
+        }
+        if let Some(history) = entry.history.as_mut().filter(|h| h.is_relative()) {
+            *history = dir.join(&*history);
         }
         entries.push(entry);
     }

@@ -30,6 +30,7 @@
 //! | `thousandeyes_client_requests_not_sent_total` | | calls the client did not send (the rate limit) |
 //! | `thousandeyes_client_waits_total`, `thousandeyes_client_wait_seconds_total` | `reason` | the client's waits before requests, by reason |
 //! | `thousandeyes_token_reloads_total` | `result` (`applied`, `refused`, `reverted`) | tokens read from `--token-file` |
+//! | `thousandeyes_history_errors_total` | | snapshots that could not be written to `--history` |
 //!
 //! A scrape is answered from text encoded when the figures last changed (after a refresh, or a
 //! token reload): never a call to the API, and no encoding per scrape. Prometheus asks for
@@ -86,6 +87,8 @@ pub struct OrgView<'a> {
     pub errors: &'a [(&'static str, u64)],
     /// Tokens read from the token file, by result.
     pub token_reloads: &'a [(&'static str, u64)],
+    /// Refreshes whose history could not be written; `None` without a history.
+    pub history_errors: Option<u64>,
     /// The client's counters.
     pub client: ClientStats,
 }
@@ -189,6 +192,7 @@ pub struct Metrics {
     waits: Total<OrgReason>,
     wait_seconds: SecondsTotal<OrgReason>,
     token_reloads: Total<OrgResult>,
+    history_errors: Total<Org>,
 }
 
 impl Default for Metrics {
@@ -268,6 +272,10 @@ impl Metrics {
                 "token_reloads",
                 "Tokens read from the token file: applied, refused (not a usable token) or reverted (the API refused it)"
             ),
+            history_errors: family!(
+                "history_errors",
+                "Successful refreshes whose snapshot could not be written to the history (--history)"
+            ),
             registry: r,
         }
     }
@@ -313,6 +321,7 @@ impl Metrics {
         self.waits.clear();
         self.wait_seconds.clear();
         self.token_reloads.clear();
+        self.history_errors.clear();
     }
 
     fn fill(&self, view: &OrgView<'_>) {
@@ -334,6 +343,9 @@ impl Metrics {
         }
         for &(result, n) in view.token_reloads {
             self.token_reloads.get_or_create(&OrgResult { organization: organization(), result }).inc_by(n);
+        }
+        if let Some(n) = view.history_errors {
+            self.history_errors.get_or_create(&org).inc_by(n);
         }
         let c = &view.client;
         self.requests.get_or_create(&org).inc_by(c.requests_sent);

@@ -33,6 +33,7 @@ use tokio::task::JoinSet;
 
 use crate::args::GlobalArgs;
 use crate::error::CliError;
+use crate::history::History;
 use crate::serve::budget::Budget;
 use crate::serve::config::{format_duration, parse_duration, read_organizations};
 use crate::serve::log::Log;
@@ -86,6 +87,7 @@ worked once, is logged without being shown, and the token in use stays.
   token_file = \"/etc/te-usage/acme.token\"
   endpoint = \"https://api.thousandeyes.com/v7\"   # optional
   rate_limit_share = 0.5               # optional, in (0, 1]; default 1
+  history = \"/var/lib/te-usage/acme.sqlite\"   # optional: its own history
 
 Examples:
   te-usage serve --demo
@@ -99,6 +101,10 @@ pub struct ServeArgs {
     /// The time between refreshes, such as 30s, 5m or 1h
     #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
     pub interval: Duration,
+    /// Store every refresh in this SQLite history (te-usage snapshot's; one row set per billing
+    /// period)
+    #[arg(long, value_name = "PATH", conflicts_with = "config")]
+    pub history: Option<PathBuf>,
     /// Publish the N tests that use the most units (series per test); none without it
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub per_test: Option<u32>,
@@ -110,13 +116,15 @@ pub struct ServeArgs {
     pub config: Option<PathBuf>,
 }
 
-/// An organization to serve: its label, client, share of the rate limit, and token file.
+/// An organization to serve: its label, client, share of the rate limit, token file (and the
+/// token read from it), and history.
 #[derive(Debug)]
 struct Organization {
     name: String,
     client: Client,
     share: f64,
     token_file: Option<(PathBuf, String)>,
+    history: Option<PathBuf>,
 }
 
 /// Serves until SIGTERM or SIGINT (exit status 0).
@@ -125,7 +133,8 @@ struct Organization {
 ///
 /// [`CliError::Usage`] for arguments that do not go together, or an interval below the floor
 /// of an organization's budget; [`CliError::NoToken`] without a token; [`CliError::File`] for a
-/// file that cannot be read; [`CliError::Failed`] when the address cannot be listened on.
+/// file that cannot be read; [`CliError::Database`] for a history that cannot be opened;
+/// [`CliError::Failed`] when the address cannot be listened on.
 pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> Result<u8, CliError> {
     // Taken first, so that a signal during the start is handled, not fatal.
     let signal_error = |e: std::io::Error| CliError::Failed(format!("cannot handle signals: {e}"));
@@ -140,11 +149,27 @@ pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> Result<u8, CliError> 
             .check(args.interval)
             .map_err(|e| CliError::Usage(format!("organization {:?}: {e}", org.name)))?;
     }
+    let mut histories = Vec::new();
+    for (i, org) in orgs.iter().enumerate() {
+        if let Some(path) = &org.history {
+            if let Some(other) = orgs[..i].iter().find(|o| o.history.as_ref() == Some(path)) {
+                return Err(CliError::Usage(format!(
+                    "organizations {:?} and {:?} name the same history {}: a history holds one organization",
+                    other.name,
+                    org.name,
+                    path.display()
+                )));
+            }
+        }
+        histories.push(org.history.as_ref().map(History::open).transpose()?);
+    }
     let listener = TcpListener::bind(args.listen)
         .await
         .map_err(|e| CliError::Failed(format!("cannot listen on {}: {e}", args.listen)))?;
     let addr = listener.local_addr().unwrap_or(args.listen);
-    let exporter = Exporter::new(orgs.iter().map(|o| (o.name.clone(), o.client.clone(), args.interval)));
+    let exporter = Exporter::new(
+        orgs.iter().map(|o| (o.name.clone(), o.client.clone(), args.interval, o.history.is_some())),
+    );
     log.info(&format!(
         "serving http://{addr}/metrics and /healthz; refreshing {} every {}",
         orgs.iter().map(|o| o.name.as_str()).collect::<Vec<_>>().join(", "),
@@ -156,7 +181,7 @@ pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> Result<u8, CliError> 
     let server = tokio::spawn(http::serve(listener, Arc::clone(&exporter), stopped.clone()));
     let mut tasks = JoinSet::new();
     let per_test = args.per_test.map(|n| n as usize);
-    for (index, org) in orgs.into_iter().enumerate() {
+    for (index, (org, history)) in orgs.into_iter().zip(histories).enumerate() {
         let token = org.token_file.map(|(path, current)| Arc::new(TokenFile::new(path, index, current)));
         if let Some(file) = &token {
             tokio::spawn(token::watch(
@@ -168,7 +193,8 @@ pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> Result<u8, CliError> 
                 stopped.clone(),
             ));
         }
-        let refresher = Refresher::new(Arc::clone(&exporter), index, org.share, per_test, token, log);
+        let refresher =
+            Refresher::new(Arc::clone(&exporter), index, org.share, per_test, token, history, log);
         tasks.spawn(refresher.run(stopped.clone()));
     }
 
@@ -224,6 +250,7 @@ async fn organizations(
                 client,
                 share,
                 token_file: Some((entry.token_file, token)),
+                history: entry.history,
             });
         }
         return Ok((orgs, None));
@@ -237,7 +264,13 @@ async fn organizations(
             .info("--demo: the embedded fake Usage API's sample data (Acme Corp), not your organization");
         let client =
             Client::builder().token(demo.token()).base_url(demo.base_url()).user_agent(USER_AGENT).build()?;
-        let org = Organization { name: DEMO_ORGANIZATION.into(), client, share: 1.0, token_file: None };
+        let org = Organization {
+            name: DEMO_ORGANIZATION.into(),
+            client,
+            share: 1.0,
+            token_file: None,
+            history: args.history.clone(),
+        };
         return Ok((vec![org], Some(demo)));
     }
     let mut vars: Vec<(String, String)> =
@@ -259,5 +292,12 @@ async fn organizations(
         .and_then(|(_, v)| v.trim().parse().ok())
         .unwrap_or(1.0);
     let client = Client::builder_from_vars(vars)?.user_agent(USER_AGENT).build()?;
-    Ok((vec![Organization { name: DEFAULT_ORGANIZATION.into(), client, share, token_file }], None))
+    let org = Organization {
+        name: DEFAULT_ORGANIZATION.into(),
+        client,
+        share,
+        token_file,
+        history: args.history.clone(),
+    };
+    Ok((vec![org], None))
 }

@@ -2,7 +2,8 @@
 //! [`fetch`], whose [`Snapshot`] replaces the last good one. A refresh that fails keeps the last
 //! good figures (the organization's `thousandeyes_up` turns 0), counts the failure by cause, and
 //! logs it the first time its cause is seen in a run of failures, not every interval; the first
-//! success after failures is logged too.
+//! success after failures is logged too. With a history (`--history`), every successful refresh
+//! is stored in it as its billing period's snapshot (the SQLite history of `te-usage snapshot`).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -16,6 +17,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::error::{one_line, CliError};
 use crate::fetch::{fetch, Fetched, Period, Progress};
+use crate::history::History;
 use crate::serve::budget::Budget;
 use crate::serve::causes::cause;
 use crate::serve::log::Log;
@@ -36,6 +38,10 @@ pub struct Refresher {
     share: f64,
     per_test: Option<usize>,
     token: Option<Arc<TokenFile>>,
+    /// The organization's history, with `--history` (taken out while a write is under way).
+    history: Option<History>,
+    /// Whether the last history write failed (logged).
+    history_failing: bool,
     log: Log,
     /// The causes logged in the current run of failures.
     logged: BTreeSet<&'static str>,
@@ -48,13 +54,15 @@ pub struct Refresher {
 impl Refresher {
     /// The refresher of organization `index` of `exporter`: every `interval`, with `client`
     /// (which keeps to `share` of the organization's rate limit), publishing the `per_test`
-    /// tests that use the most. `token` is the organization's token file, if it has one.
+    /// tests that use the most. `token` is the organization's token file, and `history` its
+    /// history, if it has them; the history is closed when [`run`](Self::run) ends.
     pub fn new(
         exporter: Arc<Exporter>,
         index: usize,
         share: f64,
         per_test: Option<usize>,
         token: Option<Arc<TokenFile>>,
+        history: Option<History>,
         log: Log,
     ) -> Refresher {
         let org = &exporter.orgs()[index];
@@ -67,6 +75,8 @@ impl Refresher {
             share,
             per_test,
             token,
+            history,
+            history_failing: false,
             log,
             logged: BTreeSet::new(),
             failures: 0,
@@ -148,7 +158,11 @@ impl Refresher {
             Err(err) => Err(err),
         };
         match result {
-            Ok(fetched) => self.succeeded(&fetched, took),
+            Ok(fetched) => {
+                self.succeeded(&fetched, took)?;
+                self.write_history(fetched).await;
+                Ok(())
+            }
             Err(err) => {
                 self.failed(&err, took);
                 Ok(())
@@ -184,6 +198,47 @@ impl Refresher {
             s.refreshes += 1;
         });
         Ok(())
+    }
+
+    /// Stores `fetched` in the organization's history, if it has one, on a thread of its own
+    /// (SQLite waits for another process's lock). A failure is counted and logged once, until a
+    /// write succeeds again; the figures served are not touched.
+    async fn write_history(&mut self, fetched: Fetched) {
+        let Some(mut history) = self.history.take() else { return };
+        let written = tokio::task::spawn_blocking(move || {
+            let result = history.store(&fetched).map(|_| ());
+            (history, result)
+        })
+        .await;
+        let result = match written {
+            Ok((history, result)) => {
+                self.history = Some(history);
+                result
+            }
+            // The thread panicked: the history is gone with it.
+            Err(err) => Err(CliError::Failed(format!("the history's writer stopped: {err}"))),
+        };
+        match result {
+            Ok(()) if self.history_failing => {
+                self.history_failing = false;
+                self.log.warn(&format!("[{}] the history is written again", self.name()));
+            }
+            Ok(()) => {}
+            Err(err) => {
+                if !self.history_failing {
+                    self.history_failing = true;
+                    self.log.warn(&format!(
+                        "[{}] the history was not written: {}; further failures are counted in \
+                         thousandeyes_history_errors_total, not logged",
+                        self.name(),
+                        one_line(&err)
+                    ));
+                }
+                self.exporter.update(self.index, |s| {
+                    s.history_errors = Some(s.history_errors.unwrap_or(0) + 1);
+                });
+            }
+        }
     }
 
     fn failed(&mut self, err: &Error, took: Duration) {

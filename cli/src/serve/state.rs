@@ -32,6 +32,8 @@ pub struct OrgStatus {
     pub failing: Option<&'static str>,
     /// Tokens read from the token file, by result: every one of [`TOKEN_RESULTS`], from 0.
     pub token_reloads: Vec<(&'static str, u64)>,
+    /// Refreshes whose history could not be written; `None` without a history.
+    pub history_errors: Option<u64>,
 }
 
 /// What became of a token read from a token file: `applied`; `refused` (not a usable token);
@@ -82,16 +84,14 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Exporter {
-    /// An exporter of `orgs` (label, client, interval), none refreshed yet: every organization
-    /// is down, and `/healthz` answers 503.
-    pub fn new(orgs: impl IntoIterator<Item = (String, Client, Duration)>) -> Arc<Exporter> {
+    /// An exporter of `orgs` (label, client, interval, whether it has a history), none
+    /// refreshed yet: every organization is down, and `/healthz` answers 503.
+    pub fn new(orgs: impl IntoIterator<Item = (String, Client, Duration, bool)>) -> Arc<Exporter> {
         let orgs = orgs
             .into_iter()
-            .map(|(name, client, interval)| OrgSlot {
-                name,
-                client,
-                interval,
-                status: Mutex::new(OrgStatus::new()),
+            .map(|(name, client, interval, history)| {
+                let status = OrgStatus { history_errors: history.then_some(0), ..OrgStatus::new() };
+                OrgSlot { name, client, interval, status: Mutex::new(status) }
             })
             .collect();
         let exporter = Arc::new(Exporter {
@@ -169,6 +169,7 @@ impl Exporter {
                 refreshes: s.refreshes,
                 errors: &s.errors,
                 token_reloads: &s.token_reloads,
+                history_errors: s.history_errors,
                 client: org.client.stats(),
             })
             .collect();

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::support::{program, promtool, sample, te_usage, Served};
+use crate::support::{program, promtool, sample, scratch_dir, te_usage, write_file, Served};
 
 pub fn deploy(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy").join(path)
@@ -229,9 +229,12 @@ fn the_systemd_unit_passes_systemd_analyze_verify_with_an_exposure_of_2_at_most(
     assert!(unit.contains("ExecStart=/usr/local/bin/te-usage serve "), "{unit}");
     assert!(unit.contains("ExecReload=/bin/kill -HUP $MAINPID"), "{unit}");
     // verify wants the program to exist: the one built here stands in for the installed one.
-    let dir = crate::support::Scratch::new("systemd");
-    let path = dir
-        .file("te-usage.service", &unit.replace("/usr/local/bin/te-usage", env!("CARGO_BIN_EXE_te-usage")));
+    let dir = scratch_dir("systemd");
+    let path = write_file(
+        &dir,
+        "te-usage.service",
+        &unit.replace("/usr/local/bin/te-usage", env!("CARGO_BIN_EXE_te-usage")),
+    );
     let out =
         std::process::Command::new(&analyze).arg("verify").arg(&path).output().expect("systemd-analyze runs");
     let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));

@@ -4,6 +4,8 @@ mod support;
 
 mod completions;
 mod deploy;
+mod history;
 mod prometheus;
+mod quotas;
 mod serve;
 mod usage_errors;

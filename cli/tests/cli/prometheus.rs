@@ -8,7 +8,7 @@ use serde_json::Value;
 use thousandeyes_usage_fake::FakeUsageApi;
 
 use crate::deploy::{dashboard_expressions, deploy};
-use crate::support::{program, sample, te_usage_on, Scratch, Served};
+use crate::support::{program, sample, scratch_dir, te_usage_on, write_file, Served};
 
 /// A loopback port nothing listens on now.
 fn free_port() -> u16 {
@@ -61,8 +61,8 @@ async fn a_real_prometheus_scrapes_it_and_promql_returns_the_fakes_cloud_units()
     .await;
     served.metrics_when(Duration::from_secs(10), |t| sample(t, "thousandeyes_up", &[]) == Some(1.0)).await;
 
-    let dir = Scratch::new("prometheus");
-    let config = dir.file(
+    let dir = scratch_dir("prometheus");
+    let config = write_file(&dir,
         "prometheus.yml",
         &format!(
             "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: te-usage\n    \
@@ -71,11 +71,11 @@ async fn a_real_prometheus_scrapes_it_and_promql_returns_the_fakes_cloud_units()
         ),
     );
     let port = free_port();
-    let log_path = dir.path.join("prometheus.log");
+    let log_path = dir.join("prometheus.log");
     let log = std::fs::File::create(&log_path).expect("log file");
     let _prometheus = tokio::process::Command::new(prometheus)
         .arg(format!("--config.file={}", config.display()))
-        .arg(format!("--storage.tsdb.path={}", dir.path.join("data").display()))
+        .arg(format!("--storage.tsdb.path={}", dir.join("data").display()))
         .arg(format!("--web.listen-address=127.0.0.1:{port}"))
         .stdin(Stdio::null())
         .stdout(log.try_clone().expect("log file"))

@@ -4,7 +4,9 @@ use std::time::{Duration, Instant};
 
 use thousandeyes_usage_fake::{Failure, FakeUsageApi, FakeUsageApiBuilder, Operation, TokenCheck};
 
-use crate::support::{program, promtool, run, sample, samples, te_usage, te_usage_on, Scratch, Served};
+use crate::support::{
+    program, promtool, run, sample, samples, scratch_dir, te_usage, te_usage_on, write_file, Served,
+};
 
 /// A fake whose listings fit in one page each: a refresh makes 4 calls, so an interval of 1 s
 /// is within the budget (4 of 240 calls a minute allow one every second).
@@ -290,16 +292,16 @@ async fn one_organization_whose_token_is_revoked_goes_stale_while_the_others_ser
     let acme = one_page_fake().start().await;
     // Globex's token works for one refresh, then the API answers 401: revoked.
     let globex = one_page_fake().fail(Failure::on_any_operation(401).after(4).always()).start().await;
-    let dir = Scratch::new("orgs");
+    let dir = scratch_dir("orgs");
     let config = format!(
         "[[organization]]\nname = \"acme\"\ntoken_file = \"acme.token\"\nendpoint = \"{}\"\n\n\
          [[organization]]\nname = \"globex\"\ntoken_file = \"globex.token\"\nendpoint = \"{}\"\nrate_limit_share = 0.5\n",
         acme.base_url(),
         globex.base_url()
     );
-    dir.file("acme.token", &format!("{}\n", acme.token()));
-    dir.file("globex.token", globex.token());
-    let config = dir.file("organizations.toml", &config);
+    write_file(&dir, "acme.token", &format!("{}\n", acme.token()));
+    write_file(&dir, "globex.token", globex.token());
+    let config = write_file(&dir, "organizations.toml", &config);
     let config = config.to_str().expect("a UTF-8 path");
     let served =
         Served::start(te_usage(["serve", "--listen", "127.0.0.1:0", "--interval", "2s", "--config", config]))
@@ -341,9 +343,12 @@ async fn one_organization_whose_token_is_revoked_goes_stale_while_the_others_ser
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_config_file_error_names_the_file_line_and_column() {
-    let dir = Scratch::new("bad-config");
-    let config =
-        dir.file("organizations.toml", "[[organization]]\nname = \"acme\"\ntoken_file = \"t\"\ncolour = 1\n");
+    let dir = scratch_dir("bad-config");
+    let config = write_file(
+        &dir,
+        "organizations.toml",
+        "[[organization]]\nname = \"acme\"\ntoken_file = \"t\"\ncolour = 1\n",
+    );
     let out = run(te_usage(["serve", "--config", config.to_str().expect("UTF-8")])).await;
     assert_eq!(out.status, 1, "{out:?}");
     let expected = format!("{}:4:1: unknown field `colour`", config.display());
@@ -357,8 +362,8 @@ async fn a_config_file_error_names_the_file_line_and_column() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_changed_token_file_is_read_within_seconds_without_sighup() {
     let fake = one_page_fake().start().await;
-    let dir = Scratch::new("token-poll");
-    let file = dir.file("token", "not-the-token-yet");
+    let dir = scratch_dir("token-poll");
+    let file = write_file(&dir, "token", "not-the-token-yet");
     let mut command = te_usage(["serve", "--listen", "127.0.0.1:0", "--interval", "1s", "--token-file"]);
     command.arg(&file).env("TE_API_ENDPOINT", fake.base_url());
     let served = Served::start(command).await;
@@ -378,8 +383,8 @@ async fn a_changed_token_file_is_read_within_seconds_without_sighup() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_token_the_client_refuses_is_logged_without_being_shown_and_the_old_one_stays() {
     let fake = one_page_fake().start().await;
-    let dir = Scratch::new("token-bad");
-    let file = dir.file("token", fake.token());
+    let dir = scratch_dir("token-bad");
+    let file = write_file(&dir, "token", fake.token());
     let mut command = te_usage(["serve", "--listen", "127.0.0.1:0", "--interval", "1s", "--token-file"]);
     command.arg(&file).env("TE_API_ENDPOINT", fake.base_url());
     let served = Served::start(command).await;
@@ -411,8 +416,8 @@ async fn a_token_the_client_refuses_is_logged_without_being_shown_and_the_old_on
 #[tokio::test(flavor = "multi_thread")]
 async fn a_new_token_the_api_refuses_is_dropped_for_the_one_before_it() {
     let fake = one_page_fake().start().await;
-    let dir = Scratch::new("token-revert");
-    let file = dir.file("token", fake.token());
+    let dir = scratch_dir("token-revert");
+    let file = write_file(&dir, "token", fake.token());
     let mut command = te_usage(["serve", "--listen", "127.0.0.1:0", "--interval", "1s", "--token-file"]);
     command.arg(&file).env("TE_API_ENDPOINT", fake.base_url());
     let served = Served::start(command).await;
@@ -429,4 +434,57 @@ async fn a_new_token_the_api_refuses_is_dropped_for_the_one_before_it() {
     let log = served.stderr();
     assert!(log.contains("the API refused the token read from"), "{log}");
     assert!(!log.contains("a-token-the-api-does-not-know"), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn history_stores_every_refresh_as_its_billing_periods_snapshot_and_is_closed_at_exit() {
+    let fake = one_page_fake().start().await;
+    let db = scratch_dir("serve-history").join("history.db");
+    let db_arg = db.to_str().expect("UTF-8");
+    let mut served = Served::start(serve_on(&fake, &["--interval", "1s", "--history", db_arg])).await;
+    let text = served
+        .metrics_when(Duration::from_secs(15), |t| {
+            sample(t, "thousandeyes_refreshes_total", &[]) >= Some(3.0)
+        })
+        .await;
+    assert_eq!(sample(&text, "thousandeyes_history_errors_total", &[]), Some(0.0), "{text}");
+    served.signal("TERM");
+    assert_eq!(served.exit_within(Duration::from_secs(5)).await, Some(0), "{}", served.stderr());
+
+    // Closed: another writer opens it at once; one period, stored once per refresh.
+    let history = thousandeyes_usage_cli::history::History::open(&db).expect("the history opens");
+    let periods = history.periods().expect("periods");
+    assert_eq!(periods.len(), 1, "{periods:?}");
+    assert!(periods[0].snapshot_count >= 3, "{periods:?}");
+    assert_eq!(periods[0].cloud_units_used, Some(fake.expected_totals().cloud_units_used));
+    drop(history);
+    let out = run(te_usage(["history", "--db", db_arg])).await;
+    assert_eq!(out.status, 0, "{out:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_history_that_cannot_be_opened_or_is_named_twice_is_refused_before_serving() {
+    let dir = scratch_dir("serve-history-bad");
+    let garbage = write_file(&dir, "garbage.db", &"not a database\n".repeat(400));
+    let fake = one_page_fake().start().await;
+    let out = run(serve_on(&fake, &["--history", garbage.to_str().expect("UTF-8")])).await;
+    assert_eq!(out.status, 1, "{out:?}");
+    assert!(out.stderr.contains(&garbage.display().to_string()), "{}", out.stderr);
+    assert!(!out.stderr.contains("serving http://"), "{}", out.stderr);
+
+    write_file(&dir, "t", fake.token());
+    let config = write_file(
+        &dir,
+        "organizations.toml",
+        &format!(
+            "[[organization]]\nname = \"a\"\ntoken_file = \"t\"\nendpoint = \"{0}\"\nhistory = \"h.db\"\n\
+             [[organization]]\nname = \"b\"\ntoken_file = \"t\"\nendpoint = \"{0}\"\nhistory = \"h.db\"\n",
+            fake.base_url()
+        ),
+    );
+    let out =
+        run(te_usage(["serve", "--listen", "127.0.0.1:0", "--config", config.to_str().expect("UTF-8")]))
+            .await;
+    assert_eq!(out.status, 2, "{out:?}");
+    assert!(out.stderr.contains("organizations \"a\" and \"b\" name the same history"), "{}", out.stderr);
 }

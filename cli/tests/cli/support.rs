@@ -2,11 +2,10 @@
 //! environment a test gives it (no `TE_*` variable of the machine running the tests), against
 //! a fake Usage API running in the test's process.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -30,8 +29,13 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<std::ffi::OsStr>,
 {
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_te-usage"));
+    let mut command = without_te_variables(tokio::process::Command::new(env!("CARGO_BIN_EXE_te-usage")));
     command.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    command
+}
+
+/// `command` without any `TE_*` variable of the environment.
+pub fn without_te_variables(mut command: tokio::process::Command) -> tokio::process::Command {
     for (name, _) in std::env::vars_os() {
         if name.to_string_lossy().starts_with("TE_") {
             command.env_remove(name);
@@ -61,36 +65,25 @@ where
     command
 }
 
-/// A directory of its own under the system's temporary directory, removed when dropped.
-#[derive(Debug)]
-pub struct Scratch {
-    /// The directory.
-    pub path: PathBuf,
+/// A new empty directory for one test's files (under the system's temporary directory, named
+/// after the test and this process, emptied first).
+pub fn scratch_dir(test: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("te-usage-tests-{}-{test}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a scratch directory");
+    dir
 }
 
-impl Scratch {
-    /// A new, empty directory.
-    pub fn new(label: &str) -> Scratch {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let path = std::env::temp_dir().join(format!("te-usage-{label}-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).expect("scratch directory");
-        Scratch { path }
-    }
-
-    /// `name` in the directory, written with `contents`.
-    pub fn file(&self, name: &str, contents: &str) -> PathBuf {
-        let path = self.path.join(name);
-        std::fs::write(&path, contents).expect("scratch file");
-        path
-    }
+/// `name` in `dir`, written with `contents`.
+pub fn write_file(dir: &Path, name: &str, contents: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, contents).expect("a file written");
+    path
 }
 
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.path);
-    }
+/// The requests `fake` recorded that change something (every method but GET).
+pub fn posts(fake: &thousandeyes_usage_fake::FakeUsageApi) -> Vec<String> {
+    fake.requests().iter().filter(|r| r.method != "GET").map(|r| format!("{} {}", r.method, r.path)).collect()
 }
 
 /// A `te-usage serve` running in a child process (killed if still running when dropped), and
@@ -223,11 +216,6 @@ pub fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
         .collect();
     assert!(matching.len() <= 1, "several samples of {name} {labels:?}: {matching:?}");
     matching.first().copied()
-}
-
-/// The names of the metrics that have samples in a text exposition.
-pub fn sample_names(text: &str) -> BTreeSet<String> {
-    text.lines().filter(|l| !l.starts_with('#')).filter_map(parse_sample).map(|(name, _, _)| name).collect()
 }
 
 /// `name{label="value",...} value`.
