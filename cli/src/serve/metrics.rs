@@ -160,10 +160,9 @@ type Seconds<L> = Family<L, Gauge<f64, AtomicU64>>;
 type Total<L> = Family<L, Counter<u64, AtomicU64>>;
 type SecondsTotal<L> = Family<L, Counter<f64, AtomicU64>>;
 
-/// The registry and its metric families, filled again from every organization's view before
-/// each encoding (so that series of account groups and tests that went away go too).
+/// The registry and its metric families, filled from every organization's view for one page.
 #[derive(Debug)]
-pub struct Metrics {
+struct Metrics {
     registry: Registry,
     used: Units<OrgKind>,
     projected: Units<OrgKind>,
@@ -195,15 +194,9 @@ pub struct Metrics {
     history_errors: Total<Org>,
 }
 
-impl Default for Metrics {
-    fn default() -> Self {
-        Metrics::new()
-    }
-}
-
 impl Metrics {
     /// The registry, with every family registered and empty.
-    pub fn new() -> Metrics {
+    fn new() -> Metrics {
         let mut r = Registry::with_prefix("thousandeyes");
         macro_rules! family {
             ($name:literal, $help:literal) => {{
@@ -278,50 +271,6 @@ impl Metrics {
             ),
             registry: r,
         }
-    }
-
-    /// Fills the families from `orgs` and encodes them.
-    pub fn encode(&mut self, orgs: &[OrgView<'_>]) -> Page {
-        self.clear();
-        for org in orgs {
-            self.fill(org);
-        }
-        let mut openmetrics = String::with_capacity(64 * 1024);
-        // Writing to a String does not fail.
-        let _ = prometheus_client::encoding::text::encode(&mut openmetrics, &self.registry);
-        let text = to_text_format(&openmetrics);
-        Page { openmetrics: Bytes::from(openmetrics), text: Bytes::from(text) }
-    }
-
-    fn clear(&self) {
-        for f in [
-            &self.used,
-            &self.projected,
-            &self.next_period,
-            &self.included,
-            &self.used_agents,
-            &self.included_agents,
-        ] {
-            f.clear();
-        }
-        for f in [&self.period_start, &self.period_end, &self.last_success, &self.duration, &self.interval] {
-            f.clear();
-        }
-        self.organization_quota.clear();
-        self.group_quota.clear();
-        self.group_used.clear();
-        self.group_projected.clear();
-        self.test_used.clear();
-        self.test_projected.clear();
-        self.up.clear();
-        for f in [&self.refreshes, &self.requests, &self.retries, &self.rate_limited, &self.not_sent] {
-            f.clear();
-        }
-        self.errors.clear();
-        self.waits.clear();
-        self.wait_seconds.clear();
-        self.token_reloads.clear();
-        self.history_errors.clear();
     }
 
     fn fill(&self, view: &OrgView<'_>) {
@@ -425,6 +374,20 @@ impl Metrics {
             set(&self.test_projected, &labels("enterprise"), t.enterprise_projected);
         }
     }
+}
+
+/// The page of `orgs`: a registry filled from their views, encoded. A registry a page, so
+/// that the series of account groups and tests that went away go with the page before.
+pub fn encode(orgs: &[OrgView<'_>]) -> Page {
+    let metrics = Metrics::new();
+    for org in orgs {
+        metrics.fill(org);
+    }
+    let mut openmetrics = String::with_capacity(64 * 1024);
+    // Writing to a String does not fail.
+    let _ = prometheus_client::encoding::text::encode(&mut openmetrics, &metrics.registry);
+    let text = to_text_format(&openmetrics);
+    Page { openmetrics: Bytes::from(openmetrics), text: Bytes::from(text) }
 }
 
 /// Sets the series `labels` of `family` to `value`, when there is one.

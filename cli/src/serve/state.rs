@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use thousandeyes_usage::Client;
 
 use crate::serve::causes::CAUSES;
-use crate::serve::metrics::{Metrics, OrgView, Page};
+use crate::serve::metrics::{encode, OrgView, Page};
 use crate::serve::snapshot::Snapshot;
 
 /// What the exporter knows of one organization.
@@ -75,7 +75,8 @@ pub struct OrgSlot {
 #[derive(Debug)]
 pub struct Exporter {
     orgs: Vec<OrgSlot>,
-    metrics: Mutex<Metrics>,
+    /// Held while a page is encoded and stored, so that pages are stored in the order encoded.
+    publishing: Mutex<()>,
     page: RwLock<Arc<Page>>,
 }
 
@@ -94,11 +95,8 @@ impl Exporter {
                 OrgSlot { name, client, interval, status: Mutex::new(status) }
             })
             .collect();
-        let exporter = Arc::new(Exporter {
-            orgs,
-            metrics: Mutex::new(Metrics::new()),
-            page: RwLock::new(Arc::default()),
-        });
+        let exporter =
+            Arc::new(Exporter { orgs, publishing: Mutex::new(()), page: RwLock::new(Arc::default()) });
         exporter.publish();
         exporter
     }
@@ -153,7 +151,7 @@ impl Exporter {
 
     /// Encodes every organization's status into the page.
     fn publish(&self) {
-        let mut metrics = lock(&self.metrics);
+        let _publishing = lock(&self.publishing);
         let statuses: Vec<OrgStatus> = self.orgs.iter().map(|o| lock(&o.status).clone()).collect();
         let views: Vec<OrgView<'_>> = self
             .orgs
@@ -173,7 +171,7 @@ impl Exporter {
                 client: org.client.stats(),
             })
             .collect();
-        let page = Arc::new(metrics.encode(&views));
+        let page = Arc::new(encode(&views));
         *self.page.write().unwrap_or_else(PoisonError::into_inner) = page;
     }
 }

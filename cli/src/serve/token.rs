@@ -127,7 +127,7 @@ impl TokenFile {
                     "[{name}] a new token was read from {}; the next requests carry it",
                     self.path.display()
                 ));
-                exporter.update(self.org, |s| count(&mut s.token_reloads, "applied"));
+                self.count(exporter, "applied");
             }
             Err(err) => {
                 drop(state);
@@ -136,9 +136,14 @@ impl TokenFile {
                     self.path.display(),
                     one_line(&err)
                 ));
-                exporter.update(self.org, |s| count(&mut s.token_reloads, "refused"));
+                self.count(exporter, "refused");
             }
         }
+    }
+
+    /// Counts a token read with `result` (one of [`TOKEN_RESULTS`](crate::serve::state::TOKEN_RESULTS)).
+    fn count(&self, exporter: &Exporter, result: &'static str) {
+        exporter.update(self.org, |s| count(&mut s.token_reloads, result));
     }
 
     /// The tokens applied so far: note it when a refresh starts, and hand it to
@@ -177,7 +182,7 @@ impl TokenFile {
             "[{name}] the API refused the token read from {} (401 Unauthorized); back to the token before it",
             self.path.display()
         ));
-        exporter.update(self.org, |s| count(&mut s.token_reloads, "reverted"));
+        self.count(exporter, "reverted");
         true
     }
 }

@@ -208,14 +208,15 @@ fn the_alerting_rules_pass_promtool_check_rules_and_their_unit_tests() {
     else {
         return;
     };
-    let rules = deploy("prometheus/te-usage.rules.yml");
-    let (status, out) = promtool(&promtool_path, &["check", "rules", rules.to_str().expect("UTF-8")], "");
-    assert_eq!(status, 0, "{out}");
-    assert!(out.contains("SUCCESS: 4 rules found"), "{out}");
-    let tests = deploy("prometheus/te-usage.rules.test.yml");
-    let (status, out) = promtool(&promtool_path, &["test", "rules", tests.to_str().expect("UTF-8")], "");
-    assert_eq!(status, 0, "{out}");
-    assert!(out.contains("SUCCESS"), "{out}");
+    for (command, file, says) in [
+        ("check", "prometheus/te-usage.rules.yml", "SUCCESS: 4 rules found"),
+        ("test", "prometheus/te-usage.rules.test.yml", "SUCCESS"),
+    ] {
+        let path = deploy(file);
+        let (status, out) = promtool(&promtool_path, &[command, "rules", path.to_str().expect("UTF-8")], "");
+        assert_eq!(status, 0, "promtool {command} rules {file}: {out}");
+        assert!(out.contains(says), "promtool {command} rules {file}: {out}");
+    }
 }
 
 #[test]

@@ -359,14 +359,35 @@ async fn a_config_file_error_names_the_file_line_and_column() {
     assert!(out.stderr.contains("--demo and --config do not go together"), "{}", out.stderr);
 }
 
+/// `te-usage serve --token-file FILE` on `fake` every second, FILE first holding `token`; and
+/// FILE.
+async fn serve_with_token_file(
+    fake: &FakeUsageApi,
+    label: &str,
+    token: &str,
+) -> (Served, std::path::PathBuf) {
+    let file = write_file(&scratch_dir(label), "token", token);
+    let mut command = te_usage(["serve", "--listen", "127.0.0.1:0", "--interval", "1s", "--token-file"]);
+    command.arg(&file).env("TE_API_ENDPOINT", fake.base_url());
+    (Served::start(command).await, file)
+}
+
+/// Writes `token` to `file` and sends SIGHUP; then waits until `/metrics` counts one token
+/// read with `result`, and returns it.
+async fn new_token(served: &Served, file: &std::path::Path, token: &str, result: &str) -> String {
+    std::fs::write(file, token).expect("token written");
+    served.signal("HUP");
+    served
+        .metrics_when(Duration::from_secs(10), |t| {
+            sample(t, "thousandeyes_token_reloads_total", &[("result", result)]) == Some(1.0)
+        })
+        .await
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_changed_token_file_is_read_within_seconds_without_sighup() {
     let fake = one_page_fake().start().await;
-    let dir = scratch_dir("token-poll");
-    let file = write_file(&dir, "token", "not-the-token-yet");
-    let mut command = te_usage(["serve", "--listen", "127.0.0.1:0", "--interval", "1s", "--token-file"]);
-    command.arg(&file).env("TE_API_ENDPOINT", fake.base_url());
-    let served = Served::start(command).await;
+    let (served, file) = serve_with_token_file(&fake, "token-poll", "not-the-token-yet").await;
     served
         .metrics_when(Duration::from_secs(10), |t| {
             sample(t, "thousandeyes_refresh_errors_total", &[("cause", "unauthorized")]) >= Some(1.0)
@@ -383,20 +404,10 @@ async fn a_changed_token_file_is_read_within_seconds_without_sighup() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_token_the_client_refuses_is_logged_without_being_shown_and_the_old_one_stays() {
     let fake = one_page_fake().start().await;
-    let dir = scratch_dir("token-bad");
-    let file = write_file(&dir, "token", fake.token());
-    let mut command = te_usage(["serve", "--listen", "127.0.0.1:0", "--interval", "1s", "--token-file"]);
-    command.arg(&file).env("TE_API_ENDPOINT", fake.base_url());
-    let served = Served::start(command).await;
+    let (served, file) = serve_with_token_file(&fake, "token-bad", fake.token()).await;
     served.metrics_when(Duration::from_secs(10), |t| up(t, "default") == Some(1.0)).await;
     // A control character cannot go in a header: the client refuses it.
-    std::fs::write(&file, "secret-part\u{1}of-a-bad-token").expect("token written");
-    served.signal("HUP");
-    let text = served
-        .metrics_when(Duration::from_secs(10), |t| {
-            sample(t, "thousandeyes_token_reloads_total", &[("result", "refused")]) == Some(1.0)
-        })
-        .await;
+    let text = new_token(&served, &file, "secret-part\u{1}of-a-bad-token", "refused").await;
     let refreshes = sample(&text, "thousandeyes_refreshes_total", &[]).unwrap_or(0.0);
     served
         .metrics_when(Duration::from_secs(10), |t| {
@@ -416,19 +427,9 @@ async fn a_token_the_client_refuses_is_logged_without_being_shown_and_the_old_on
 #[tokio::test(flavor = "multi_thread")]
 async fn a_new_token_the_api_refuses_is_dropped_for_the_one_before_it() {
     let fake = one_page_fake().start().await;
-    let dir = scratch_dir("token-revert");
-    let file = write_file(&dir, "token", fake.token());
-    let mut command = te_usage(["serve", "--listen", "127.0.0.1:0", "--interval", "1s", "--token-file"]);
-    command.arg(&file).env("TE_API_ENDPOINT", fake.base_url());
-    let served = Served::start(command).await;
+    let (served, file) = serve_with_token_file(&fake, "token-revert", fake.token()).await;
     served.metrics_when(Duration::from_secs(10), |t| up(t, "default") == Some(1.0)).await;
-    std::fs::write(&file, "a-token-the-api-does-not-know").expect("token written");
-    served.signal("HUP");
-    let text = served
-        .metrics_when(Duration::from_secs(10), |t| {
-            sample(t, "thousandeyes_token_reloads_total", &[("result", "reverted")]) == Some(1.0)
-        })
-        .await;
+    let text = new_token(&served, &file, "a-token-the-api-does-not-know", "reverted").await;
     assert_eq!(up(&text, "default"), Some(1.0), "the refresh went on with the token before: {text}");
     assert_eq!(sample(&text, "thousandeyes_refresh_errors_total", &[("cause", "unauthorized")]), Some(0.0));
     let log = served.stderr();
