@@ -8,7 +8,7 @@ mod store;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use chrono::SecondsFormat;
+use chrono::{DateTime, SecondsFormat, Utc};
 use clap::Args;
 use serde::Serialize;
 
@@ -33,7 +33,7 @@ pub struct HistoryArgs {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PeriodUnits {
     /// The period's start.
-    pub period_start: chrono::DateTime<chrono::Utc>,
+    pub period_start: DateTime<Utc>,
     /// Cloud units used.
     pub cloud_units_used: i64,
     /// The change from the period before (none for the first period).
@@ -79,10 +79,12 @@ pub fn trends(periods: &[StoredPeriod], units: &[GroupUnits]) -> Vec<GroupTrend>
         });
         trend.name = u.name.clone().or(trend.name.take());
     }
+    let by_period: BTreeMap<(&str, DateTime<Utc>), &GroupUnits> =
+        units.iter().map(|u| ((u.aid.as_str(), u.period_start), u)).collect();
     for trend in by_group.values_mut() {
         let mut before: Option<(i64, i64)> = None;
         for period in periods {
-            let found = units.iter().find(|u| u.aid == trend.aid && u.period_start == period.start);
+            let found = by_period.get(&(trend.aid.as_str(), period.start));
             let (cloud, enterprise) = found.map_or((0, 0), |u| (u.cloud_units_used, u.enterprise_units_used));
             trend.periods.push(PeriodUnits {
                 period_start: period.start,
