@@ -1,6 +1,7 @@
 //! `te-usage snapshot --db PATH`: this billing period's usage, quotas and both units listings,
 //! from one [`fetch`], stored in the SQLite history at PATH ([`History`]). Run it as often as
-//! you like (daily, from cron): each run replaces the period's previous snapshot.
+//! you like (hourly, from cron): each run replaces the period's previous snapshot, so a period
+//! keeps the figures of the last snapshot taken before it ended.
 
 use std::path::PathBuf;
 
@@ -21,8 +22,12 @@ Each billing period is stored once: a snapshot of a period already in the histor
 The database is created if it does not exist, and its schema upgraded if an older te-usage
 wrote it. Read it with `te-usage history --db PATH`, or with any SQLite tool.
 
-Example (crontab, every day at 23:50):
-  50 23 * * *  te-usage snapshot --quiet --db /var/lib/te-usage/history.db")]
+A period keeps the figures of its last snapshot before it ended (periods are in UTC): snapshot
+often enough that the last one falls close to the end: hourly, say (each run is one fetch:
+GET /usage, GET /quotas and the pages of both units listings).
+
+Example (crontab, every hour):
+  5 * * * *  te-usage snapshot --quiet --db /var/lib/te-usage/history.db")]
 pub struct SnapshotArgs {
     /// The SQLite history to write to (created if it does not exist)
     #[arg(long, value_name = "PATH")]

@@ -8,7 +8,7 @@ mod store;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use chrono::SecondsFormat;
+use chrono::{DateTime, SecondsFormat, Utc};
 use clap::Args;
 use serde::Serialize;
 
@@ -33,7 +33,7 @@ pub struct HistoryArgs {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PeriodUnits {
     /// The period's start.
-    pub period_start: chrono::DateTime<chrono::Utc>,
+    pub period_start: DateTime<Utc>,
     /// Cloud units used.
     pub cloud_units_used: i64,
     /// The change from the period before (none for the first period).
@@ -79,10 +79,12 @@ pub fn trends(periods: &[StoredPeriod], units: &[GroupUnits]) -> Vec<GroupTrend>
         });
         trend.name = u.name.clone().or(trend.name.take());
     }
+    let by_period: BTreeMap<(&str, DateTime<Utc>), &GroupUnits> =
+        units.iter().map(|u| ((u.aid.as_str(), u.period_start), u)).collect();
     for trend in by_group.values_mut() {
         let mut before: Option<(i64, i64)> = None;
         for period in periods {
-            let found = units.iter().find(|u| u.aid == trend.aid && u.period_start == period.start);
+            let found = by_period.get(&(trend.aid.as_str(), period.start));
             let (cloud, enterprise) = found.map_or((0, 0), |u| (u.cloud_units_used, u.enterprise_units_used));
             trend.periods.push(PeriodUnits {
                 period_start: period.start,
@@ -259,4 +261,60 @@ fn render_table(path: &std::path::Path, periods: &[StoredPeriod], trends: &[Grou
         out.push_str(&table(&columns, rows));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn period(month: u32) -> StoredPeriod {
+        let start = Utc.with_ymd_and_hms(2024, month, 1, 0, 0, 0).unwrap();
+        StoredPeriod {
+            start,
+            end: Utc.with_ymd_and_hms(2024, month + 1, 1, 0, 0, 0).unwrap(),
+            first_snapshot_at: start,
+            last_snapshot_at: start,
+            snapshot_count: 1,
+            source: "x".into(),
+            cloud_units_used: None,
+            cloud_units_included: None,
+            enterprise_units_used: None,
+        }
+    }
+
+    fn units(month: u32, aid: &str, cloud: i64) -> GroupUnits {
+        GroupUnits {
+            period_start: period(month).start,
+            aid: aid.into(),
+            name: Some(format!("{aid} in {month}")),
+            cloud_units_used: cloud,
+            enterprise_units_used: 0,
+        }
+    }
+
+    #[test]
+    fn a_group_without_tests_in_a_period_has_0_there_and_its_change_counts_from_0() {
+        let periods = [period(9), period(10), period(11)];
+        let rows = [units(9, "12", 100), units(10, "12", 150), units(11, "12", 120), units(10, "7", 40)];
+        let trends = trends(&periods, &rows);
+        let seen: Vec<_> = trends
+            .iter()
+            .map(|t| {
+                (
+                    t.aid.as_str(),
+                    t.periods.iter().map(|p| (p.cloud_units_used, p.cloud_units_change)).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("7", vec![(0, None), (40, Some(40)), (0, Some(-40))]),
+                ("12", vec![(100, None), (150, Some(50)), (120, Some(-30))]),
+            ]
+        );
+        assert_eq!(trends[1].name.as_deref(), Some("12 in 11"), "the latest name");
+    }
 }

@@ -8,7 +8,7 @@ use rusqlite::{params, Connection, ErrorCode, OpenFlags, Transaction, Transactio
 use serde::Serialize;
 
 use crate::error::CliError;
-use crate::fetch::Fetched;
+use crate::fetch::{Fetched, Period};
 
 /// The schema's migrations, in order: script `i` takes a database from version `i` (`PRAGMA
 /// user_version`) to `i + 1`. A new version appends a script; a script once released never
@@ -219,9 +219,16 @@ impl History {
     ///
     /// # Errors
     ///
-    /// [`CliError::Failed`] when `GET /usage` gave no billing period; [`CliError::Database`] when
+    /// [`CliError::Failed`] when `fetched` is not of the current billing period
+    /// ([`Period::CurrentBillingPeriod`]: the listings of another range would be filed under the
+    /// billing period), or `GET /usage` gave no billing period; [`CliError::Database`] when
     /// the database cannot be written (locked, full disk, ...): nothing is stored then.
     pub fn store(&mut self, fetched: &Fetched) -> Result<StoredPeriod, CliError> {
+        if fetched.period != Period::CurrentBillingPeriod {
+            return Err(CliError::Failed(
+                "a snapshot is of the current billing period: its units listings were fetched for another range".into(),
+            ));
+        }
         let quota = fetched.usage.quota.as_ref();
         let (Some(start), Some(end)) = (quota.and_then(|q| q.month_start), quota.and_then(|q| q.month_end))
         else {

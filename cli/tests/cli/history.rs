@@ -89,6 +89,21 @@ async fn snapshot_twice_keeps_one_period_with_the_same_row_counts() {
 }
 
 #[tokio::test]
+async fn the_store_refuses_a_fetch_of_another_range_than_the_billing_period() {
+    use thousandeyes_usage_cli::fetch::{fetch, Period};
+    let fake = FakeUsageApi::start().await;
+    let client =
+        thousandeyes_usage::Client::builder().token(fake.token()).base_url(fake.base_url()).build().unwrap();
+    let start = (Utc::now() - chrono::Duration::days(2)).fixed_offset();
+    let fetched = fetch(&client, Period::Range { start, end: None }, &mut |_| {}).await.unwrap();
+    let db = scratch_dir("store-range").join("history.db");
+    let mut history = History::open(&db).unwrap();
+    let err = history.store(&fetched).unwrap_err().to_string();
+    assert!(err.starts_with("a snapshot is of the current billing period"), "{err}");
+    assert_eq!(history.periods().unwrap(), []);
+}
+
+#[tokio::test]
 async fn history_shows_two_periods_side_by_side_per_account_group_with_the_change() {
     // Last month: the same organization with half the cloud units on every test.
     let now = FakeUsageApi::start().await;
