@@ -19,6 +19,10 @@ use crate::dataset::{AccountGroup as PublicAccountGroup, Dataset};
 /// The organization id of Acme Corp.
 pub(crate) const ORG_ID: &str = "1001";
 
+/// Another organization whose quotas Acme's user may set: the `orgId` of the API reference's
+/// examples (`{"organizations":[{"value":12000},{"orgId":"1234","value":10000}]}`).
+const MANAGED_ORG_ID: &str = "1234";
+
 /// Projections scale the use so far by this ratio (day 18 of a 30-day period: 30/18 = 5/3).
 const PROJECTION: (i64, i64) = (5, 3);
 
@@ -655,6 +659,7 @@ pub(crate) fn dataset(now: DateTime<Utc>) -> Dataset {
 
     Dataset {
         organization_id: ORG_ID.to_string(),
+        managed_organizations: vec![MANAGED_ORG_ID.to_string()],
         account_groups: ACCOUNT_GROUPS.iter().map(|g| PublicAccountGroup::new(g.aid, g.name)).collect(),
         usage,
         test_units,

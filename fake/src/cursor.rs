@@ -1,5 +1,5 @@
 //! Opaque pagination cursors: base64url (no padding) of a small signed JSON document naming the
-//! listing, the offset of the page and the filters it was issued for.
+//! listing, the offset of the page and the query parameters it was issued for.
 //!
 //! The signature is a keyed 64-bit hash: enough to refuse a cursor that was edited or made up
 //! (this is a test fake, not a security boundary).
@@ -14,10 +14,10 @@ use crate::Operation;
 /// Key of the cursor signatures. Fixed, so that the fake's links are the same every run.
 const KEY: u64 = 0x7E5A_6E0F_CA11_AB1E;
 
-/// The filters a cursor binds: those of the request that asked for the first page, normalized
-/// (date-times as RFC 3339 UTC).
+/// The query parameters a cursor binds: those of the request that asked for the first page (the
+/// account group it was made in, and the time range), normalized (date-times as RFC 3339 UTC).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Filters {
+pub(crate) struct Bound {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) aid: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -32,7 +32,7 @@ struct Body {
     listing: String,
     offset: usize,
     #[serde(flatten)]
-    filters: Filters,
+    bound: Bound,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -47,7 +47,7 @@ struct Signed {
 pub(crate) struct Cursor {
     pub(crate) listing: Operation,
     pub(crate) offset: usize,
-    pub(crate) filters: Filters,
+    pub(crate) bound: Bound,
 }
 
 fn signature(body: &Body) -> String {
@@ -59,9 +59,9 @@ fn signature(body: &Body) -> String {
     format!("{h:016x}")
 }
 
-/// The cursor of the page at `offset` of `listing`, for these filters.
-pub(crate) fn encode(listing: Operation, offset: usize, filters: &Filters) -> String {
-    let body = Body { v: 1, listing: listing.operation_id().to_string(), offset, filters: filters.clone() };
+/// The cursor of the page at `offset` of `listing`, for these parameters.
+pub(crate) fn encode(listing: Operation, offset: usize, bound: &Bound) -> String {
+    let body = Body { v: 1, listing: listing.operation_id().to_string(), offset, bound: bound.clone() };
     let sig = signature(&body);
     let json = serde_json::to_vec(&Signed { body, sig }).unwrap_or_default();
     URL_SAFE_NO_PAD.encode(json)
@@ -75,7 +75,7 @@ pub(crate) fn decode(raw: &str) -> Option<Cursor> {
         return None;
     }
     let listing = Operation::from_operation_id(&signed.body.listing)?;
-    Some(Cursor { listing, offset: signed.body.offset, filters: signed.body.filters })
+    Some(Cursor { listing, offset: signed.body.offset, bound: signed.body.bound })
 }
 
 #[cfg(test)]
@@ -84,15 +84,15 @@ mod tests {
 
     #[test]
     fn round_trip_and_tampering() {
-        let filters = Filters { aid: Some("1234".into()), start: None, end: None };
-        let c = encode(Operation::GetTestsUnitsUsage, 18, &filters);
+        let bound = Bound { aid: Some("1234".into()), start: None, end: None };
+        let c = encode(Operation::GetTestsUnitsUsage, 18, &bound);
         assert!(c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'), "{c}");
         assert_eq!(
             decode(&c),
-            Some(Cursor { listing: Operation::GetTestsUnitsUsage, offset: 18, filters: filters.clone() })
+            Some(Cursor { listing: Operation::GetTestsUnitsUsage, offset: 18, bound: bound.clone() })
         );
         // Same input, same cursor.
-        assert_eq!(c, encode(Operation::GetTestsUnitsUsage, 18, &filters));
+        assert_eq!(c, encode(Operation::GetTestsUnitsUsage, 18, &bound));
         // An edited offset no longer matches its signature.
         let json = String::from_utf8(URL_SAFE_NO_PAD.decode(&c).unwrap()).unwrap();
         let edited = URL_SAFE_NO_PAD.encode(json.replace("\"offset\":18", "\"offset\":36"));

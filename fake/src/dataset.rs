@@ -10,8 +10,11 @@ use thousandeyes_usage_generated::models::{
 
 /// An account group of the fake organization: its id (`aid`) and name.
 ///
-/// Requests naming an `aid` are answered 404 unless the account group is known: listed in
-/// [`Dataset::account_groups`] or appearing anywhere in the data.
+/// A request is made in the account group its `aid` names; one naming an account group the fake
+/// does not know (listed in [`Dataset::account_groups`], or appearing anywhere in the data) is
+/// answered 404, as the API refuses an account group the caller is not a member of. Any known
+/// account group gets the same answer: the organization's (see
+/// [Account groups](crate#account-groups)).
 ///
 /// ```
 /// use thousandeyes_usage_fake::AccountGroup;
@@ -65,10 +68,18 @@ impl AccountGroup {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Dataset {
-    /// The id of the organization the token belongs to. Quota operations accept it, and any
-    /// `orgId` of [`quotas`](Dataset::quotas).
+    /// The id of the organization the token belongs to. Quota operations accept it, any
+    /// `orgId` of [`quotas`](Dataset::quotas) and [`managed_organizations`](Dataset::managed_organizations);
+    /// an organization quota without `orgId` is set on it (the API sets such a quota on the
+    /// organization the caller is authenticated in).
     pub organization_id: String,
-    /// Account groups known besides those appearing in the data (for `aid` checks).
+    /// Other organizations whose quotas the token's user may set, besides those of
+    /// [`quotas`](Dataset::quotas) (an organization the user cannot manage is answered 404).
+    /// The seeded data has one, `1234`, without a quota: the organization of the API
+    /// reference's examples.
+    pub managed_organizations: Vec<String>,
+    /// Account groups known besides those appearing in the data: requests may be made in them
+    /// (`aid`), and their quotas set.
     pub account_groups: Vec<AccountGroup>,
     /// `GET /usage`, with every breakdown filled in; the answer keeps only the breakdowns asked
     /// for with `expand` (`tests`, `enterpriseAgentUnits`, `enterpriseAgents`, `endpointAgents`,
@@ -85,7 +96,7 @@ pub struct Dataset {
 impl Dataset {
     /// The seeded "Acme Corp" organization: five account groups, 81 tests (4 of them instant
     /// tests), 14 enterprise agents in 33 agent entries, an organization quota and four account
-    /// group quotas. The same every run, except for the usage period, which is the current month
+    /// group quotas; its user may also set the quota of organization `1234`. The same every run, except for the usage period, which is the current month
     /// (of the local clock here; of the fake's clock when the fake seeds it).
     ///
     /// ```
@@ -93,6 +104,7 @@ impl Dataset {
     ///
     /// let acme = Dataset::acme();
     /// assert_eq!(acme.organization_id, "1001");
+    /// assert_eq!(acme.managed_organizations, ["1234"]);
     /// assert_eq!(acme.account_groups.len(), 5);
     /// let used: i64 = acme.test_units.iter().filter_map(|t| t.cloud_units_used).sum();
     /// assert_eq!(acme.usage.cloud_units_used, Some(used));
@@ -101,7 +113,8 @@ impl Dataset {
         crate::acme::dataset(Utc::now())
     }
 
-    /// An organization (id `1001`) with no tests, no agents, no quotas, and a usage of zero.
+    /// An organization (id `1001`) with no tests, no agents, no quotas, no other organization,
+    /// and a usage of zero.
     ///
     /// ```
     /// use thousandeyes_usage_fake::Dataset;
@@ -113,6 +126,7 @@ impl Dataset {
     pub fn empty() -> Dataset {
         Dataset {
             organization_id: crate::acme::ORG_ID.to_string(),
+            managed_organizations: Vec::new(),
             account_groups: Vec::new(),
             usage: UsageDetails {
                 cloud_units_used: Some(0),

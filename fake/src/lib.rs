@@ -4,16 +4,24 @@
 //! Usage API with realistic seeded data (a made-up "Acme Corp" organization; the same every
 //! run), and behaves like the real API:
 //!
-//! * `GET /usage` honours `expand` and `aid`; the two listings (`GET /usage/units/tests`,
+//! * `GET /usage` honours `expand`; the two listings (`GET /usage/units/tests`,
 //!   `GET /usage/units/enterprise-agents`) are paginated with absolute `_links.next.href` links
-//!   carrying an opaque `cursor` that binds the filters; the query is read as the spec declares
+//!   carrying an opaque `cursor` that binds the query parameters; `aid` (of `GET /usage` and
+//!   `GET /usage/units/tests`) is the account group a request is made in, not a filter: it must
+//!   be one of the organization's (else a 404, as the API refuses an account group the caller is
+//!   not a member of), and the answer is the whole organization's whichever it is, the fake
+//!   serving one organization (see [Account groups](#account-groups)); the query is read as the spec declares
 //!   it (a value outside an enum, an empty `expand` included, or a date-time that is not
 //!   RFC 3339 is a 400 naming the parameter and the value), and `startDate`/`endDate` and `aid`
 //!   are checked further as the API checks them; the quota operations change the quotas
-//!   `GET /quotas` shows;
+//!   `GET /quotas` shows (an organization quota without `orgId` is set on the fake's own
+//!   organization, as the API sets it on the organization the caller is authenticated in);
 //! * answers are `application/hal+json`, errors RFC 7807 `application/problem+json` (a 400 lists
 //!   the invalid fields; a 401, for a missing or wrong bearer token, has OAuth-style `error` and
 //!   `error_description`); unknown paths are 404;
+//! * its token can be [rotated](FakeUsageApi::rotate_token) while it runs: the token it replaces
+//!   stays accepted for 14 days of its clock, as a regenerated token's predecessor is by the API,
+//!   and the record says which token each request carried ([`TokenCheck`]);
 //! * every answer carries a `Date` and the `x-organization-rate-limit-limit`, `-remaining` and
 //!   `-reset` headers of an organization-wide window (240 calls a minute unless
 //!   [configured](FakeUsageApiBuilder::rate_limit)); a call beyond the limit is a 429.
@@ -24,6 +32,33 @@
 //! [configured](FakeUsageApiBuilder::record_limit)), counts every request
 //! ([by status](FakeUsageApi::status_counts)), and tells what its data
 //! [adds up to](FakeUsageApi::expected_totals). Its memory stays flat however long it runs.
+//!
+//! # Account groups
+//!
+//! `aid` names the account group a request is made in. The API answers for that account group's
+//! organization: `GET /usage` covers every account group of it, and `GET /usage/units/tests`
+//! lists every test of it, each entry naming the account group that owns it in its own `aid`.
+//! The fake serves one organization, so any of its account groups ([`Dataset::account_groups`]
+//! and those appearing in the data) gives the same answer, and an `aid` it does not know is a 404
+//! naming it. A listing's cursor is bound to the `aid` of its first page, like its time range.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! use thousandeyes_usage_fake::FakeUsageApi;
+//!
+//! let fake = FakeUsageApi::builder().page_size(100).start().await;
+//! let http = reqwest::Client::builder().no_proxy().build().unwrap();
+//! let list = |aid: &str| {
+//!     http.get(fake.url(&format!("/usage/units/tests?aid={aid}"))).bearer_auth(fake.token()).send()
+//! };
+//! let made_in_1234: serde_json::Value = list("1234").await.unwrap().json().await.unwrap();
+//! let tests = made_in_1234["breakdowns"].as_array().unwrap();
+//! assert_eq!(tests.len(), 81, "every test of the organization");
+//! assert!(tests.iter().any(|t| t["aid"] != "1234"), "not only those of account group 1234");
+//! assert_eq!(list("999").await.unwrap().status(), 404);
+//! # }
+//! ```
 //!
 //! # Time
 //!
@@ -205,6 +240,18 @@ pub use http;
 /// ```
 pub const DEFAULT_TOKEN: &str = "fake-token-not-a-secret";
 
+/// How long the fake accepts its previous token after a [rotation](FakeUsageApi::rotate_token),
+/// on its clock: 14 days, as ThousandEyes accepts a token for 14 days after it is regenerated.
+/// Requests carrying it are recorded as [`TokenCheck::Previous`]; after that, as
+/// [`TokenCheck::Wrong`], and answered 401.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// assert_eq!(thousandeyes_usage_fake::PREVIOUS_TOKEN_GRACE, Duration::from_secs(14 * 24 * 3600));
+/// ```
+pub const PREVIOUS_TOKEN_GRACE: Duration = Duration::from_secs(14 * 24 * 3600);
+
 /// Calls the organization may make in a window, unless [`FakeUsageApiBuilder::rate_limit`] says
 /// otherwise: 240, the API's default.
 ///
@@ -277,6 +324,8 @@ pub const DEFAULT_AGENT_UNITS_PAGE_SIZE: usize = 9;
 /// ```
 pub struct FakeUsageApi {
     addr: SocketAddr,
+    /// The token accepted, as [`FakeUsageApi::token`] lends it (the server holds its own copy).
+    token: String,
     shared: Arc<server::Shared>,
     task: JoinHandle<()>,
 }
@@ -377,7 +426,8 @@ impl FakeUsageApi {
         self.addr
     }
 
-    /// The bearer token the fake accepts.
+    /// The bearer token the fake accepts: the builder's [`token`](FakeUsageApiBuilder::token), or
+    /// the last one [`rotate_token`](Self::rotate_token) set.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -387,7 +437,39 @@ impl FakeUsageApi {
     /// # }
     /// ```
     pub fn token(&self) -> &str {
-        &self.shared.config.token
+        &self.token
+    }
+
+    /// Rotates the fake's token, as regenerating a token does in ThousandEyes: `new` becomes the
+    /// fake's token (what [`token`](Self::token) returns), and the token it replaces stays
+    /// accepted for [`PREVIOUS_TOKEN_GRACE`] (14 days) of the fake's clock, each request
+    /// carrying it recorded as [`TokenCheck::Previous`]. A token replaced earlier is no longer
+    /// accepted. For a test of code that picks up a rotated token: the record shows which token
+    /// each request carried.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// use std::time::Duration;
+    /// use thousandeyes_usage_fake::{FakeUsageApi, TokenCheck};
+    ///
+    /// let mut fake = FakeUsageApi::builder().token("old-token").start().await;
+    /// fake.rotate_token("new-token");
+    /// assert_eq!(fake.token(), "new-token");
+    /// let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    /// let quotas = |token: &'static str| http.get(fake.url("/quotas")).bearer_auth(token).send();
+    /// assert_eq!(quotas("new-token").await.unwrap().status(), 200);
+    /// assert_eq!(quotas("old-token").await.unwrap().status(), 200); // for 14 days
+    /// tokio::time::sleep(Duration::from_secs(14 * 24 * 3600)).await; // virtual time
+    /// assert_eq!(quotas("old-token").await.unwrap().status(), 401);
+    /// let checks: Vec<TokenCheck> = fake.requests().iter().map(|r| r.token).collect();
+    /// assert_eq!(checks, [TokenCheck::Matched, TokenCheck::Previous, TokenCheck::Wrong]);
+    /// # }
+    /// ```
+    pub fn rotate_token(&mut self, new: impl Into<String>) {
+        let new = new.into();
+        self.shared.tokens().rotate(new.clone(), self.shared.clock.now());
+        self.token = new;
     }
 
     /// The fake's time now: the wall-clock time at start, plus tokio's elapsed time (virtual
@@ -689,6 +771,7 @@ impl FakeUsageApi {
 #[must_use = "a builder does nothing until .start().await"]
 pub struct FakeUsageApiBuilder {
     token: String,
+    previous_token: Option<String>,
     dataset: Option<Dataset>,
     usage: Option<UsageDetails>,
     test_units: Option<Vec<UnitsByTests>>,
@@ -739,6 +822,7 @@ impl FakeUsageApiBuilder {
     pub fn new() -> FakeUsageApiBuilder {
         FakeUsageApiBuilder {
             token: DEFAULT_TOKEN.to_string(),
+            previous_token: None,
             dataset: None,
             usage: None,
             test_units: None,
@@ -756,7 +840,8 @@ impl FakeUsageApiBuilder {
         }
     }
 
-    /// The bearer token to accept; any other token, or none, is answered 401.
+    /// The bearer token to accept (default [`DEFAULT_TOKEN`]); any other token, or none, is
+    /// answered 401, but for a [previous token](Self::previous_token) within its grace.
     ///
     /// ```
     /// let builder = thousandeyes_usage_fake::FakeUsageApi::builder().token("my-test-token");
@@ -764,6 +849,28 @@ impl FakeUsageApiBuilder {
     /// ```
     pub fn token(mut self, token: impl Into<String>) -> Self {
         self.token = token.into();
+        self
+    }
+
+    /// Also accept `token` as the fake's previous token, as if its token had been regenerated
+    /// just before start: for [`PREVIOUS_TOKEN_GRACE`] (14 days) of the fake's clock, requests
+    /// carrying it are answered and recorded as [`TokenCheck::Previous`]. To rotate a running
+    /// fake's token, see [`FakeUsageApi::rotate_token`].
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use thousandeyes_usage_fake::{FakeUsageApi, TokenCheck};
+    ///
+    /// let fake = FakeUsageApi::builder().token("new-token").previous_token("old-token").start().await;
+    /// reqwest::Client::builder().no_proxy().build().unwrap()
+    ///     .get(fake.url("/quotas")).bearer_auth("old-token").send().await.unwrap();
+    /// let request = &fake.requests()[0];
+    /// assert_eq!((request.status.as_u16(), request.token), (200, TokenCheck::Previous));
+    /// # }
+    /// ```
+    pub fn previous_token(mut self, token: impl Into<String>) -> Self {
+        self.previous_token = Some(token.into());
         self
     }
 
@@ -1077,8 +1184,8 @@ impl FakeUsageApiBuilder {
         let window_secs = i64::try_from(self.window.as_secs() + u64::from(self.window.subsec_nanos() > 0))
             .unwrap_or(i64::MAX / 2)
             .max(1);
+        let tokens = server::Tokens::new(self.token.clone(), self.previous_token, clock.now());
         let config = server::Config {
-            token: self.token,
             root: format!("http://{addr}"),
             test_page_size: self.test_page_size,
             agent_page_size: self.agent_page_size,
@@ -1087,8 +1194,8 @@ impl FakeUsageApiBuilder {
             latency: self.latency,
             record_limit: self.record_limit,
         };
-        let shared = Arc::new(server::Shared::new(config, clock, data, self.failures));
+        let shared = Arc::new(server::Shared::new(config, clock, tokens, data, self.failures));
         let task = tokio::spawn(server::serve(listener, Arc::clone(&shared)));
-        Ok(FakeUsageApi { addr, shared, task })
+        Ok(FakeUsageApi { addr, token: self.token, shared, task })
     }
 }

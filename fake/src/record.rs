@@ -14,23 +14,46 @@ use tokio::time::Instant;
 
 use crate::Operation;
 
-/// How a request's `Authorization` header compared with the fake's token. The header's value is
-/// never recorded.
+/// How a request's `Authorization` header compared with the fake's tokens: which one it
+/// carried, never the token itself (the header's value is never recorded).
 ///
 /// ```
 /// use thousandeyes_usage_fake::TokenCheck;
 ///
 /// assert_ne!(TokenCheck::Matched, TokenCheck::Wrong);
+/// assert!(TokenCheck::Previous.is_accepted());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum TokenCheck {
     /// `Authorization: Bearer <the fake's token>`.
     Matched,
-    /// An `Authorization` header with another token or another scheme.
+    /// `Authorization: Bearer <the fake's previous token>`: the one it had before its last
+    /// [rotation](crate::FakeUsageApi::rotate_token) (or the
+    /// [`previous_token`](crate::FakeUsageApiBuilder::previous_token) it started with), within
+    /// [`PREVIOUS_TOKEN_GRACE`](crate::PREVIOUS_TOKEN_GRACE) of it. Accepted, as the API accepts
+    /// the token a regeneration replaced for 14 days.
+    Previous,
+    /// An `Authorization` header with another token (a previous one past its grace included) or
+    /// another scheme.
     Wrong,
     /// No `Authorization` header.
     Missing,
+}
+
+impl TokenCheck {
+    /// True for a token the fake accepts: [`Matched`](Self::Matched) or
+    /// [`Previous`](Self::Previous). A request with any other is answered 401.
+    ///
+    /// ```
+    /// use thousandeyes_usage_fake::TokenCheck;
+    ///
+    /// assert!(TokenCheck::Matched.is_accepted());
+    /// assert!(!TokenCheck::Wrong.is_accepted() && !TokenCheck::Missing.is_accepted());
+    /// ```
+    pub fn is_accepted(self) -> bool {
+        matches!(self, TokenCheck::Matched | TokenCheck::Previous)
+    }
 }
 
 /// One request the fake answered, for assertions.
@@ -77,7 +100,7 @@ pub struct RecordedRequest {
     /// [`token`](RecordedRequest::token)), `Host` (the fake's own address) and `Content-Length`
     /// (the length of [`body`](RecordedRequest::body)).
     pub headers: HeaderMap,
-    /// Whether the bearer token was the fake's.
+    /// Which of the fake's tokens the request carried, if any (never the token itself).
     pub token: TokenCheck,
     /// The body (empty when it was over the 1 MiB the fake reads, and answered 413).
     pub body: Bytes,
@@ -143,7 +166,8 @@ impl RecordedRequest {
         self.operation.map(Operation::operation_id)
     }
 
-    /// True when the bearer token was the fake's.
+    /// True when the bearer token was the fake's current one ([`TokenCheck::Matched`]; not its
+    /// previous one, see [`TokenCheck::is_accepted`]).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]

@@ -8,7 +8,7 @@ use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
 use thousandeyes_usage_fake::models::{EnterpriseAgentUnitsByTestOwnerAccountGroup, UnitsByTests};
 use thousandeyes_usage_fake::{
-    AccountGroup, Dataset, Failure, FakeUsageApi, Operation, TokenCheck, DEFAULT_TOKEN,
+    AccountGroup, Dataset, Failure, FakeUsageApi, Operation, TokenCheck, DEFAULT_TOKEN, PREVIOUS_TOKEN_GRACE,
 };
 
 fn http() -> reqwest::Client {
@@ -259,12 +259,12 @@ async fn listings_are_paginated_with_absolute_cursor_links() {
 }
 
 #[tokio::test]
-async fn a_cursor_binds_the_filters_and_must_be_one_the_fake_issued() {
+async fn a_cursor_binds_the_query_parameters_and_must_be_one_the_fake_issued() {
     let fake = FakeUsageApi::start().await;
     let first = "/usage/units/tests?aid=1234&startDate=2024-05-01T00%3A00%3A00Z&endDate=2024-05-15T12%3A00%3A00%2B02%3A00";
     let page: Value = get(&fake, first).await.json().await.expect("json");
     let next = page["_links"]["next"]["href"].as_str().expect("next").to_string();
-    // The next link carries the filters and a cursor.
+    // The next link carries the parameters and a cursor.
     let url = reqwest::Url::parse(&next).expect("url");
     let query: Vec<(String, String)> = url.query_pairs().into_owned().collect();
     let value = |k: &str| query.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
@@ -275,18 +275,21 @@ async fn a_cursor_binds_the_filters_and_must_be_one_the_fake_issued() {
     assert!(cursor.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'), "{cursor}");
     assert_eq!(get_url(&fake, &next).await.status(), 200);
 
-    // The same instants written otherwise are the same filters.
+    // The same instants written otherwise are the same parameters.
     let same = format!(
         "/usage/units/tests?aid=1234&startDate=2024-05-01T02%3A00%3A00%2B02%3A00&endDate=2024-05-15T10%3A00%3A00Z&cursor={cursor}"
     );
     assert_eq!(get(&fake, &same).await.status(), 200);
 
-    // Other filters: refused.
+    // Another account group, or no range: refused.
     let other_aid = format!(
         "/usage/units/tests?aid=1235&startDate=2024-05-01T00%3A00%3A00Z&endDate=2024-05-15T10%3A00%3A00Z&cursor={cursor}"
     );
     let body = assert_invalid(get(&fake, &other_aid).await, "cursor").await;
-    assert!(body["detail"].as_str().is_some_and(|d| d.contains("filters")), "{body}");
+    assert!(
+        body["detail"].as_str().is_some_and(|d| d.contains("other parameters (aid, startDate, endDate)")),
+        "{body}"
+    );
     assert_invalid(get(&fake, &format!("/usage/units/tests?cursor={cursor}")).await, "cursor").await;
     // Another listing's cursor, a made-up one, an edited one: refused.
     assert_invalid(get(&fake, &format!("/usage/units/enterprise-agents?cursor={cursor}")).await, "cursor")
@@ -306,6 +309,40 @@ async fn a_cursor_binds_the_filters_and_must_be_one_the_fake_issued() {
 // ---------------------------------------------------------------------------------------------
 // Parameter checks, authentication, unknown paths.
 // ---------------------------------------------------------------------------------------------
+
+/// `aid` is the account group a request is made in: with any account group of the organization
+/// the usage is the organization's and the listing has every test of it, whatever account group
+/// owns each; the entries' own `aid` say which.
+#[tokio::test]
+async fn aid_is_the_account_group_a_request_is_made_in_not_a_filter() {
+    let fake = FakeUsageApi::start().await;
+    let usage = |aid: Option<&str>| {
+        let path =
+            aid.map_or("/usage?expand=test".to_string(), |aid| format!("/usage?expand=test&aid={aid}"));
+        let fake = &fake;
+        async move {
+            let body: Value = get(fake, &path).await.json().await.expect("usage");
+            body["usage"].clone()
+        }
+    };
+    let whole = usage(None).await;
+    let (pages, _) = all_pages(&fake, "/usage/units/tests").await;
+    let every_test = items(&pages);
+    let owners: std::collections::BTreeSet<&str> =
+        every_test.iter().filter_map(|t| t["aid"].as_str()).collect();
+    assert_eq!(owners.len(), 5, "the tests of five account groups");
+
+    for aid in owners.clone() {
+        assert_eq!(usage(Some(aid)).await, whole, "usage made in {aid}: the organization's");
+        let (pages, _) = all_pages(&fake, &format!("/usage/units/tests?aid={aid}")).await;
+        let listed = items(&pages);
+        assert_eq!(listed, every_test, "listing made in {aid}: every test of the organization");
+        assert!(listed.iter().any(|t| t["aid"] != aid), "not only account group {aid}'s tests");
+    }
+    let (status, _, body) = parts(get(&fake, "/usage/units/tests?aid=4321").await).await;
+    assert_eq!(status, 404);
+    assert!(body["detail"].as_str().is_some_and(|d| d.contains("4321")), "{body}");
+}
 
 #[tokio::test]
 async fn dates_and_aid_are_checked_like_the_api() {
@@ -384,6 +421,60 @@ async fn a_missing_or_wrong_token_is_a_401_that_is_not_counted() {
     assert!(!format!("{:?}", fake.requests()).contains("right"), "the token is never recorded");
     assert_eq!(fake.rate_limit_windows().iter().map(|w| w.used).sum::<u64>(), 1);
     assert_eq!(fake.responses_with_status(401), 4);
+}
+
+/// A token regenerated in ThousandEyes leaves the old one working for 14 days: the fake's
+/// rotation does the same on its clock, and the record says which token each request carried.
+#[tokio::test(start_paused = true)]
+async fn after_a_rotation_the_previous_token_is_accepted_for_fourteen_days_and_recorded_as_such() {
+    let mut fake = FakeUsageApi::builder().token("first-token-value").start().await;
+    let url = fake.url("/quotas");
+    let status = |token: &'static str| {
+        let url = url.clone();
+        async move { http().get(url).bearer_auth(token).send().await.expect("answer").status().as_u16() }
+    };
+    assert_eq!(status("first-token-value").await, 200);
+    fake.rotate_token("second-token-value");
+    assert_eq!(fake.token(), "second-token-value");
+    assert_eq!(status("second-token-value").await, 200);
+    assert_eq!(status("first-token-value").await, 200, "the previous token, within its 14 days");
+
+    fake.rotate_token("third-token-value");
+    assert_eq!(status("first-token-value").await, 401, "two rotations ago: no longer accepted");
+    assert_eq!(status("second-token-value").await, 200);
+    tokio::time::sleep(PREVIOUS_TOKEN_GRACE - Duration::from_secs(1)).await;
+    assert_eq!(status("second-token-value").await, 200, "a second before the grace ends");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(status("second-token-value").await, 401, "the grace is over");
+    assert_eq!(status("third-token-value").await, 200);
+
+    let checks: Vec<TokenCheck> = fake.requests().iter().map(|r| r.token).collect();
+    use TokenCheck::{Matched, Previous, Wrong};
+    assert_eq!(checks, [Matched, Matched, Previous, Wrong, Previous, Previous, Wrong, Matched]);
+    let recorded = format!("{:?}", fake.requests());
+    for token in ["first-token-value", "second-token-value", "third-token-value"] {
+        assert!(!recorded.contains(token), "{token} recorded");
+    }
+    assert!(!format!("{fake:?}").contains("token-value"));
+    let windows = fake.rate_limit_windows();
+    assert_eq!(windows.iter().map(|w| w.used).sum::<u64>(), 6, "requests with the previous token count");
+}
+
+#[tokio::test]
+async fn a_fake_can_start_with_a_previous_token_as_just_after_a_regeneration() {
+    let fake =
+        FakeUsageApi::builder().token("new-token-value").previous_token("old-token-value").start().await;
+    for token in ["old-token-value", "new-token-value", "other-token-value"] {
+        http().get(fake.url("/usage")).bearer_auth(token).send().await.expect("answer");
+    }
+    let answered: Vec<(u16, TokenCheck)> =
+        fake.requests().iter().map(|r| (r.status.as_u16(), r.token)).collect();
+    assert_eq!(answered, [(200, TokenCheck::Previous), (200, TokenCheck::Matched), (401, TokenCheck::Wrong)]);
+    assert!(fake
+        .requests()
+        .iter()
+        .take(2)
+        .all(|r| r.token.is_accepted() && r.token_matched() == (r.sequence == 1)));
 }
 
 #[tokio::test]
@@ -711,16 +802,53 @@ async fn quota_operations_change_the_quotas() {
     assert!(now["quotas"][0].get("organizationQuota").is_none());
 }
 
+/// The example request of `assignOrganizationsQuotas` in ThousandEyes' API reference: its first
+/// entry has no `orgId`, and is the authenticated organization's.
+#[tokio::test]
+async fn the_api_references_example_assigns_a_quota_without_org_id_to_the_fakes_own_organization() {
+    let fake = FakeUsageApi::start().await;
+    let example = r#"{"organizations":[{"value":12000},{"orgId":"1234","value":10000}]}"#;
+    let answer = http()
+        .post(fake.url("/quotas/assign"))
+        .bearer_auth(fake.token())
+        .header("content-type", "application/json")
+        .body(example)
+        .send()
+        .await
+        .expect("answer");
+    let (status, content_type, body) = parts(answer).await;
+    assert_eq!((status.as_u16(), content_type.as_str()), (200, "application/hal+json"), "{body}");
+    assert_eq!(
+        body,
+        json!({"organizations": [{"orgId": "1001", "value": 12000}, {"orgId": "1234", "value": 10000}]}),
+        "the answer names the organization each quota was set on"
+    );
+    let organization_quotas: Vec<(Option<String>, i64)> =
+        fake.quotas().into_iter().filter_map(|q| q.organization_quota).map(|o| (o.org_id, o.value)).collect();
+    assert_eq!(organization_quotas, [(Some("1001".to_string()), 12000), (Some("1234".to_string()), 10000)]);
+    assert_eq!(fake.expected_totals().organization_quota, Some(12000));
+
+    // Without orgId alone, on a fake of another organization.
+    let mut data = thousandeyes_usage_fake::Dataset::empty();
+    data.organization_id = "777".into();
+    let other = FakeUsageApi::builder().dataset(data).start().await;
+    let (status, _, body) =
+        parts(post(&other, "/quotas/assign", json!({"organizations": [{"value": 5}]})).await).await;
+    assert_eq!((status.as_u16(), body), (200, json!({"organizations": [{"orgId": "777", "value": 5}]})));
+    assert_eq!(other.expected_totals().organization_quota, Some(5));
+}
+
 #[tokio::test]
 async fn quota_operations_check_their_body() {
     let fake = FakeUsageApi::start().await;
     assert_invalid(post(&fake, "/quotas/assign", json!({"organizations": []})).await, "organizations").await;
     assert_invalid(post(&fake, "/quotas/assign", json!({})).await, "organizations").await;
-    assert_invalid(
-        post(&fake, "/quotas/assign", json!({"organizations": [{"value": 5}]})).await,
+    let empty_org = assert_invalid(
+        post(&fake, "/quotas/assign", json!({"organizations": [{"orgId": "", "value": 5}]})).await,
         "organizations[0].orgId",
     )
     .await;
+    assert_eq!(empty_org["errors"][0]["message"], "empty; leave it out for the caller's own organization");
     assert_invalid(
         post(&fake, "/quotas/assign", json!({"organizations": [{"orgId": "1001", "value": -5}]})).await,
         "organizations[0].value",

@@ -516,10 +516,12 @@ async fn throughput(
 ) -> Result<Vec<Verdict>, BoxError> {
     let limit = config.limit;
     let w = config.window_secs as f64;
+    // The per-window figures are read from the record: it keeps every request of the scenario.
     let fake = FakeUsageApi::builder()
         .page_size(config.page_size)
         .rate_limit(limit, config.window())
         .latency(config.latency)
+        .record_limit(usize::MAX)
         .start()
         .await;
     let expected: Vec<String> =
@@ -761,7 +763,10 @@ fn server_now(fake: &FakeUsageApi) -> f64 {
 }
 
 async fn precision_set(config: &Config, set: PrecisionSet, runs: usize) -> Result<Vec<Run>, BoxError> {
-    let builder = FakeUsageApi::builder().rate_limit(config.precision_limit, Duration::from_secs(1));
+    // Each run's arrivals are read from the record: it keeps every request of the set.
+    let builder = FakeUsageApi::builder()
+        .rate_limit(config.precision_limit, Duration::from_secs(1))
+        .record_limit(usize::MAX);
     let builder = if set.skew_ms >= 0 {
         builder.clock_ahead(Duration::from_millis(set.skew_ms.unsigned_abs()))
     } else {

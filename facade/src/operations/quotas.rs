@@ -61,7 +61,10 @@ impl GetQuotas {
 }
 
 /// Builder for setting organization quotas (`POST /quotas/assign`, operationId
-/// `assignOrganizationsQuotas`). Made by [`Client::assign_organization_quotas`].
+/// `assignOrganizationsQuotas`). Made by [`Client::assign_organization_quotas`]. Each quota
+/// names its organization ([`quota`](Self::quota)), or is the quota of the organization the
+/// token belongs to ([`own_organization_quota`](Self::own_organization_quota)); organizations not
+/// named keep their quotas.
 ///
 /// ```no_run
 /// # async fn run(client: thousandeyes_usage::Client) -> Result<(), thousandeyes_usage::Error> {
@@ -77,7 +80,8 @@ impl GetQuotas {
 #[must_use = "a request does nothing until it is sent"]
 pub struct AssignOrganizationsQuotas {
     client: Client,
-    quotas: Vec<(String, i64)>,
+    /// `(orgId, units)`; no `orgId` for the token's own organization.
+    quotas: Vec<(Option<String>, i64)>,
     pub(super) policy: Option<RetryPolicy>,
 }
 
@@ -95,7 +99,31 @@ impl AssignOrganizationsQuotas {
     /// # let _ = request; }
     /// ```
     pub fn quota(mut self, org_id: impl Into<String>, units: i64) -> Self {
-        self.quotas.push((org_id.into(), units));
+        self.quotas.push((Some(org_id.into()), units));
+        self
+    }
+
+    /// Sets the quota of the organization the token belongs to, the one the API authenticates
+    /// the request in, to `units` (0 or more), without naming it: the entry goes without
+    /// `orgId`, which the API reads as that organization. The answer names the organization
+    /// (its `org_id`). A negative value is an [`Error::InvalidInput`] naming `units` at `send()`.
+    ///
+    /// ```no_run
+    /// # async fn f(client: thousandeyes_usage::Client) -> Result<(), thousandeyes_usage::Error> {
+    /// // The example of ThousandEyes' API reference: {"organizations":[{"value":12000},{"orgId":"1234","value":10000}]}
+    /// let set = client
+    ///     .assign_organization_quotas()
+    ///     .own_organization_quota(12_000)
+    ///     .quota("1234", 10_000)
+    ///     .send()
+    ///     .await?;
+    /// for quota in &set {
+    ///     println!("organization {:?}: {} units", quota.org_id, quota.value);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn own_organization_quota(mut self, units: i64) -> Self {
+        self.quotas.push((None, units));
         self
     }
 
@@ -111,7 +139,7 @@ impl AssignOrganizationsQuotas {
             return Err(Error::invalid(
                 "quota",
                 "[]",
-                "no organization quota was given; add one with quota()",
+                "no organization quota was given; add one with quota() or own_organization_quota()",
             ));
         }
         let organizations = self
@@ -120,7 +148,7 @@ impl AssignOrganizationsQuotas {
             .map(|(org, units)| {
                 Ok(OrganizationQuota {
                     value: check_units("units", *units)?,
-                    org_id: Some(check_org_id("org_id", org)?),
+                    org_id: org.as_deref().map(|org| check_org_id("org_id", org)).transpose()?,
                 })
             })
             .collect::<Result<Vec<_>, Error>>()?;

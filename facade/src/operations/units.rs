@@ -17,14 +17,14 @@ use crate::transport::Answer;
 use crate::Client;
 
 /// What a listing operation adds to the generated descriptor: how to read its page, and where
-/// its filters go in its parameters.
+/// the account group it is made in and its time range go in its parameters.
 trait Listing: Operation<Output: Send> + Send + Sync + 'static {
     /// One entry of a page.
     type Item: Send + 'static;
     /// The page's entries and links.
     fn into_parts(page: Self::Output) -> (Option<Vec<Self::Item>>, Option<PaginationLinks>);
-    /// Sets the filters, checked.
-    fn set_filters(params: &mut Self::Params, aid: Option<String>, period: CheckedPeriod);
+    /// Sets the account group the request is made in and the time range, both checked.
+    fn set_parameters(params: &mut Self::Params, aid: Option<String>, period: CheckedPeriod);
     /// Sets the cursor.
     fn set_cursor(params: &mut Self::Params, cursor: Option<String>);
 }
@@ -34,7 +34,11 @@ impl Listing for api::GetTestsUnitsUsage {
     fn into_parts(page: TestsUsage) -> (Option<Vec<UnitsByTests>>, Option<PaginationLinks>) {
         (page.breakdowns, page._links)
     }
-    fn set_filters(params: &mut api::GetTestsUnitsUsageParams, aid: Option<String>, period: CheckedPeriod) {
+    fn set_parameters(
+        params: &mut api::GetTestsUnitsUsageParams,
+        aid: Option<String>,
+        period: CheckedPeriod,
+    ) {
         params.aid = aid;
         (params.start_date, params.end_date) = period;
     }
@@ -50,7 +54,7 @@ impl Listing for api::GetEnterpriseAgentsUnitsUsage {
     ) -> (Option<Vec<EnterpriseAgentUnitsByTestOwnerAccountGroup>>, Option<PaginationLinks>) {
         (page.breakdowns, page._links)
     }
-    fn set_filters(
+    fn set_parameters(
         params: &mut api::GetEnterpriseAgentsUnitsUsageParams,
         _aid: Option<String>,
         period: CheckedPeriod,
@@ -63,7 +67,7 @@ impl Listing for api::GetEnterpriseAgentsUnitsUsage {
     }
 }
 
-/// A listing request: filters as given, checked when sent.
+/// A listing request: its parameters as given, checked when sent.
 #[derive(Debug, Clone)]
 struct Request<O: Listing> {
     client: Client,
@@ -88,12 +92,12 @@ impl<O: Listing> Request<O> {
         }
     }
 
-    /// The checked filters, as a page source.
+    /// The checked parameters, as a page source.
     fn source(&self) -> Result<Fetcher<O>, Error> {
         let period = self.period.check(Utc::now())?;
         let aid = resolve_aid(self.aid.as_deref(), self.client.default_aid())?;
         let mut params = self.params.clone();
-        O::set_filters(&mut params, aid, period);
+        O::set_parameters(&mut params, aid, period);
         Ok(Fetcher { client: self.client.clone(), params: Arc::new(params), policy: self.policy.clone() })
     }
 
@@ -112,7 +116,7 @@ impl<O: Listing> Request<O> {
     }
 }
 
-/// Fetches pages of one listing with fixed, checked filters.
+/// Fetches pages of one listing with fixed, checked parameters.
 struct Fetcher<O: Listing> {
     client: Client,
     params: Arc<O::Params>,
@@ -351,7 +355,7 @@ macro_rules! listing_builder {
 ///
 /// # async fn run(client: thousandeyes_usage::Client) -> Result<(), thousandeyes_usage::Error> {
 /// let start = Utc::now() - Duration::days(7);
-/// let mut tests = client.test_units().aid("1234").start(start).items();
+/// let mut tests = client.test_units().start(start).items();
 /// while let Some(test) = tests.try_next().await? {
 ///     println!("{:?}: {:?} cloud units", test.test_name, test.cloud_units_used);
 /// }
@@ -370,12 +374,27 @@ impl GetTestsUnitsUsage {
         GetTestsUnitsUsage { inner: Request::new(client, params) }
     }
 
-    /// The account group to ask in (default: the client's default `aid`).
+    /// The account group to make the request in (`aid`; default: the client's
+    /// [`default_aid`](crate::ClientBuilder::default_aid), else the token's default account
+    /// group); the user must be a member of it, or the API answers with an error
+    /// ([`Error::Api`]). It is the request's context, not a filter: the API documents the
+    /// listing as every test of the organization, and no filtering by account group. Each
+    /// item's own `aid` names the account group that owns its test; to keep one account group's
+    /// tests, filter the items on it.
     ///
-    /// ```
-    /// # fn f(client: thousandeyes_usage::Client) {
-    /// let request = client.test_units().aid("1234");
-    /// # let _ = request; }
+    /// ```no_run
+    /// use futures::TryStreamExt;
+    ///
+    /// # async fn f(client: thousandeyes_usage::Client) -> Result<(), thousandeyes_usage::Error> {
+    /// // Made in account group 1234: every test of its organization, then those it owns.
+    /// let owned: Vec<_> = client
+    ///     .test_units()
+    ///     .aid("1234")
+    ///     .items()
+    ///     .try_filter(|test| std::future::ready(test.aid.as_deref() == Some("1234")))
+    ///     .try_collect()
+    ///     .await?;
+    /// # let _ = owned; Ok(()) }
     /// ```
     pub fn aid(mut self, aid: impl Into<String>) -> Self {
         self.inner.aid = Some(aid.into());

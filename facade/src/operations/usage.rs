@@ -42,12 +42,22 @@ impl GetUsage {
         GetUsage { client, params: api::GetUsageParams { aid: None, expand: None }, policy: None }
     }
 
-    /// The account group to ask in (default: the client's default `aid`, else the user's own).
+    /// The account group to make the request in (`aid`; default: the client's
+    /// [`default_aid`](crate::ClientBuilder::default_aid), else the token's default account
+    /// group); the user must be a member of it, or the API answers with an error
+    /// ([`Error::Api`]). It chooses the organization, not a part of it: the usage answered is
+    /// that of the account group's whole organization, every account group included. A user who
+    /// can view the usage of several organizations asks once for each, through one of its
+    /// account groups.
     ///
-    /// ```
-    /// # fn f(client: thousandeyes_usage::Client) {
-    /// let request = client.usage().aid("1234");
-    /// # let _ = request; }
+    /// ```no_run
+    /// # async fn f(client: thousandeyes_usage::Client) -> Result<(), thousandeyes_usage::Error> {
+    /// // Two organizations, each through one of its account groups.
+    /// for aid in ["1234", "5678"] {
+    ///     let usage = client.usage().aid(aid).send().await?;
+    ///     println!("the organization of account group {aid}: {:?} cloud units", usage.cloud_units_used);
+    /// }
+    /// # Ok(()) }
     /// ```
     pub fn aid(mut self, aid: impl Into<String>) -> Self {
         self.params.aid = Some(aid.into());

@@ -12,7 +12,6 @@ use super::request::{Req, MAX_BODY};
 use super::respond::Outcome;
 use super::routing::{is_listing, route};
 use super::state::Shared;
-use super::validate::token_check;
 use crate::acme::mix;
 use crate::record::{own_body, own_headers, RecordedRequest};
 use crate::FakeClock;
@@ -35,7 +34,7 @@ pub(crate) async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<
         url::form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes()).into_owned().collect();
     query.shrink_to_fit();
     let route = route(&parts.method, &path);
-    let token = token_check(&parts.headers, &shared.config.token);
+    let token = shared.tokens().check(&parts.headers, now);
     let headers = own_headers(&parts.headers);
     let incoming = Req { method: parts.method, path, query, headers, body, route };
 

@@ -5,6 +5,7 @@
 //! * [`request`]: a request as the handlers see it;
 //! * [`windows`]: the organization's rate-limit windows;
 //! * [`rules`]: the scripted failure rules, and the answers they script;
+//! * [`tokens`]: the bearer tokens accepted, the fake's and the one before it;
 //! * [`state`]: what the server holds: configuration, data, quotas, windows, rules, the record;
 //! * [`validate`]: the request checks that lead to a 400, 404, 413 or 415;
 //! * [`handlers`]: one per operation;
@@ -21,8 +22,10 @@ mod respond;
 mod routing;
 mod rules;
 mod state;
+mod tokens;
 mod validate;
 mod windows;
 
 pub(crate) use accept::serve;
 pub(crate) use state::{Config, Shared};
+pub(crate) use tokens::Tokens;

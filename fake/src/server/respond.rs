@@ -36,7 +36,7 @@ impl State {
         let now_ms = FakeClock::epoch_ms(now);
         let now_secs = now_ms.div_euclid(1000);
         let page = page(req.operation(), req, config);
-        let answer = if token != TokenCheck::Matched {
+        let answer = if !token.is_accepted() {
             // Not counted: no organization to count it against.
             let description = if token == TokenCheck::Missing {
                 "The access token is missing."

@@ -8,6 +8,7 @@ use std::time::Duration;
 use thousandeyes_usage_generated::models::{AccountGroupQuota, OrganizationQuota, Quota};
 
 use super::rules::Rules;
+use super::tokens::Tokens;
 use super::windows::Windows;
 use crate::dataset::{Dataset, ExpectedTotals};
 use crate::failure::Failure;
@@ -17,7 +18,6 @@ use crate::FakeClock;
 /// What does not change while the fake runs.
 #[derive(Debug)]
 pub(crate) struct Config {
-    pub(crate) token: String,
     /// `http://127.0.0.1:PORT`.
     pub(crate) root: String,
     pub(crate) test_page_size: usize,
@@ -34,6 +34,7 @@ pub(crate) struct Config {
 pub(crate) struct Shared {
     pub(crate) config: Config,
     pub(crate) clock: FakeClock,
+    tokens: Mutex<Tokens>,
     state: Mutex<State>,
 }
 
@@ -65,7 +66,13 @@ impl OrgQuotas {
 }
 
 impl Shared {
-    pub(crate) fn new(config: Config, clock: FakeClock, data: Dataset, failures: Vec<Failure>) -> Shared {
+    pub(crate) fn new(
+        config: Config,
+        clock: FakeClock,
+        tokens: Tokens,
+        data: Dataset,
+        failures: Vec<Failure>,
+    ) -> Shared {
         let known_aids = data.known_aids();
         let mut orgs: Vec<OrgQuotas> = data
             .quotas
@@ -89,6 +96,7 @@ impl Shared {
         Shared {
             config,
             clock,
+            tokens: Mutex::new(tokens),
             state: Mutex::new(State {
                 data,
                 known_aids,
@@ -103,6 +111,11 @@ impl Shared {
 
     pub(crate) fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The tokens accepted.
+    pub(crate) fn tokens(&self) -> MutexGuard<'_, Tokens> {
+        self.tokens.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The next request's sequence number, from 0.
@@ -176,7 +189,9 @@ impl State {
 
     /// Whether the caller may manage the quotas of `org_id`.
     pub(crate) fn known_org(&self, org_id: &str) -> bool {
-        self.data.organization_id == org_id || self.orgs.iter().any(|o| o.org_id.as_deref() == Some(org_id))
+        self.data.organization_id == org_id
+            || self.data.managed_organizations.iter().any(|o| o == org_id)
+            || self.orgs.iter().any(|o| o.org_id.as_deref() == Some(org_id))
     }
 
     /// The quotas of `org_id`, added empty when it has none yet.

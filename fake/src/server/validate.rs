@@ -1,13 +1,12 @@
-//! The request checks: the bearer token, the query parameters as the spec declares them and as
-//! the API checks them further, request bodies, and the organizations and account groups a
-//! request names. Each check that fails gives the API's answer (a 400 names the field and the
+//! The request checks: the query parameters as the spec declares them and as the API checks them
+//! further, request bodies, and the organizations and account groups a request names. Each check that fails gives the API's answer (a 400 names the field and the
 //! value).
 
 use std::time::SystemTime;
 
 use chrono::{DateTime, FixedOffset, Utc};
 use http::header;
-use http::{HeaderMap, StatusCode};
+use http::StatusCode;
 use serde::de::DeserializeOwned;
 use thousandeyes_usage_generated::apis::InvalidParameter;
 use thousandeyes_usage_generated::models::ValidationErrorItem;
@@ -15,21 +14,6 @@ use thousandeyes_usage_generated::models::ValidationErrorItem;
 use super::answer::{bad, field_error, invalid, problem, Answer};
 use super::request::{Req, MAX_BODY};
 use super::state::State;
-use crate::record::TokenCheck;
-
-/// How the request's `Authorization` header compares with the fake's token.
-pub(crate) fn token_check(headers: &HeaderMap, token: &str) -> TokenCheck {
-    let Some(value) = headers.get(header::AUTHORIZATION) else { return TokenCheck::Missing };
-    let Ok(value) = value.to_str() else { return TokenCheck::Wrong };
-    let mut parts = value.trim().splitn(2, ' ');
-    let scheme = parts.next().unwrap_or_default();
-    let credentials = parts.next().unwrap_or_default().trim();
-    if scheme.eq_ignore_ascii_case("bearer") && credentials == token && !token.is_empty() {
-        TokenCheck::Matched
-    } else {
-        TokenCheck::Wrong
-    }
-}
 
 /// The `from_query` of an operation's parameters struct.
 type FromQuery<P> = fn(&[(String, String)]) -> Result<P, InvalidParameter>;
@@ -171,6 +155,18 @@ impl FieldErrors {
     pub(crate) fn required(&mut self, field: impl Into<String>, value: Option<&str>) {
         if value.is_none_or(str::is_empty) {
             self.push(field, "REQUIRED", "required");
+        }
+    }
+
+    /// A field that may be left out (then it means `absent_means`), but not given empty.
+    pub(crate) fn omitted_or_given(
+        &mut self,
+        field: impl Into<String>,
+        value: Option<&str>,
+        absent_means: &str,
+    ) {
+        if value == Some("") {
+            self.push(field, "INVALID_VALUE", &format!("empty; leave it out for {absent_means}"));
         }
     }
 

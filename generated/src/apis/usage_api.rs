@@ -86,7 +86,7 @@ pub struct GetTestsUnitsUsage;
 /// The parameters of [`GetTestsUnitsUsage`], one field per parameter of the spec.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GetTestsUnitsUsageParams {
-    /// The account group to act in; the caller must be a member of it. Without it, the caller's default account group is used.
+    /// The account group the request is made in; the caller must be a member of it, or the answer is an error. It is the context of the request, not a filter: the listing covers all the tests of its organization, and no filtering by account group is documented. Each entry's own `aid` names the account group that owns its test; to see one account group's tests, keep the entries with its `aid`. Without it, the request is made in the caller's default account group.
     pub aid: Option<String>,
     /// Start of the time range, a full UTC date and time in ISO 8601 form. Used together with `endDate`.
     pub start_date: Option<chrono::DateTime<chrono::FixedOffset>>,
@@ -165,7 +165,7 @@ pub struct GetUsage;
 /// The parameters of [`GetUsage`], one field per parameter of the spec.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GetUsageParams {
-    /// The account group to act in; the caller must be a member of it. Without it, the caller's default account group is used.
+    /// The account group the request is made in; the caller must be a member of it, or the answer is an error. It chooses the organization whose usage is answered, and does not narrow the answer: the usage covers every account group of that organization. A user who can view the usage of several organizations asks once for each, naming one of its account groups. Without it, the request is made in the caller's default account group.
     pub aid: Option<String>,
     /// Breakdowns to include in the answer, as one comma-separated value (for example `expand=test,enterprise-agent`). Without it, nothing is expanded.
     pub expand: Option<Vec<models::ExpandUsageOptions>>,

@@ -10,7 +10,7 @@ pub struct OrganizationQuota {
     /// The quota, in units.
     #[serde(rename = "value")]
     pub value: i64,
-    /// ID of the organization.
+    /// ID of the organization. Optional in a request to set quotas: an entry without it sets the quota of the organization the caller is authenticated in.
     #[serde(rename = "orgId", skip_serializing_if = "Option::is_none")]
     pub org_id: Option<String>,
 }

@@ -250,6 +250,11 @@ async fn bad_input_is_refused_before_any_request_naming_the_field() {
             client.assign_organization_quotas().quota("acme", 1).send().await.map(drop),
         ),
         (
+            "negative quota of the own organization",
+            "units",
+            client.assign_organization_quotas().own_organization_quota(-1).send().await.map(drop),
+        ),
+        (
             "no organization to unassign",
             "organization",
             client.unassign_organization_quotas().send().await.map(drop),

@@ -2,8 +2,8 @@
 //! tested against the fake Usage API (`thousandeyes-usage-fake`).
 //!
 //! Only the facade's stable surface is used here: `Client::builder().token(..).base_url(..)
-//! .build()`, `client.test_units().items()` / `.pages()`, `client.usage().send()`, fields of the
-//! returned items, and `thousandeyes_usage::Error`.
+//! .build()`, `client.test_units().items()` / `.pages()`, `client.usage().send()`,
+//! `client.set_token(..)`, fields of the returned items, and `thousandeyes_usage::Error`.
 
 use std::time::Duration;
 
@@ -139,4 +139,27 @@ async fn total_cloud_units_reports_the_api_errors() {
     assert!(total_cloud_units(&client_of(&fake)).await.is_err());
     let pages: Vec<usize> = fake.requests().iter().filter_map(|r| r.page).collect();
     assert_eq!(pages, [1, 2, 3], "a 404 is not retried, and the listing stops there");
+}
+
+/// ThousandEyes regenerates a token and accepts the old one for 14 days more: the user's code
+/// keeps working on the old token until it is given the new one (`Client::set_token`), and the
+/// fake's record shows when it switched.
+#[tokio::test]
+async fn after_a_token_rotation_the_old_token_works_until_the_client_switches_and_the_record_shows_when() {
+    let mut fake = FakeUsageApi::builder().token("token-before-rotation").start().await;
+    let client = client_of(&fake);
+    let expected = fake.expected_totals();
+    assert_eq!(total_cloud_units(&client).await.expect("total"), expected.cloud_units_used);
+    fake.rotate_token("token-after-rotation");
+    assert_eq!(total_cloud_units(&client).await.expect("on the old token"), expected.cloud_units_used);
+    client.set_token(fake.token()).expect("new token");
+    assert_eq!(total_cloud_units(&client).await.expect("on the new token"), expected.cloud_units_used);
+
+    let checks: Vec<TokenCheck> = fake.requests().iter().map(|r| r.token).collect();
+    let walk = |check: TokenCheck| vec![check; expected.test_pages];
+    assert_eq!(
+        checks,
+        [walk(TokenCheck::Matched), walk(TokenCheck::Previous), walk(TokenCheck::Matched)].concat()
+    );
+    assert_eq!(fake.status_counts().get(&200), Some(&(3 * expected.test_pages)));
 }

@@ -1,5 +1,8 @@
 //! The two listings, `getTestsUnitsUsage` and `getEnterpriseAgentsUnitsUsage`: pages of the
-//! data, in the order of the data, with `_links` whose `cursor` binds the filters.
+//! data, in the order of the data, with `_links` whose `cursor` binds the query parameters. The
+//! fake serves one organization, so `aid`, the account group a request is made in, does not
+//! change what is listed (as the API lists every test of the organization whatever the account
+//! group); it must be one of the organization's, as the caller must be a member of it.
 
 use std::time::SystemTime;
 
@@ -14,13 +17,14 @@ use super::super::request::Req;
 use super::super::state::{Config, State};
 use super::super::validate::{check_aid, check_range, params};
 use super::{link, Handled};
-use crate::cursor::{self, Filters};
+use crate::cursor::{self, Bound};
 use crate::Operation;
 
 /// What a listing request asks for, with the names its parameters have in the spec.
 struct ListingQuery {
     aid: Option<String>,
-    /// The name of the account group filter, for the listing that has one.
+    /// The name of the parameter naming the account group the request is made in, for the
+    /// listing that has one.
     aid_name: Option<&'static str>,
     start: Option<DateTime<FixedOffset>>,
     end: Option<DateTime<FixedOffset>>,
@@ -59,10 +63,10 @@ impl ListingQuery {
         }
     }
 
-    /// The filters a cursor binds: the same instants however they were written.
-    fn filters(&self) -> Filters {
+    /// The parameters a cursor binds: the same instants however they were written.
+    fn bound(&self) -> Bound {
         let utc = |t: DateTime<FixedOffset>| t.with_timezone(&Utc).to_rfc3339();
-        Filters { aid: self.aid.clone(), start: self.start.map(utc), end: self.end.map(utc) }
+        Bound { aid: self.aid.clone(), start: self.start.map(utc), end: self.end.map(utc) }
     }
 }
 
@@ -101,14 +105,14 @@ pub(super) fn listing(state: &State, config: &Config, req: &Req, op: Operation, 
         check_aid(state, name, query.aid.as_deref(), path)?;
     }
     check_range((query.start, query.end), query.range_names, now, path)?;
-    let filters = query.filters();
+    let bound = query.bound();
     let items = if op == Operation::GetTestsUnitsUsage {
         state.data.test_units.len()
     } else {
         state.data.agent_units.len()
     };
-    let offset = offset(&query, op, items, &filters, path)?;
-    let links = links(config, req, &query, op, offset, items, &filters);
+    let offset = offset(&query, op, items, &bound, path)?;
+    let links = links(config, req, &query, op, offset, items, &bound);
     let range = offset..(offset + page_size(op, config)).min(items);
     Ok(if op == Operation::GetTestsUnitsUsage {
         Answer::ok(&TestsUsage {
@@ -126,12 +130,12 @@ pub(super) fn listing(state: &State, config: &Config, req: &Req, op: Operation, 
 }
 
 /// Where the page starts: 0 without a cursor, else the offset of a cursor the fake issued for
-/// this listing and these filters.
+/// this listing and these parameters.
 fn offset(
     query: &ListingQuery,
     op: Operation,
     items: usize,
-    filters: &Filters,
+    bound: &Bound,
     path: &str,
 ) -> Result<usize, Answer> {
     let Some(raw) = &query.cursor else { return Ok(0) };
@@ -143,15 +147,15 @@ fn offset(
             "unknown or expired cursor",
         ));
     };
-    if &c.filters != filters {
+    if &c.bound != bound {
         let (start, end) = query.range_names;
         let names = query.aid_name.map_or(format!("{start}, {end}"), |aid| format!("{aid}, {start}, {end}"));
         return Err(refuse(
             &format!(
-                "The cursor was issued for other filters ({names}); send the same filters as for the first \
-                 page, or start again from the first page."
+                "The cursor was issued for a request with other parameters ({names}); send the same ones \
+                 as for the first page, or start again from the first page."
             ),
-            "the cursor does not match the filters",
+            "the cursor does not match the parameters",
         ));
     }
     Ok(c.offset)
@@ -165,11 +169,11 @@ fn links(
     op: Operation,
     offset: usize,
     items: usize,
-    filters: &Filters,
+    bound: &Bound,
 ) -> PaginationLinks {
     let size = page_size(op, config);
     let at = |offset: usize| {
-        let cursor = (offset > 0).then(|| cursor::encode(op, offset, filters));
+        let cursor = (offset > 0).then(|| cursor::encode(op, offset, bound));
         Link::new(link(config, req, Some((query.cursor_name, cursor.as_deref()))))
     };
     PaginationLinks {

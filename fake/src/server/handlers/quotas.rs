@@ -25,29 +25,33 @@ fn org_field(i: usize) -> String {
     format!("organizations[{i}]")
 }
 
+/// Sets organization quotas. An entry without `orgId` sets the quota of the organization the
+/// token belongs to, the fake's own, as the API does for the authenticated organization; the
+/// answer names it.
 pub(super) fn assign_organizations(state: &mut State, req: &Req) -> Handled {
     let request: QuotasAssignRequest = json_body(req)?;
     let orgs = request.organizations.unwrap_or_default();
     let mut errors = FieldErrors::default();
     errors.not_empty("organizations", orgs.len(), "organization");
     for (i, o) in orgs.iter().enumerate() {
-        errors.required(format!("{}.orgId", org_field(i)), o.org_id.as_deref());
+        errors.omitted_or_given(
+            format!("{}.orgId", org_field(i)),
+            o.org_id.as_deref(),
+            "the caller's own organization",
+        );
         errors.quota(format!("{}.value", org_field(i)), Some(o.value));
     }
     errors.finish("The quotas to assign are invalid.", &req.path)?;
-    check_orgs_and_groups(
-        state,
-        orgs.iter().filter_map(|o| Some((o.org_id.as_deref()?, Vec::new()))),
-        &req.path,
-    )?;
-    for o in &orgs {
-        if let Some(id) = &o.org_id {
-            state.org_mut(id).quota = Some(o.value);
-        }
+    let own = state.data.organization_id.clone();
+    let set: Vec<(String, i64)> =
+        orgs.into_iter().map(|o| (o.org_id.unwrap_or_else(|| own.clone()), o.value)).collect();
+    check_orgs_and_groups(state, set.iter().map(|(id, _)| (id.as_str(), Vec::new())), &req.path)?;
+    for (id, value) in &set {
+        state.org_mut(id).quota = Some(*value);
     }
-    let set = orgs
+    let set = set
         .into_iter()
-        .map(|o| OrganizationQuota { value: o.value, org_id: o.org_id, ..Default::default() })
+        .map(|(id, value)| OrganizationQuota { value, org_id: Some(id), ..Default::default() })
         .collect();
     Ok(Answer::ok(&QuotasAssignResponse { organizations: Some(set), ..Default::default() }))
 }
