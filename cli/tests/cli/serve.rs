@@ -489,3 +489,39 @@ async fn a_history_that_cannot_be_opened_or_is_named_twice_is_refused_before_ser
     assert_eq!(out.status, 2, "{out:?}");
     assert!(out.stderr.contains("organizations \"a\" and \"b\" name the same history"), "{}", out.stderr);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sighup_after_a_token_file_change_makes_the_next_refresh_use_the_new_token() {
+    let mut fake = one_page_fake().start().await;
+    let old = fake.token().to_string();
+    let (served, file) = serve_with_token_file(&fake, "token-sighup", &old).await;
+    served.metrics_when(Duration::from_secs(10), |t| up(t, "default") == Some(1.0)).await;
+
+    // The token is regenerated: the API takes the new one, and the old one for 14 days more.
+    let new = format!("{:-<width$}", "rotated-token", width = old.len());
+    fake.rotate_token(new.clone());
+    // The file gets the new token with the old file's size and modification time, so that only
+    // SIGHUP can tell it changed.
+    let modified = std::fs::metadata(&file).and_then(|m| m.modified()).expect("a modification time");
+    std::fs::write(&file, &new).expect("token written");
+    std::fs::File::options().write(true).open(&file).and_then(|f| f.set_modified(modified)).expect("mtime");
+    let refreshes = |t: &str| sample(t, "thousandeyes_refreshes_total", &[]).unwrap_or(0.0);
+    let before = refreshes(&served.metrics().await);
+    served.metrics_when(Duration::from_secs(10), |t| refreshes(t) >= before + 3.0).await;
+    let carried = |fake: &FakeUsageApi| fake.requests().iter().map(|r| r.token).collect::<Vec<_>>();
+    let unchanged = carried(&fake);
+    assert!(unchanged.ends_with(&[TokenCheck::Previous; 4]), "the old token still in use: {unchanged:?}");
+
+    served.signal("HUP");
+    let text = served
+        .metrics_when(Duration::from_secs(10), |t| {
+            sample(t, "thousandeyes_token_reloads_total", &[("result", "applied")]) == Some(1.0)
+        })
+        .await;
+    fake.clear_requests();
+    let now = refreshes(&text);
+    served.metrics_when(Duration::from_secs(10), |t| refreshes(t) >= now + 2.0).await;
+    let after = carried(&fake);
+    assert!(after.len() >= 4 && after.ends_with(&[TokenCheck::Matched; 4]), "the new token: {after:?}");
+    assert!(!served.stderr().contains(&new) && !served.stderr().contains(&old), "{}", served.stderr());
+}
