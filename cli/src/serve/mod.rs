@@ -136,6 +136,12 @@ struct Organization {
 /// file that cannot be read; [`CliError::Database`] for a history that cannot be opened;
 /// [`CliError::Failed`] when the address cannot be listened on.
 pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> Result<u8, CliError> {
+    if let Some(format) = global.output {
+        return Err(CliError::Usage(format!(
+            "serve prints no report: -o {} does not apply (its output is /metrics)",
+            format.name()
+        )));
+    }
     // Taken first, so that a signal during the start is handled, not fatal.
     let signal_error = |e: std::io::Error| CliError::Failed(format!("cannot handle signals: {e}"));
     let mut terminate = signal(SignalKind::terminate()).map_err(signal_error)?;

@@ -342,7 +342,8 @@ async fn one_organization_whose_token_is_revoked_goes_stale_while_the_others_ser
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_config_file_error_names_the_file_line_and_column() {
+async fn a_config_file_error_names_the_file_line_and_column_and_arguments_that_do_not_go_together_are_refused(
+) {
     let dir = scratch_dir("bad-config");
     let config = write_file(
         &dir,
@@ -357,6 +358,10 @@ async fn a_config_file_error_names_the_file_line_and_column() {
     let out = run(te_usage(["serve", "--demo", "--config", config.to_str().expect("UTF-8")])).await;
     assert_eq!(out.status, 2, "{out:?}");
     assert!(out.stderr.contains("--demo and --config do not go together"), "{}", out.stderr);
+
+    let out = run(te_usage(["serve", "--demo", "-o", "json"])).await;
+    assert_eq!(out.status, 2, "{out:?}");
+    assert!(out.stderr.contains("-o json does not apply"), "{}", out.stderr);
 }
 
 /// `te-usage serve --token-file FILE` on `fake` every second, FILE first holding `token`; and
