@@ -52,6 +52,9 @@ pub struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 #[non_exhaustive]
 pub enum Command {
+    /// The usage report, or with --by account-group the chargeback view (both attributions)
+    #[command(long_about = crate::report::LONG_ABOUT)]
+    Report(crate::report::ReportArgs),
     /// Print a completion script for a shell (source it from the shell's start-up file)
     Completions(crate::completions::CompletionsArgs),
 }

@@ -149,7 +149,7 @@ impl UsageContext {
     /// The context of a parsed command.
     pub fn of_command(command: &Command) -> UsageContext {
         match command {
-            Command::Completions(_) => UsageContext::General,
+            Command::Report(_) | Command::Completions(_) => UsageContext::General,
         }
     }
 }

@@ -9,18 +9,25 @@
 //! * [`args`]: the command line (clap), one struct of arguments per command;
 //! * [`session`]: the client a command works with, from the `TE_*` variables or on the embedded
 //!   demo (`--demo`);
-//! * [`output`]: the formats of `-o/--output`, and writing to stdout;
+//! * [`fetch`]: usage, quotas and both units listings, fetched at once, that every command
+//!   reporting on usage starts from; [`progress`] shows the listings' pages on a terminal;
+//! * [`output`]: the formats of `-o/--output`, and writing to stdout; [`document`] lays out what
+//!   people read (as text or Markdown), [`figures`] writes units, percentages and periods;
 //! * [`error`]: what ends a command unsuccessfully, and its exit status;
-//! * one module per command ([`completions`], ...).
+//! * one module per command ([`report`], [`completions`], ...).
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
 pub mod args;
 pub mod completions;
+pub mod document;
 pub mod error;
 pub mod fetch;
+pub mod figures;
 pub mod output;
+pub mod progress;
+pub mod report;
 pub mod session;
 
 use std::ffi::OsString;
@@ -50,6 +57,7 @@ pub async fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
 /// reports through its status, as `check` does), or the error that ended it.
 pub async fn run(cli: Cli) -> Result<u8, CliError> {
     match cli.command {
+        Command::Report(args) => report::run(&cli.global, &args).await,
         Command::Completions(args) => completions::run(&args),
     }
 }

@@ -1,6 +1,8 @@
-//! `te-usage` run as a user runs it, one module per subject.
+//! `te-usage` run as a user runs it, one module per subject; and the report's code, run in this
+//! process against the fake Usage API.
 
 mod support;
 
 mod completions;
+mod report;
 mod usage_errors;
