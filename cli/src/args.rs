@@ -55,6 +55,9 @@ pub enum Command {
     /// The usage report, or with --by account-group the chargeback view (both attributions)
     #[command(long_about = crate::report::LONG_ABOUT)]
     Report(crate::report::ReportArgs),
+    /// Usage against what is included and against quotas, for monitoring (exit 0/1/2/3)
+    #[command(long_about = crate::check::LONG_ABOUT)]
+    Check(crate::check::CheckArgs),
     /// Print a completion script for a shell (source it from the shell's start-up file)
     Completions(crate::completions::CompletionsArgs),
 }

@@ -149,6 +149,7 @@ impl UsageContext {
     /// The context of a parsed command.
     pub fn of_command(command: &Command) -> UsageContext {
         match command {
+            Command::Check(_) => UsageContext::Check,
             Command::Report(_) | Command::Completions(_) => UsageContext::General,
         }
     }

@@ -14,12 +14,13 @@
 //! * [`output`]: the formats of `-o/--output`, and writing to stdout; [`document`] lays out what
 //!   people read (as text or Markdown), [`figures`] writes units, percentages and periods;
 //! * [`error`]: what ends a command unsuccessfully, and its exit status;
-//! * one module per command ([`report`], [`completions`], ...).
+//! * one module per command ([`report`], [`check`], [`completions`], ...).
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
 pub mod args;
+pub mod check;
 pub mod completions;
 pub mod document;
 pub mod error;
@@ -58,6 +59,7 @@ pub async fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
 pub async fn run(cli: Cli) -> Result<u8, CliError> {
     match cli.command {
         Command::Report(args) => report::run(&cli.global, &args).await,
+        Command::Check(args) => check::run(&cli.global, &args).await,
         Command::Completions(args) => completions::run(&args),
     }
 }

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod check;
 mod completions;
 mod report;
 mod usage_errors;
