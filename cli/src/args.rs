@@ -52,6 +52,12 @@ pub struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 #[non_exhaustive]
 pub enum Command {
+    /// The usage report, or with --by account-group the chargeback view (both attributions)
+    #[command(long_about = crate::report::LONG_ABOUT)]
+    Report(crate::report::ReportArgs),
+    /// Usage against what is included and against quotas, for monitoring (exit 0/1/2/3)
+    #[command(long_about = crate::check::LONG_ABOUT)]
+    Check(crate::check::CheckArgs),
     /// Quotas as code: show the quotas in force as a file, plan and apply a file's
     Quotas(crate::quotas::QuotasArgs),
     /// Store this billing period's usage, quotas and units listings in an SQLite history

@@ -190,8 +190,10 @@ impl UsageContext {
     /// The context of a parsed command.
     pub fn of_command(command: &Command) -> UsageContext {
         match command {
+            Command::Check(_) => UsageContext::Check,
             Command::Quotas(QuotasArgs { command: QuotasCommand::Plan(_) }) => UsageContext::Plan,
-            Command::Completions(_)
+            Command::Report(_)
+            | Command::Completions(_)
             | Command::Quotas(_)
             | Command::Snapshot(_)
             | Command::History(_)

@@ -9,22 +9,31 @@
 //! * [`args`]: the command line (clap), one struct of arguments per command;
 //! * [`session`]: the client a command works with, from the `TE_*` variables or on the embedded
 //!   demo (`--demo`);
-//! * [`output`]: the formats of `-o/--output`, and writing to stdout;
+//! * [`fetch`]: usage, quotas and both units listings, fetched at once, that every command
+//!   reporting on usage starts from; [`progress`] shows the listings' pages on a terminal;
+//! * [`output`]: the formats of `-o/--output`, and writing to stdout; [`document`] lays out what
+//!   people read (as text or Markdown), [`figures`] writes units, percentages and periods;
 //! * [`error`]: what ends a command unsuccessfully, and its exit status;
 //! * [`fetch`]: the one fetch of usage, quotas and both listings that reports start from;
 //! * [`history`]: the SQLite history of usage ([`history::History`]), and `te-usage history`;
-//! * one module per command ([`quotas`], [`snapshot`], [`serve`], [`completions`], ...).
+//! * one module per command ([`report`], [`check`], [`quotas`], [`snapshot`], [`serve`],
+//!   [`completions`], ...).
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
 pub mod args;
+pub mod check;
 pub mod completions;
+pub mod document;
 pub mod error;
 pub mod fetch;
+pub mod figures;
 pub mod history;
 pub mod output;
+pub mod progress;
 pub mod quotas;
+pub mod report;
 pub mod serve;
 pub mod session;
 pub mod snapshot;
@@ -56,6 +65,8 @@ pub async fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
 /// reports through its status, as `check` does), or the error that ended it.
 pub async fn run(cli: Cli) -> Result<u8, CliError> {
     match cli.command {
+        Command::Report(args) => report::run(&cli.global, &args).await,
+        Command::Check(args) => check::run(&cli.global, &args).await,
         Command::Quotas(args) => quotas::run(&cli.global, &args).await,
         Command::Snapshot(args) => snapshot::run(&cli.global, &args).await,
         Command::History(args) => history::run(&cli.global, &args),

@@ -8,13 +8,7 @@ use serde_json::Value;
 use thousandeyes_usage_fake::FakeUsageApi;
 
 use crate::deploy::{dashboard_expressions, deploy};
-use crate::support::{program, sample, scratch_dir, te_usage_on, write_file, Served};
-
-/// A loopback port nothing listens on now.
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-    listener.local_addr().expect("an address").port()
-}
+use crate::support::{free_port, program, sample, scratch_dir, te_usage_on, write_file, Served};
 
 /// The value of the one series `query` returns, once it returns one (up to `within`).
 async fn query(

@@ -54,7 +54,8 @@ pub async fn run(mut command: tokio::process::Command) -> Run {
     }
 }
 
-/// `te-usage` with `args` against `fake`: `TE_TOKEN` and `TE_API_ENDPOINT` name it.
+/// `te-usage` with `args`, on the organization of `fake`: `TE_TOKEN` and `TE_API_ENDPOINT` set
+/// for it (and no other `TE_*` variable).
 pub fn te_usage_on<I, S>(fake: &FakeUsageApi, args: I) -> tokio::process::Command
 where
     I: IntoIterator<Item = S>,
@@ -291,4 +292,36 @@ pub fn promtool(promtool: &Path, args: &[&str], stdin: &str) -> (i32, String) {
     let out = child.wait_with_output().expect("promtool ends");
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     (out.status.code().unwrap_or(-1), text)
+}
+
+/// `te-usage` with `args`, with a token and an endpoint on a loopback port nothing listens on.
+pub fn te_usage_unreachable<I, S>(args: I) -> tokio::process::Command
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let mut command = te_usage(args);
+    command.env("TE_TOKEN", "a-token").env("TE_API_ENDPOINT", format!("http://127.0.0.1:{}/v7", free_port()));
+    command
+}
+
+/// A loopback port nothing listens on now.
+pub fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    listener.local_addr().expect("its address").port()
+}
+
+/// The rows of a CSV document, header first.
+pub fn csv_rows(text: &str) -> Vec<csv::StringRecord> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(text.as_bytes());
+    reader.records().collect::<Result<_, _>>().expect("the CSV parses")
+}
+
+/// A client of `fake`.
+pub fn client_of(fake: &thousandeyes_usage_fake::FakeUsageApi) -> thousandeyes_usage::Client {
+    thousandeyes_usage::Client::builder()
+        .token(fake.token())
+        .base_url(fake.base_url())
+        .build()
+        .expect("client of the fake")
 }
