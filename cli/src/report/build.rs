@@ -371,8 +371,22 @@ fn organization_quotas(quotas: &[Quota], usage: &UsageDetails) -> Vec<Organizati
         .collect()
 }
 
-/// Every test, most units first, ranked from 1.
-fn rank(tests: Vec<thousandeyes_usage::models::UnitsByTests>) -> Vec<TestLine> {
+/// Every test, most units first (cloud plus enterprise units used; ties by cloud units, name and
+/// id), ranked from 1: the report's tests, and the exporter's `--per-test` series.
+///
+/// ```
+/// use thousandeyes_usage::models::UnitsByTests;
+/// use thousandeyes_usage_cli::report::rank;
+///
+/// let test = |id: &str, cloud: i64| UnitsByTests {
+///     test_id: Some(id.into()),
+///     cloud_units_used: Some(cloud),
+///     ..Default::default()
+/// };
+/// let ranked = rank(vec![test("1", 10), test("2", 30)]);
+/// assert_eq!((ranked[0].test_id.as_deref(), ranked[0].rank), (Some("2"), 1));
+/// ```
+pub fn rank(tests: Vec<thousandeyes_usage::models::UnitsByTests>) -> Vec<TestLine> {
     let mut ranked: Vec<TestLine> = tests
         .into_iter()
         .map(|t| TestLine {

@@ -10,8 +10,8 @@ use chrono::{DateTime, FixedOffset};
 use clap::{Args, ValueEnum};
 
 pub use build::{
-    AccountGroupLine, AgentLine, AgentShare, OrganizationQuotaLine, PeriodInfo, Report, TestLine, Totals,
-    UnitSummary, DEFAULT_TOP,
+    rank, AccountGroupLine, AgentLine, AgentShare, OrganizationQuotaLine, PeriodInfo, Report, TestLine,
+    Totals, UnitSummary, DEFAULT_TOP,
 };
 pub use chargeback::{AttributionInfo, Chargeback, ChargebackLine, ChargebackTotals};
 

@@ -359,19 +359,21 @@ impl Metrics {
             self.group_projected.get_or_create(&labels("enterprise")).set(g.enterprise_projected);
         }
         for t in &s.top_tests {
+            let text = |v: &Option<String>| v.clone().unwrap_or_default();
+            let aid = text(&t.aid);
             let labels = |kind| TestUnits {
                 organization: organization(),
-                test_id: t.test_id.clone(),
-                test_name: t.name.clone(),
-                test_type: t.test_type.clone(),
-                aid: t.aid.clone(),
-                account_group: s.group_name(&t.aid).to_string(),
+                test_id: text(&t.test_id),
+                test_name: text(&t.name),
+                test_type: text(&t.test_type),
+                account_group: s.group_name(&aid).to_string(),
+                aid: aid.clone(),
                 kind,
             };
-            set(&self.test_used, &labels("cloud"), t.cloud_used);
-            set(&self.test_projected, &labels("cloud"), t.cloud_projected);
-            set(&self.test_used, &labels("enterprise"), t.enterprise_used);
-            set(&self.test_projected, &labels("enterprise"), t.enterprise_projected);
+            set(&self.test_used, &labels("cloud"), t.cloud_units_used);
+            set(&self.test_projected, &labels("cloud"), t.cloud_units_projected);
+            set(&self.test_used, &labels("enterprise"), t.enterprise_units_used);
+            set(&self.test_projected, &labels("enterprise"), t.enterprise_units_projected);
         }
     }
 }

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use thousandeyes_usage::rollup::{enterprise_units_by_agent_home_group, units_by_test_owner};
 
 use crate::fetch::{FetchStats, Fetched};
+use crate::report::{rank, TestLine};
 
 /// How units are booked to account groups (the label `attribution`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -70,27 +71,6 @@ pub struct QuotaLine {
     pub units: i64,
 }
 
-/// One of the tests that use the most.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TestLine {
-    /// Its id.
-    pub test_id: String,
-    /// Its name.
-    pub name: String,
-    /// The display name of its type.
-    pub test_type: String,
-    /// The account group that owns it.
-    pub aid: String,
-    /// Cloud units used.
-    pub cloud_used: Option<i64>,
-    /// Cloud units expected by the end of the period.
-    pub cloud_projected: Option<i64>,
-    /// Enterprise units used.
-    pub enterprise_used: Option<i64>,
-    /// Enterprise units expected by the end of the period.
-    pub enterprise_projected: Option<i64>,
-}
-
 /// What the metrics publish of one refresh.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Snapshot {
@@ -120,8 +100,8 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// The snapshot of `fetched`, with the `per_test` tests that used the most units (cloud
-    /// plus enterprise; ties by test id), or none.
+    /// The snapshot of `fetched`, with the `per_test` tests that used the most units (ranked as
+    /// the report ranks them), or none.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -243,7 +223,9 @@ impl Snapshot {
             account_group_quotas,
             groups,
             group_names,
-            top_tests: per_test.map(|n| top_tests(fetched, n)).unwrap_or_default(),
+            top_tests: per_test
+                .map(|n| rank(fetched.tests.clone()).into_iter().take(n).collect())
+                .unwrap_or_default(),
             stats: fetched.stats.clone(),
         }
     }
@@ -252,27 +234,4 @@ impl Snapshot {
     pub fn group_name(&self, aid: &str) -> &str {
         self.group_names.get(aid).map_or("", String::as_str)
     }
-}
-
-/// The `n` tests of `fetched` that used the most units, most first.
-fn top_tests(fetched: &Fetched, n: usize) -> Vec<TestLine> {
-    let mut ranked: Vec<_> = fetched.tests.iter().collect();
-    let units = |t: &&thousandeyes_usage::models::UnitsByTests| {
-        t.cloud_units_used.unwrap_or(0).saturating_add(t.enterprise_units_used.unwrap_or(0))
-    };
-    ranked.sort_by(|a, b| units(b).cmp(&units(a)).then_with(|| a.test_id.cmp(&b.test_id)));
-    ranked
-        .into_iter()
-        .take(n)
-        .map(|t| TestLine {
-            test_id: t.test_id.clone().unwrap_or_default(),
-            name: t.test_name.clone().unwrap_or_default(),
-            test_type: t.test_type.clone().unwrap_or_default(),
-            aid: t.aid.clone().unwrap_or_default(),
-            cloud_used: t.cloud_units_used,
-            cloud_projected: t.cloud_units_projected,
-            enterprise_used: t.enterprise_units_used,
-            enterprise_projected: t.enterprise_units_projected,
-        })
-        .collect()
 }

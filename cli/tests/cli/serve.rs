@@ -178,25 +178,21 @@ async fn per_test_publishes_the_n_tests_that_use_the_most() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn the_demo_figure_equals_what_the_same_fetch_gives_on_the_demo_data() {
+async fn the_demos_cloud_units_used_are_what_report_demo_json_prints() {
     let served = Served::start(te_usage(["serve", "--demo", "--listen", "127.0.0.1:0"])).await;
     let text = served.metrics_when(Duration::from_secs(5), |t| up(t, "demo") == Some(1.0)).await;
-    let demo = thousandeyes_usage_cli::session::demo_api().start().await;
-    let client = thousandeyes_usage::Client::builder()
-        .token(demo.token())
-        .base_url(demo.base_url())
-        .build()
-        .expect("client");
-    let fetched = thousandeyes_usage_cli::fetch::fetch(
-        &client,
-        thousandeyes_usage_cli::fetch::Period::CurrentBillingPeriod,
-        &mut |_| {},
-    )
-    .await
-    .expect("fetched");
+    let report = run(te_usage(["report", "--demo", "-o", "json"])).await;
+    assert_eq!(report.status, 0, "{report:?}");
+    let report: serde_json::Value = serde_json::from_str(&report.stdout).expect("the report is JSON");
+    let used = report["cloud"]["used"].as_i64().expect("cloud.used");
     assert_eq!(
         sample(&text, "thousandeyes_used_units", &[("organization", "demo"), ("kind", "cloud")]),
-        fetched.usage.cloud_units_used.map(|v| v as f64)
+        Some(used as f64)
+    );
+    let projected = report["cloud"]["projected"].as_i64().expect("cloud.projected");
+    assert_eq!(
+        sample(&text, "thousandeyes_projected_units", &[("organization", "demo"), ("kind", "cloud")]),
+        Some(projected as f64)
     );
 }
 
