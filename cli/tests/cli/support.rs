@@ -266,10 +266,13 @@ fn parse_sample(line: &str) -> Option<(String, BTreeMap<String, String>, f64)> {
 /// A program on the PATH, or `None` (with a loud note on stderr naming what is skipped and the
 /// Debian package that has the program).
 pub fn program(name: &str, package: &str, skipped: &str) -> Option<PathBuf> {
+    use std::io::Write;
     let found = std::env::var_os("PATH")
         .and_then(|paths| std::env::split_paths(&paths).map(|dir| dir.join(name)).find(|p| p.is_file()));
     if found.is_none() {
-        eprintln!(
+        // Straight to the process's stderr, past the test harness's capture: loud in every run.
+        let _ = writeln!(
+            std::io::stderr(),
             "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\
              !!! SKIPPED: {skipped}: `{name}` is not installed (Debian: apt-get install {package})\n\
              !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n"
