@@ -42,12 +42,10 @@ use crate::serve::state::Exporter;
 use crate::serve::token::{read_token, TokenFile};
 use crate::session::{demo_api, USER_AGENT};
 
-/// The port `serve` listens on unless `--listen` says otherwise: outside the exporters' ports
-/// the Prometheus wiki's "Default port allocations" lists (9100 upwards), echoing 9350, the port
-/// of ThousandEyes' own exporter of test results.
-pub const DEFAULT_PORT: u16 = 19350;
-
-/// The address `serve` listens on unless `--listen` says otherwise: loopback only.
+/// The address `serve` listens on unless `--listen` says otherwise: loopback only, on port
+/// 19350, outside the block of ports the Prometheus wiki's "Default port allocations" hands out
+/// to exporters (from 9100 upwards: full to 9999 since 2023, continued past 10000), echoing 9350,
+/// the port of ThousandEyes' own exporter of test results.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:19350";
 
 /// The refresh interval unless `--interval` says otherwise: ThousandEyes updates projections
@@ -71,8 +69,8 @@ and in the Prometheus text format for other clients; /healthz answers 200 once a
 succeeded, 503 before. Every series carries an `organization` label: `default`, `demo` with
 --demo, or each name of --config.
 
-The default port, 19350, is outside the exporters' ports the Prometheus wiki's \"Default port
-allocations\" lists. A refresh makes one call per listing page plus GET /usage and GET /quotas;
+The default port, 19350, is outside the block of ports the Prometheus wiki's \"Default port
+allocations\" hands out to exporters (from 9100 upwards). A refresh makes one call per listing page plus GET /usage and GET /quotas;
 an interval that would use more than the rate-limit share (TE_RATE_LIMIT_SHARE, or each
 organization's rate_limit_share) of the organization's calls a minute is refused, naming the
 floor.

@@ -526,3 +526,14 @@ async fn sighup_after_a_token_file_change_makes_the_next_refresh_use_the_new_tok
     assert!(after.len() >= 4 && after.ends_with(&[TokenCheck::Matched; 4]), "the new token: {after:?}");
     assert!(!served.stderr().contains(&new) && !served.stderr().contains(&old), "{}", served.stderr());
 }
+
+#[tokio::test]
+async fn help_names_the_default_port_and_the_signals() {
+    let out = run(te_usage(["serve", "--help"])).await;
+    assert_eq!(out.status, 0, "{out:?}");
+    for words in
+        ["[default: 127.0.0.1:19350]", "The default port, 19350", "SIGHUP", "SIGTERM", "[default: 5m]"]
+    {
+        assert!(out.stdout.contains(words), "serve --help lacks {words:?}: {}", out.stdout);
+    }
+}
