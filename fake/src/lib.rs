@@ -190,7 +190,7 @@ pub use clock::FakeClock;
 pub use dataset::{AccountGroup, Dataset, ExpectedTotals};
 pub use failure::Failure;
 use record::Record;
-pub use record::{RateLimitWindow, RecordedRequest, TokenCheck};
+pub use record::{RateLimitWindow, RecordedRequest, TokenCheck, PREVIOUS_TOKEN_GRACE};
 /// One of the operations of the Usage API, named as in the spec: the operation enum of
 /// `thousandeyes-usage-generated`, whose variants, [`ALL`](Operation::ALL), `operation_id()`,
 /// `method()` and `path()` come from the spec.
@@ -240,18 +240,6 @@ pub use http;
 /// ```
 pub const DEFAULT_TOKEN: &str = "fake-token-not-a-secret";
 
-/// How long the fake accepts its previous token after a [rotation](FakeUsageApi::rotate_token),
-/// on its clock: 14 days, as ThousandEyes accepts a token for 14 days after it is regenerated.
-/// Requests carrying it are recorded as [`TokenCheck::Previous`]; after that, as
-/// [`TokenCheck::Wrong`], and answered 401.
-///
-/// ```
-/// use std::time::Duration;
-///
-/// assert_eq!(thousandeyes_usage_fake::PREVIOUS_TOKEN_GRACE, Duration::from_secs(14 * 24 * 3600));
-/// ```
-pub const PREVIOUS_TOKEN_GRACE: Duration = Duration::from_secs(14 * 24 * 3600);
-
 /// Calls the organization may make in a window, unless [`FakeUsageApiBuilder::rate_limit`] says
 /// otherwise: 240, the API's default.
 ///
@@ -275,8 +263,8 @@ pub const DEFAULT_RATE_LIMIT_WINDOW: Duration = Duration::from_secs(60);
 ///
 /// A test's whole traffic fits: listing the seeded data takes 9 pages, and the project's largest
 /// test against the fake (a hundred tasks each walking the test units listing through rate-limit
-/// windows and 503s) makes 550 requests. Yet a full record is small, under a megabyte (a
-/// request of a client takes under a kilobyte of it, its slot included), so a fake that runs for
+/// windows and 503s) makes 550 requests. Yet a full record is small, about a megabyte (a
+/// request of a client takes about a kilobyte of it, its slot included), so a fake that runs for
 /// days, such as a demo, levels off within its first thousand requests. The counters
 /// ([`FakeUsageApi::request_count`], [`FakeUsageApi::status_counts`], ...) count every request
 /// whatever the bound.
@@ -1106,7 +1094,7 @@ impl FakeUsageApiBuilder {
     /// 1,000), and as many rate-limit windows (at least the current one). Older requests leave
     /// the record as new ones come and are counted by [`FakeUsageApi::requests_dropped`]; the
     /// counters count every request whatever the bound. 0 keeps no request; `usize::MAX` keeps
-    /// every one (memory then grows with each request, by under a kilobyte).
+    /// every one (memory then grows with each request, by about a kilobyte).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]

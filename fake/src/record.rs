@@ -1,18 +1,31 @@
-//! What the fake records: the most recent requests, counters over every request, and the
-//! rate-limit windows.
+//! What the fake records: the most recent requests (with which of its tokens each carried),
+//! counters over every request, and the rate-limit windows.
 //!
 //! A recorded request holds its own copies of what it keeps, each as long as its content: the
 //! server reads requests into buffers of several KiB whose slices (header values, bodies) would
 //! otherwise keep those buffers alive as long as the record.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{HeaderName, HeaderValue, AUTHORIZATION, CONTENT_LENGTH, HOST};
+use http::header::{HeaderName, HeaderValue, AUTHORIZATION};
 use http::{HeaderMap, Method, StatusCode};
 use tokio::time::Instant;
 
 use crate::Operation;
+
+/// How long the fake accepts its previous token after a
+/// [rotation](crate::FakeUsageApi::rotate_token), on its clock: 14 days, as ThousandEyes accepts a token for 14 days after it is regenerated.
+/// Requests carrying it are recorded as [`TokenCheck::Previous`]; after that, as
+/// [`TokenCheck::Wrong`], and answered 401.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// assert_eq!(thousandeyes_usage_fake::PREVIOUS_TOKEN_GRACE, Duration::from_secs(14 * 24 * 3600));
+/// ```
+pub const PREVIOUS_TOKEN_GRACE: Duration = Duration::from_secs(14 * 24 * 3600);
 
 /// How a request's `Authorization` header compared with the fake's tokens: which one it
 /// carried, never the token itself (the header's value is never recorded).
@@ -28,17 +41,17 @@ use crate::Operation;
 pub enum TokenCheck {
     /// `Authorization: Bearer <the fake's token>`.
     Matched,
+    /// An `Authorization` header with another token (a previous one past its grace included) or
+    /// another scheme.
+    Wrong,
+    /// No `Authorization` header.
+    Missing,
     /// `Authorization: Bearer <the fake's previous token>`: the one it had before its last
     /// [rotation](crate::FakeUsageApi::rotate_token) (or the
     /// [`previous_token`](crate::FakeUsageApiBuilder::previous_token) it started with), within
     /// [`PREVIOUS_TOKEN_GRACE`](crate::PREVIOUS_TOKEN_GRACE) of it. Accepted, as the API accepts
     /// the token a regeneration replaced for 14 days.
     Previous,
-    /// An `Authorization` header with another token (a previous one past its grace included) or
-    /// another scheme.
-    Wrong,
-    /// No `Authorization` header.
-    Missing,
 }
 
 impl TokenCheck {
@@ -60,8 +73,8 @@ impl TokenCheck {
 ///
 /// The fake keeps the most recent [`record_limit`](crate::FakeUsageApiBuilder::record_limit)
 /// requests (see [`FakeUsageApi::requests`](crate::FakeUsageApi::requests)). Each holds copies of
-/// what it keeps, no larger than their content: a request of a client takes under a kilobyte of
-/// the record.
+/// what it keeps, no larger than their content: a request of a client takes about a kilobyte of
+/// the record, its slot included.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
@@ -96,9 +109,8 @@ pub struct RecordedRequest {
     pub path: String,
     /// The query's pairs, percent-decoded, in order.
     pub query: Vec<(String, String)>,
-    /// The headers as sent, but for three: `Authorization` (never recorded: see
-    /// [`token`](RecordedRequest::token)), `Host` (the fake's own address) and `Content-Length`
-    /// (the length of [`body`](RecordedRequest::body)).
+    /// The headers as sent, without `Authorization` (never recorded: see
+    /// [`token`](RecordedRequest::token)).
     pub headers: HeaderMap,
     /// Which of the fake's tokens the request carried, if any (never the token itself).
     pub token: TokenCheck,
@@ -245,20 +257,14 @@ pub struct RateLimitWindow {
     pub answered: usize,
 }
 
-/// Whether a request's header is left out of the record: `Authorization` (the token: see
-/// [`RecordedRequest::token`]), and the two the HTTP layer writes from what the record holds
-/// elsewhere, `Host` (the fake's own address) and `Content-Length` (the body's length).
-fn left_out(name: &HeaderName) -> bool {
-    name == AUTHORIZATION || name == HOST || name == CONTENT_LENGTH
-}
-
-/// Copies of the headers of `headers` the record keeps, each name and value in an allocation of
-/// its own size (the values the server parsed are slices of its read buffer).
+/// Copies of `headers` without `Authorization` (the token: see [`RecordedRequest::token`]), each
+/// name and value in an allocation of its own size (the values the server parsed are slices of
+/// its read buffer).
 pub(crate) fn own_headers(headers: &HeaderMap) -> HeaderMap {
-    let kept = headers.keys().filter(|name| !left_out(name)).count();
+    let kept = headers.keys().filter(|name| *name != AUTHORIZATION).count();
     let mut owned = HeaderMap::with_capacity(kept);
     for (name, value) in headers {
-        if left_out(name) {
+        if name == AUTHORIZATION {
             continue;
         }
         let (Ok(name), Ok(mut copy)) =

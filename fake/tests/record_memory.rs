@@ -130,7 +130,7 @@ fn four_thousand_requests_grow_the_fakes_memory_by_less_than_a_kilobyte_each() {
 }
 
 #[test]
-fn a_recorded_request_keeps_a_few_hundred_bytes_not_the_servers_read_buffer() {
+fn a_recorded_request_keeps_under_a_kilobyte_not_the_servers_read_buffer() {
     let _one_at_a_time = measuring();
     let requests = 4_000;
     let (growth, fake) = growth_over(FakeUsageApi::builder().record_limit(usize::MAX), requests / ROUND);

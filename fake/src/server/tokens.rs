@@ -7,8 +7,7 @@ use std::time::SystemTime;
 use http::header;
 use http::HeaderMap;
 
-use crate::record::TokenCheck;
-use crate::PREVIOUS_TOKEN_GRACE;
+use crate::record::{TokenCheck, PREVIOUS_TOKEN_GRACE};
 
 /// The fake's token, and the one before it with the end of its grace.
 pub(crate) struct Tokens {
