@@ -2,6 +2,9 @@
 //! data after `|`, and the exit status of the Monitoring Plugins guidelines (0 OK, 1 WARNING,
 //! 2 CRITICAL, 3 UNKNOWN).
 
+// Model literals end in `..Default::default()`, so that a field the spec adds needs no edit here.
+#![allow(clippy::needless_update)]
+
 use thousandeyes_usage::models::{AccountGroupQuota, OrganizationQuota, Quota};
 use thousandeyes_usage_fake::{Failure, FakeUsageApi, Operation};
 
