@@ -8,7 +8,9 @@
 use thousandeyes_usage::models::{AccountGroupQuota, OrganizationQuota, Quota};
 use thousandeyes_usage_fake::{Failure, FakeUsageApi, Operation};
 
-use crate::support::{run, te_usage, te_usage_on, te_usage_unreachable, Run};
+use crate::support::{
+    assert_names_a_refused_connection, run, te_usage, te_usage_on, te_usage_unreachable, Run,
+};
 
 /// One performance datum: `'label'=value;warn;crit;min;max`.
 #[derive(Debug)]
@@ -190,10 +192,8 @@ async fn without_a_token_and_without_demo_check_is_unknown_naming_both() {
 async fn an_unreachable_endpoint_is_unknown_with_its_cause() {
     let out = run(te_usage_unreachable(["check"])).await;
     assert_eq!(out.status, 3, "{out:?}");
-    assert_eq!(out.stdout.lines().count(), 1, "{out:?}");
     assert!(out.stdout.starts_with("UNKNOWN - "), "{}", out.stdout);
-    let line = out.stdout.to_lowercase();
-    assert!(line.contains("tcp connect error") && line.contains("refused"), "the cause: {line}");
+    assert_names_a_refused_connection(&out.stdout);
 }
 
 #[tokio::test]
