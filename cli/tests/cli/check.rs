@@ -65,7 +65,9 @@ async fn the_demo_is_critical_with_one_status_line_and_performance_data() {
     let (text, perf) = parse(&out);
     assert!(text.starts_with("CRITICAL - month to date, "), "{text}");
     assert!(
-        text.contains("EMEA Retail (1238) used 138.6 % of its quota (1,386,383 of 1,000,000 units)"),
+        text.contains(
+            "EMEA Retail (1238) used 138.6 % of its quota (1,386,383 of 1,000,000 units, by test owner)"
+        ),
         "{text}"
     );
     assert!(text.ends_with("[demo data]"), "{text}");
