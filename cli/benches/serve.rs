@@ -72,7 +72,7 @@ fn main() -> ExitCode {
     let wanted = |name: &str| filters.is_empty() || filters.iter().any(|f| name.contains(f));
 
     println!("te-usage serve benchmark");
-    println!("machine: {}", machine());
+    println!("machine: {}", thousandeyes_usage_tests::support::machine());
     if !judged {
         println!("(smoke run, without --bench: a few scrapes and one day; targets not judged)");
     }
@@ -112,24 +112,6 @@ struct Verdict {
 
 fn verdict(target: &str, wanted: &'static str, measured: String, pass: bool) -> Verdict {
     Verdict { target: target.to_string(), wanted, measured, pass }
-}
-
-/// The machine the benchmark runs on: cores, CPU model, kernel, load average.
-fn machine() -> String {
-    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let read = |path: &str| std::fs::read_to_string(path).unwrap_or_default();
-    let cpuinfo = read("/proc/cpuinfo");
-    let model = cpuinfo
-        .lines()
-        .find_map(|l| l.strip_prefix("model name")?.split_once(':').map(|(_, v)| v.trim().to_string()))
-        .unwrap_or_else(|| "unknown".into());
-    let load = read("/proc/loadavg");
-    let load: Vec<&str> = load.split_whitespace().take(3).collect();
-    format!(
-        "nproc {cpus}, CPU {model}, Linux {}, load average {}",
-        read("/proc/sys/kernel/osrelease").trim(),
-        load.join(" ")
-    )
 }
 
 // ------------------------------------------------------------------------------------------------

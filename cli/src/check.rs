@@ -124,8 +124,10 @@ pub struct Measure {
     pub label: String,
     /// What is measured, for the status line (`cloud units`, `EMEA Retail (1238)`).
     pub subject: String,
-    /// What it is measured against, for the status line (`included`, `its quota`).
+    /// What it is measured against, for the status line (`what is included`, `its quota`).
     pub limit_name: &'static str,
+    /// How its units are counted, when that needs saying (`by test owner`).
+    pub counted: Option<&'static str>,
     /// True for a projection to the end of the period, false for units used so far.
     pub projected: bool,
     /// The units.
@@ -165,17 +167,18 @@ impl Measure {
     }
 
     /// How it reads on the status line: `EMEA Retail (1238) used 138.6 % of its quota (1,386,383
-    /// of 1,000,000 units)`.
+    /// of 1,000,000 units, by test owner)`.
     fn sentence(&self) -> String {
         let verb = if self.projected { "projected" } else { "used" };
         let pct = self.percent();
         let pct = if pct.is_finite() { percent(Some(pct)) } else { "all".into() };
         format!(
-            "{} {verb} {pct} of {} ({} of {} units)",
+            "{} {verb} {pct} of {} ({} of {} units{})",
             self.subject,
             self.limit_name,
             format_units(self.value),
-            format_units(self.limit)
+            format_units(self.limit),
+            self.counted.map(|c| format!(", {c}")).unwrap_or_default()
         )
     }
 }
@@ -219,6 +222,7 @@ pub fn measures(fetched: &Fetched) -> Vec<Measure> {
     let mut pair = |label: &str,
                     subject: String,
                     limit_name: &'static str,
+                    counted: Option<&'static str>,
                     used: Option<i64>,
                     projected: Option<i64>,
                     limit: i64| {
@@ -229,6 +233,7 @@ pub fn measures(fetched: &Fetched) -> Vec<Measure> {
                     label: format!("{label} {verb}"),
                     subject: subject.clone(),
                     limit_name,
+                    counted,
                     projected: projected_flag,
                     value,
                     limit,
@@ -241,6 +246,7 @@ pub fn measures(fetched: &Fetched) -> Vec<Measure> {
             "cloud units",
             "cloud units".into(),
             "what is included",
+            None,
             usage.cloud_units_used,
             usage.cloud_units_projected,
             included,
@@ -257,6 +263,7 @@ pub fn measures(fetched: &Fetched) -> Vec<Measure> {
                 &format!("organization {id} units"),
                 format!("organization {}", terminal_safe(id, 20)),
                 "its quota",
+                None,
                 sum(usage.cloud_units_used, usage.enterprise_units_used),
                 sum(usage.cloud_units_projected, usage.enterprise_units_projected),
                 org.value,
@@ -283,6 +290,7 @@ pub fn measures(fetched: &Fetched) -> Vec<Measure> {
             &format!("account group {aid} units"),
             name,
             "its quota",
+            Some("by test owner"),
             Some(group.map_or(0, |g| g.units_used())),
             Some(group.map_or(0, |g| g.units_projected())),
             quota,
@@ -385,6 +393,7 @@ mod tests {
             label: "account group 1238 units used".into(),
             subject: "EMEA Retail (1238)".into(),
             limit_name: "its quota",
+            counted: Some("by test owner"),
             projected,
             value,
             limit,

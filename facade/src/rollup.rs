@@ -113,16 +113,26 @@ impl AccountGroupUnits {
     pub fn units_projected(&self) -> i64 {
         self.cloud_units_projected.saturating_add(self.enterprise_units_projected)
     }
+}
 
-    fn named(aid: Option<&str>) -> AccountGroupUnits {
-        AccountGroupUnits { aid: aid.map(str::to_string), ..AccountGroupUnits::default() }
-    }
+/// Sums by account group, keyed by `aid`.
+type Groups<'a> = BTreeMap<Option<&'a str>, AccountGroupUnits>;
 
-    fn name_once(&mut self, name: Option<&String>) {
-        if self.name.is_none() {
-            self.name = name.cloned();
-        }
+/// The sums of the account group `aid` (new ones start at zero), named `name` unless an earlier
+/// entry named it.
+fn group<'g, 'a>(
+    groups: &'g mut Groups<'a>,
+    aid: Option<&'a str>,
+    name: Option<&String>,
+) -> &'g mut AccountGroupUnits {
+    let group = groups.entry(aid).or_insert_with(|| AccountGroupUnits {
+        aid: aid.map(str::to_string),
+        ..AccountGroupUnits::default()
+    });
+    if group.name.is_none() {
+        group.name = name.cloned();
     }
+    group
 }
 
 /// Adds `used` and `projected` (or `used` when there is no projection) to the two sums.
@@ -166,11 +176,9 @@ fn add(sums: (&mut i64, &mut i64), used: Option<i64>, projected: Option<i64>) {
 /// # Ok(()) }
 /// ```
 pub fn units_by_test_owner<'a>(tests: impl IntoIterator<Item = &'a UnitsByTests>) -> Vec<AccountGroupUnits> {
-    let mut groups: BTreeMap<Option<&str>, AccountGroupUnits> = BTreeMap::new();
+    let mut groups = Groups::new();
     for test in tests {
-        let aid = test.aid.as_deref();
-        let group = groups.entry(aid).or_insert_with(|| AccountGroupUnits::named(aid));
-        group.name_once(test.account_group_name.as_ref());
+        let group = group(&mut groups, test.aid.as_deref(), test.account_group_name.as_ref());
         group.test_count += 1;
         add(
             (&mut group.cloud_units_used, &mut group.cloud_units_projected),
@@ -229,11 +237,9 @@ pub fn units_by_test_owner<'a>(tests: impl IntoIterator<Item = &'a UnitsByTests>
 /// ```
 pub fn enterprise_units_by_agent_home_group(usage: &UsageDetails) -> Option<Vec<AccountGroupUnits>> {
     let agents: &[EnterpriseAgentUnits] = usage.enterprise_agent_units.as_deref()?;
-    let mut groups: BTreeMap<Option<&str>, AccountGroupUnits> = BTreeMap::new();
+    let mut groups = Groups::new();
     for agent in agents {
-        let aid = agent.aid.as_deref();
-        let group = groups.entry(aid).or_insert_with(|| AccountGroupUnits::named(aid));
-        group.name_once(agent.account_group_name.as_ref());
+        let group = group(&mut groups, agent.aid.as_deref(), agent.account_group_name.as_ref());
         group.agent_count += 1;
         add(
             (&mut group.enterprise_units_used, &mut group.enterprise_units_projected),

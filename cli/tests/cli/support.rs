@@ -314,6 +314,14 @@ pub fn free_port() -> u16 {
     listener.local_addr().expect("its address").port()
 }
 
+/// Asserts that `line` is one line naming why the connection failed (refused), not only that a
+/// request failed.
+pub fn assert_names_a_refused_connection(line: &str) {
+    assert_eq!(line.trim_end().lines().count(), 1, "one line: {line}");
+    let lower = line.to_lowercase();
+    assert!(lower.contains("tcp connect error") && lower.contains("refused"), "the cause: {line}");
+}
+
 /// The rows of a CSV document, header first.
 pub fn csv_rows(text: &str) -> Vec<csv::StringRecord> {
     let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(text.as_bytes());

@@ -9,6 +9,7 @@ pub mod tables;
 
 use serde::Serialize;
 
+use crate::document::Document;
 use crate::error::CliError;
 use crate::output::Format;
 use crate::report::{Chargeback, Report};
@@ -23,13 +24,7 @@ pub const FORMATS: [Format; 4] = [Format::Table, Format::Json, Format::Csv, Form
 /// [`CliError::Failed`] if the report cannot be written as JSON; [`CliError::Usage`] for a format
 /// `report` does not print.
 pub fn report(report: &Report, format: Format) -> Result<String, CliError> {
-    match format {
-        Format::Table => Ok(tables::report(report).text()),
-        Format::Markdown => Ok(tables::report(report).markdown()),
-        Format::Csv => Ok(csv::report(report)),
-        Format::Json => json(report),
-        other => Err(CliError::Usage(format!("report does not print {}", other.name()))),
-    }
+    render(report, format, tables::report, csv::report)
 }
 
 /// The chargeback view as `format` prints it.
@@ -38,11 +33,21 @@ pub fn report(report: &Report, format: Format) -> Result<String, CliError> {
 ///
 /// As [`report`].
 pub fn chargeback(view: &Chargeback, format: Format) -> Result<String, CliError> {
+    render(view, format, tables::chargeback, csv::chargeback)
+}
+
+/// `value` in `format`: its `document` as text or Markdown, its `csv`, or its JSON.
+fn render<T: Serialize>(
+    value: &T,
+    format: Format,
+    document: fn(&T) -> Document,
+    csv: fn(&T) -> String,
+) -> Result<String, CliError> {
     match format {
-        Format::Table => Ok(tables::chargeback(view).text()),
-        Format::Markdown => Ok(tables::chargeback(view).markdown()),
-        Format::Csv => Ok(csv::chargeback(view)),
-        Format::Json => json(view),
+        Format::Table => Ok(document(value).text()),
+        Format::Markdown => Ok(document(value).markdown()),
+        Format::Csv => Ok(csv(value)),
+        Format::Json => json(value),
         other => Err(CliError::Usage(format!("report does not print {}", other.name()))),
     }
 }

@@ -6,7 +6,9 @@ use serde_json::Value;
 use thousandeyes_usage_cli::report::render::csv::CSV_HEADER;
 use thousandeyes_usage_fake::FakeUsageApi;
 
-use crate::support::{csv_rows, run, te_usage, te_usage_on, te_usage_unreachable, Run};
+use crate::support::{
+    assert_names_a_refused_connection, csv_rows, run, te_usage, te_usage_on, te_usage_unreachable, Run,
+};
 
 /// `te-usage report --demo` with `args`, which must succeed.
 async fn demo(args: &[&str]) -> Run {
@@ -149,13 +151,8 @@ async fn without_a_token_and_without_demo_report_fails_with_status_1_naming_both
 async fn an_unreachable_endpoint_fails_with_status_1_and_a_line_naming_the_cause() {
     let out = run(te_usage_unreachable(["report"])).await;
     assert_eq!(out.status, 1, "{out:?}");
-    let line = out.stderr.trim_end();
-    assert_eq!(line.lines().count(), 1, "one line: {line}");
-    assert!(line.starts_with("te-usage: "), "{line}");
-    assert!(
-        line.contains("tcp connect error") && line.to_lowercase().contains("refused"),
-        "the cause: {line}"
-    );
+    assert!(out.stderr.starts_with("te-usage: "), "{}", out.stderr);
+    assert_names_a_refused_connection(&out.stderr);
 }
 
 #[tokio::test]
