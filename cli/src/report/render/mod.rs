@@ -1,6 +1,6 @@
 //! The report and the chargeback view as each `-o` format prints them: `table` and `markdown`
-//! from one [`Document`](crate::document::Document) each ([`tables`]), `csv` one row per test or
-//! per account group ([`csv`]), `json` one document; and what fetching took, for stderr
+//! from one [`Document`] each ([`tables`]), `csv` one row per test or per account group
+//! ([`csv`]), `json` one document; and what fetching took, for stderr
 //! ([`stats`]).
 
 pub mod csv;
