@@ -537,3 +537,21 @@ async fn help_names_the_default_port_and_the_signals() {
         assert!(out.stdout.contains(words), "serve --help lacks {words:?}: {}", out.stdout);
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_scrape_never_calls_the_api() {
+    let fake = one_page_fake().start().await;
+    let served = Served::start(serve_on(&fake, &["--interval", "1h"])).await;
+    let first = served.metrics_when(Duration::from_secs(10), |t| up(t, "default") == Some(1.0)).await;
+    let calls = fake.request_count();
+    for _ in 0..20 {
+        assert_eq!(served.metrics().await, first);
+        assert_eq!(served.get("/healthz").await.0, 200);
+    }
+    let ((status, openmetrics), content_type) =
+        served.get_with("/metrics", "application/openmetrics-text;version=1.0.0,text/plain;q=0.5").await;
+    assert_eq!(status, 200);
+    assert!(content_type.starts_with("application/openmetrics-text; version=1.0.0"), "{content_type}");
+    assert!(openmetrics.ends_with("# EOF\n"), "{openmetrics}");
+    assert_eq!(fake.request_count(), calls, "scrapes made calls");
+}
