@@ -33,6 +33,8 @@
 //!   a proxy's password never appear in any `Debug`, `Display`, error or log line, even when a
 //!   server echoes them back.
 //! * The data types are the spec's schemas ([`models`]), generated from it.
+//! * [`rollup`] adds the answers up by account group: units under each of the API's two
+//!   attributions (by test owner, by the agent's home group), and an account group's quota.
 //!
 //! Layout, in the order a call runs through it: `operations` (the builders) → `client` →
 //! `pipeline` (one call: asks, sleeps, sends, decodes) → `strategy` (every decision to send,
@@ -54,6 +56,7 @@ mod pagination;
 mod pipeline;
 mod rate_limit;
 mod retry;
+pub mod rollup;
 mod secret;
 mod stats;
 mod strategy;

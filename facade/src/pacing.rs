@@ -156,8 +156,12 @@ struct Window {
 
 impl Window {
     /// Calls a second the organization has spent in this window, as far as the answers tell.
-    fn spend_rate(&self) -> f64 {
-        let span = self.remaining_at.saturating_duration_since(self.first_at).as_secs_f64();
+    /// Answers that land within one round trip (`round_trip`, seconds) of each other were in
+    /// flight together: they tell how many calls went out at once, not how fast calls go, so
+    /// the span they are spread over is at least a round trip. (Four concurrent calls answered
+    /// a millisecond apart are not 3,000 calls a second.)
+    fn spend_rate(&self, round_trip: f64) -> f64 {
+        let span = self.remaining_at.saturating_duration_since(self.first_at).as_secs_f64().max(round_trip);
         if span > 0.0 {
             self.first.saturating_sub(self.remaining) as f64 / span
         } else {
@@ -433,7 +437,7 @@ impl Pacer {
         // Spread when less than a quarter of the usable window is left, or less than the
         // organization spends in two round trips (what may be in flight elsewhere).
         let round_trip = state.round_trip.unwrap_or(0.0);
-        let in_two_round_trips = (2.0 * window.spend_rate() * round_trip).ceil() + 1.0;
+        let in_two_round_trips = (2.0 * window.spend_rate(round_trip) * round_trip).ceil() + 1.0;
         let plenty = quarter.max(in_two_round_trips).min(share_of_limit).max(1.0);
         if usable >= plenty {
             return None;

@@ -25,7 +25,7 @@ use crate::Operation;
 /// [`reset_after`](Failure::reset_after)). Other statuses use up one call, like any answer.
 ///
 /// The second page of test units refused once, the window resetting one second later (the 429
-/// that the `usage_report` demo shows):
+/// that `te-usage --demo` shows):
 ///
 /// ```
 /// use std::time::Duration;

@@ -98,6 +98,27 @@ async fn requests_in_flight_count_against_the_figures() {
     assert!(matches!(pacer.decide(&mut None), Decision::Wait { reason: Reason::Spreading, .. }));
 }
 
+/// Concurrent calls answered microseconds apart (the report's four calls, say) are not a
+/// sign that the organization spends calls fast: the next page still goes at once.
+#[tokio::test(start_paused = true)]
+async fn answers_of_concurrent_calls_landing_together_do_not_start_spreading() {
+    let pacer = Pacer::new(Clock::new(), 1.0);
+    let now = epoch_now(&pacer);
+    let sent = pacer.clock().now();
+    let seqs: Vec<u64> = (0..4).map(|_| go(&pacer)).collect();
+    tokio::time::advance(Duration::from_millis(100)).await;
+    for (i, seq) in seqs.iter().enumerate() {
+        let received = pacer.clock().now();
+        pacer.observe(&figures(240, 239 - i as u64, now + 60, now), 200, *seq, sent, received);
+        pacer.landed();
+        tokio::time::advance(Duration::from_micros(50)).await;
+    }
+    // 236 of 240 left: plenty. Two pages in flight again, and a third goes too.
+    go(&pacer);
+    go(&pacer);
+    assert!(matches!(pacer.decide(&mut None), Decision::Go { .. }));
+}
+
 #[tokio::test(start_paused = true)]
 async fn the_lowest_count_of_a_window_wins_whatever_order_answers_arrive_in() {
     let pacer = Pacer::new(Clock::new(), 1.0);

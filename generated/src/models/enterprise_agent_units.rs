@@ -7,10 +7,10 @@ use serde::{Deserialize, Serialize};
 /// EnterpriseAgentUnits : Enterprise units used by one agent (an entry of `UsageDetails.enterpriseAgentUnits`).
 #[derive(Clone, Default, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EnterpriseAgentUnits {
-    /// ID of the account group that owns the units.
+    /// ID of the agent's home account group: the one the enterprise agent was created in (its primary account group). All of the agent's units are booked to it, whichever account groups' tests ran on the agent; `GET /usage/units/enterprise-agents` and `GET /usage/units/tests` split the same units over the account groups owning those tests instead.
     #[serde(rename = "aid", skip_serializing_if = "Option::is_none")]
     pub aid: Option<String>,
-    /// Name of the account group that owns the units.
+    /// Name of the agent's home (primary) account group, the one `aid` identifies.
     #[serde(rename = "accountGroupName", skip_serializing_if = "Option::is_none")]
     pub account_group_name: Option<String>,
     /// ID of the enterprise agent; may be absent when not known.

@@ -7,10 +7,10 @@ use serde::{Deserialize, Serialize};
 /// EnterpriseAgentUnitsByTestOwnerAccountGroup : Enterprise units used on one agent by the tests of one account group.
 #[derive(Clone, Default, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EnterpriseAgentUnitsByTestOwnerAccountGroup {
-    /// ID of the account group whose tests used the units.
+    /// ID of the account group whose tests used the units on this agent (the test owner), not the agent's home account group: a shared agent has one entry for each account group whose tests ran on it. `GET /usage` books all of the agent's units to its home account group instead.
     #[serde(rename = "aid", skip_serializing_if = "Option::is_none")]
     pub aid: Option<String>,
-    /// Name of the account group whose tests used the units.
+    /// Name of the account group whose tests used the units on this agent (the test owner).
     #[serde(rename = "accountGroupName", skip_serializing_if = "Option::is_none")]
     pub account_group_name: Option<String>,
     /// ID of the enterprise agent; may be absent when not known.

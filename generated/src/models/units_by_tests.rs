@@ -7,10 +7,10 @@ use serde::{Deserialize, Serialize};
 /// UnitsByTests : Cloud and enterprise agent units used by one test.
 #[derive(Clone, Default, Debug, PartialEq, Serialize, Deserialize)]
 pub struct UnitsByTests {
-    /// ID of the account group that owns the test.
+    /// ID of the account group that owns the test (the test owner). All of the test's units count here, also those used on an enterprise agent shared from another account group, which `GET /usage` books to the agent's home account group instead.
     #[serde(rename = "aid", skip_serializing_if = "Option::is_none")]
     pub aid: Option<String>,
-    /// Name of the account group that owns the test.
+    /// Name of the account group that owns the test (the test owner).
     #[serde(rename = "accountGroupName", skip_serializing_if = "Option::is_none")]
     pub account_group_name: Option<String>,
     /// Units used by the enterprise agents that run the test.

@@ -6,16 +6,18 @@
 use serde_json::Value;
 use thousandeyes_usage::chrono::{DateTime, Duration, FixedOffset, SecondsFormat, Utc};
 use thousandeyes_usage::models::{OrganizationQuota, Quota};
+use thousandeyes_usage_cli::fetch::{FetchStats, Period, WaitLine, WaitStats};
+use thousandeyes_usage_cli::report::render::stats::render_stats;
+use thousandeyes_usage_cli::report::render::tables::over_quota_lines;
+use thousandeyes_usage_cli::report::{Report, DEFAULT_TOP};
+use thousandeyes_usage_cli::session::demo_api;
 use thousandeyes_usage_fake::FakeUsageApi;
-use thousandeyes_usage_tests::report::{
-    demo_api, over_quota_lines, render_csv, render_json, render_stats, render_table, FetchStats, Period,
-    Report, ReportOptions, WaitLine, WaitStats,
-};
 
-use super::csv_rows;
+use super::{csv, json, table};
+use crate::support::csv_rows;
 
 async fn report_of(fake: &FakeUsageApi, period: Period) -> Report {
-    super::report_of(fake, ReportOptions { period, ..ReportOptions::default() }).await.0
+    super::report_of(fake, period, DEFAULT_TOP).await.0
 }
 
 /// The first two cells of every row of a CSV document, header first.
@@ -46,10 +48,10 @@ async fn a_group_over_its_quota_is_flagged_with_its_excess_and_the_others_are_no
         over_quota_lines(&report),
         ["EMEA Retail (1238): 1,386,383 units used of a 1,000,000 quota (138.6 %), 386,383 over"]
     );
-    let table = render_table(&report);
+    let table = table(&report);
     assert!(table.contains("  Over quota         EMEA Retail (1238): 1,386,383 units used"), "{table}");
     assert_eq!(table.matches("OVER by 386,383").count(), 1, "{table}");
-    let json: Value = serde_json::from_str(&render_json(&report).expect("json")).expect("JSON");
+    let json: Value = json(&report);
     assert_eq!(
         json["account_groups"].as_array().map(|g| g.iter().filter(|g| g["over_quota"] == true).count()),
         Some(1)
@@ -67,7 +69,7 @@ async fn an_organization_over_its_quota_is_flagged() {
     let report = report_of(&fake, Period::CurrentBillingPeriod).await;
     let org = &report.organization_quotas[0];
     assert_eq!((org.used, org.over_quota), (Some(11_771_965), true), "{org:?}");
-    let table = render_table(&report);
+    let table = table(&report);
     let row = table.lines().find(|l| l.trim_start().starts_with("1001")).expect("the organization's row");
     assert!(row.contains("117.7 %") && row.contains("OVER by 1,771,965"), "{row}");
     assert!(
@@ -80,7 +82,7 @@ async fn an_organization_over_its_quota_is_flagged() {
 async fn the_json_names_its_counts_as_counts() {
     let fake = demo_api().start().await;
     let report = report_of(&fake, Period::CurrentBillingPeriod).await;
-    let json: Value = serde_json::from_str(&render_json(&report).expect("json")).expect("JSON");
+    let json: Value = json(&report);
     let expected = fake.expected_totals();
     let org = &json["organization_quotas"][0];
     assert_eq!(org["account_group_quota_count"], 4);
@@ -117,7 +119,7 @@ async fn every_csv_row_carries_the_period_its_units_cover() {
     let fake = FakeUsageApi::start().await;
     // The current billing period: as GET /usage reports it.
     let report = report_of(&fake, Period::CurrentBillingPeriod).await;
-    let cells = first_two_cells(&render_csv(&report));
+    let cells = first_two_cells(&csv(&report));
     assert_eq!(cells[0], ["period_start", "period_end"]);
     let utc = |t: Option<DateTime<FixedOffset>>| rfc3339(t.expect("billing period").with_timezone(&Utc));
     let billing = [utc(report.period.billing_period_start), utc(report.period.billing_period_end)];
@@ -128,14 +130,14 @@ async fn every_csv_row_carries_the_period_its_units_cover() {
     // A range: its ends, in UTC.
     let period =
         Period::from_args(Some("2024-05-01T00:00:00Z"), Some("2024-05-15T12:00:00+02:00")).expect("period");
-    let cells = first_two_cells(&render_csv(&report_of(&fake, period).await));
+    let cells = first_two_cells(&csv(&report_of(&fake, period).await));
     let range = ["2024-05-01T00:00:00Z", "2024-05-15T10:00:00Z"];
     assert!(cells.len() > 1 && cells[1..].iter().all(|row| *row == range), "{:?}", &cells[1]);
 
     // A range open to now ends when the report was made.
     let start = (Utc::now() - Duration::days(3)).fixed_offset();
     let report = report_of(&fake, Period::Range { start, end: None }).await;
-    let cells = first_two_cells(&render_csv(&report));
+    let cells = first_two_cells(&csv(&report));
     let open = [rfc3339(start.with_timezone(&Utc)), rfc3339(report.generated_at)];
     assert!(cells.len() > 1 && cells[1..].iter().all(|row| *row == open), "{:?} {open:?}", &cells[1]);
 }
@@ -172,7 +174,7 @@ async fn the_stats_line_says_what_it_counts_and_agrees_with_the_servers_record()
         elapsed_ms: 900,
     };
     assert_eq!(
-        render_stats(&shown),
+        render_stats(&shown.stats),
         "Fetched 9 pages (test units: 5, enterprise agent units: 4) and 2 other calls (GET /usage, GET /quotas) \
          in 0.90 s.\n\
          Requests sent: 15 (11 first tries, 4 sent again: 3 after a 429 Too Many Requests, 1 after a transient \
@@ -189,7 +191,7 @@ async fn the_stats_line_says_what_it_counts_and_agrees_with_the_servers_record()
         ..shown.stats
     };
     assert_eq!(
-        render_stats(&shown).lines().skip(1).collect::<Vec<_>>(),
+        render_stats(&shown.stats).lines().skip(1).collect::<Vec<_>>(),
         ["Requests sent: 11 (11 first tries).", "Waits: none."]
     );
 }
