@@ -24,9 +24,10 @@ use thousandeyes_usage::rollup;
 use crate::args::GlobalArgs;
 use crate::error::CliError;
 use crate::fetch::{fetch, Fetched, Period};
-use crate::figures::{format_units, month_to_date, percent};
+use crate::figures::{format_units, percent};
 use crate::output::{print, terminal_safe};
 use crate::progress::ListingProgress;
+use crate::report::PeriodInfo;
 use crate::session::Session;
 
 /// `--warn`'s default, percent.
@@ -308,14 +309,8 @@ pub fn status_line(fetched: &Fetched, warn: f64, crit: f64, demo: bool) -> Resul
         ));
     }
     let state = measures.iter().map(|m| m.state(warn, crit)).max().unwrap_or(State::Ok);
-    let quota = fetched.usage.quota.as_ref();
-    let utc = |t: Option<chrono::DateTime<chrono::FixedOffset>>| t.map(|t| t.with_timezone(&chrono::Utc));
-    let period = month_to_date(
-        utc(quota.and_then(|q| q.month_start)),
-        utc(quota.and_then(|q| q.month_end)),
-        fetched.fetched_at,
-    )
-    .unwrap_or_else(|| "the current billing period".into());
+    let period =
+        PeriodInfo::of(Period::CurrentBillingPeriod, &fetched.usage).billing_words(fetched.fetched_at);
     let mut ranked: Vec<&Measure> = measures.iter().collect();
     ranked.sort_by(|a, b| {
         b.state(warn, crit).cmp(&a.state(warn, crit)).then(b.percent().total_cmp(&a.percent()))
