@@ -45,6 +45,7 @@ pub async fn run(global: &GlobalArgs, args: &SnapshotArgs) -> Result<u8, CliErro
     let format = Format::choose(global.output, "snapshot", &[Format::Table, Format::Json], Format::Table)?;
     let session = Session::open(global).await?;
     let mut history = History::open(&args.db)?;
+    history.check_source(session.client().base_url())?;
     let fetched = fetch(session.client(), Period::CurrentBillingPeriod, &mut |_| {}).await?;
     if !global.quiet {
         fetched.notes.iter().for_each(|n| note(&format!("te-usage: {n}")));

@@ -4,7 +4,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use rusqlite::{params, Connection, ErrorCode, OpenFlags, Transaction, TransactionBehavior};
+use rusqlite::{
+    params, Connection, ErrorCode, OpenFlags, OptionalExtension, Transaction, TransactionBehavior,
+};
 use serde::Serialize;
 
 use crate::error::CliError;
@@ -243,10 +245,24 @@ impl History {
             .connection
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| failure(&path, e))?;
+        check_host(&tx, &path, &fetched.source)?;
         write_snapshot(&tx, fetched, start, end).map_err(|e| failure(&path, e))?;
         tx.commit().map_err(|e| failure(&path, e))?;
         let stored = self.periods()?.into_iter().find(|p| p.start == start && p.end == end);
         stored.ok_or_else(|| problem(&path, "lost the period it had just stored"))
+    }
+
+    /// Checks, before anything is fetched, that a snapshot read from `base_url` may go into this
+    /// history: a history holds the snapshots of one API host (the one its periods were read
+    /// from), so that `--demo`'s sample data, read from a fake on loopback, never lands among an
+    /// organization's figures, nor one organization's endpoint among another's.
+    /// [`store`](Self::store) checks the same.
+    ///
+    /// # Errors
+    ///
+    /// [`CliError::Database`] naming the host the history holds and the one given.
+    pub fn check_source(&self, base_url: &str) -> Result<(), CliError> {
+        check_host(&self.connection, &self.path, base_url)
     }
 
     /// Every period of the history, oldest first.
@@ -435,6 +451,39 @@ fn not_a_directory(path: &Path, metadata: &std::fs::Metadata) -> Result<(), CliE
         return Err(problem(path, "is a directory"));
     }
     Ok(())
+}
+
+/// The host of an API base URL (`api.thousandeyes.com`, `127.0.0.1`), or the text itself when it
+/// is not a URL.
+fn host(source: &str) -> &str {
+    let rest = source.split_once("://").map_or(source, |(_, rest)| rest);
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    match host_port.strip_prefix('[') {
+        Some(v6) => v6.split_once(']').map_or(host_port, |(h, _)| h),
+        None => host_port.split_once(':').map_or(host_port, |(h, _)| h),
+    }
+}
+
+/// Refuses a snapshot read from `source` when the history holds periods read from another host.
+fn check_host(connection: &Connection, path: &Path, source: &str) -> Result<(), CliError> {
+    let held: Option<String> = connection
+        .query_row("SELECT source FROM period ORDER BY last_snapshot_at DESC LIMIT 1", [], |row| row.get(0))
+        .optional()
+        .map_err(|e| failure(path, e))?;
+    match held {
+        Some(held) if !host(&held).eq_ignore_ascii_case(host(source)) => Err(problem(
+            path,
+            &format!(
+                "holds snapshots read from {}, and this one is read from {}: a history holds one \
+                 organization's snapshots (with --demo, the embedded sample data on 127.0.0.1): use another \
+                 --db",
+                host(&held),
+                host(source)
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 fn problem(path: &Path, problem: &str) -> CliError {

@@ -257,3 +257,43 @@ async fn history_of_a_missing_database_says_how_to_make_one_and_creates_nothing(
     );
     assert!(!db.exists(), "snapshot without a token created the database");
 }
+
+#[tokio::test]
+async fn a_history_holds_one_apis_snapshots_and_refuses_the_demos_before_fetching() {
+    let fake = FakeUsageApi::start().await;
+    let db = scratch_dir("one-source").join("history.db");
+    // The organization's history, read from the fake under the name `localhost`.
+    let endpoint = fake.base_url().replace("127.0.0.1", "localhost");
+    let from_localhost = || {
+        let mut command = te_usage_on(&fake, ["snapshot".as_ref(), "--db".as_ref(), db.as_os_str()]);
+        command.env("TE_API_ENDPOINT", &endpoint);
+        command
+    };
+    let first = run(from_localhost()).await;
+    assert_eq!(first.status, 0, "{first:?}");
+    let before = std::fs::read(&db).unwrap();
+
+    // The demo's fake is on 127.0.0.1: its sample data would land among the organization's.
+    let demo = run(te_usage([
+        "snapshot".as_ref(),
+        "--demo".as_ref(),
+        "--quiet".as_ref(),
+        "--db".as_ref(),
+        db.as_os_str(),
+    ]))
+    .await;
+    assert_refused(
+        &demo,
+        &db,
+        "holds snapshots read from localhost, and this one is read from 127.0.0.1: a history holds one organization's",
+    );
+    assert!(demo.stderr.contains("use another --db"), "{}", demo.stderr);
+    assert_eq!(std::fs::read(&db).unwrap(), before);
+
+    // The organization's next snapshot, from the same host, is stored.
+    let requests = fake.request_count();
+    let again = run(from_localhost()).await;
+    assert_eq!(again.status, 0, "{again:?}");
+    assert!(fake.request_count() > requests);
+    assert_eq!(History::open_read_only(&db).unwrap().periods().unwrap()[0].snapshot_count, 2);
+}
