@@ -165,7 +165,11 @@ pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> Result<u8, CliError> 
                 )));
             }
         }
-        histories.push(org.history.as_ref().map(History::open).transpose()?);
+        let history = org.history.as_ref().map(History::open).transpose()?;
+        if let Some(history) = &history {
+            history.check_source(org.client.base_url())?;
+        }
+        histories.push(history);
     }
     let listener = TcpListener::bind(args.listen)
         .await

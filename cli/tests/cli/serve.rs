@@ -489,6 +489,30 @@ async fn a_history_that_cannot_be_opened_or_is_named_twice_is_refused_before_ser
             .await;
     assert_eq!(out.status, 2, "{out:?}");
     assert!(out.stderr.contains("organizations \"a\" and \"b\" name the same history"), "{}", out.stderr);
+
+    // An organization's history (read from the fake as `localhost`) takes no demo figures.
+    let db = dir.join("organization.db");
+    let mut snapshot = te_usage_on(&fake, ["snapshot".as_ref(), "--db".as_ref(), db.as_os_str()]);
+    snapshot.env("TE_API_ENDPOINT", fake.base_url().replace("127.0.0.1", "localhost"));
+    assert_eq!(run(snapshot).await.status, 0);
+    let before = std::fs::read(&db).expect("the history");
+    let out = run(te_usage([
+        "serve".as_ref(),
+        "--demo".as_ref(),
+        "--listen".as_ref(),
+        "127.0.0.1:0".as_ref(),
+        "--history".as_ref(),
+        db.as_os_str(),
+    ]))
+    .await;
+    assert_eq!(out.status, 1, "{out:?}");
+    assert!(
+        out.stderr.contains("holds snapshots read from localhost, and this one is read from 127.0.0.1"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("serving http://"), "{}", out.stderr);
+    assert_eq!(std::fs::read(&db).expect("the history"), before);
 }
 
 #[tokio::test(flavor = "multi_thread")]
