@@ -626,38 +626,9 @@ pub(crate) fn redact_userinfo(raw: &str) -> String {
 
 /// The path of the API's version, `/v7`: the path of [`DEFAULT_BASE_URL`], the spec's server URL.
 /// Every operation's path is below it.
-fn version_path() -> &'static str {
+pub(crate) fn version_path() -> &'static str {
     let after_scheme = DEFAULT_BASE_URL.split_once("://").map_or(DEFAULT_BASE_URL, |(_, rest)| rest);
     after_scheme.find('/').map_or("", |at| &after_scheme[at..])
-}
-
-/// What a 404 says of where it was sent, for its error message, when its problem `detail` does
-/// not explain it: the path sent, and the base URL's path that the spec's `operation_path` was
-/// put below. When that base path does not end in the API's version path, the message says to
-/// check `base_url`.
-///
-/// A detail explains the 404 when it says more than "Not Found" and does not name the path sent
-/// (a path that is not there): "Account group 9999 does not exist" is the server's word on the
-/// data, and gets no advice on the base URL (`None`).
-pub(crate) fn not_found_hint(sent_path: &str, operation_path: &str, detail: Option<&str>) -> Option<String> {
-    if let Some(detail) = detail {
-        let said = detail.trim().trim_end_matches('.');
-        let generic = said.is_empty() || said.eq_ignore_ascii_case("not found");
-        if !generic && !detail.contains(sent_path) {
-            return None;
-        }
-    }
-    let base = sent_path.strip_suffix(operation_path).unwrap_or_default();
-    Some(if base.ends_with(version_path()) {
-        format!("404 for {sent_path}, below the base URL's path {base}")
-    } else {
-        format!(
-            "404 for {sent_path}, below the base URL's path {:?}: check that base_url ends in the API's \
-             version path {}, as in {DEFAULT_BASE_URL}",
-            if base.is_empty() { "/" } else { base },
-            version_path()
-        )
-    })
 }
 
 /// Whether `url`'s host is loopback: `localhost`, an address of `127.0.0.0/8`, `::1`, or an

@@ -737,14 +737,3 @@ impl fmt::Display for ApiError {
 }
 
 impl std::error::Error for ApiError {}
-
-/// The start of `body` for error messages: its first `max` bytes as text (invalid UTF-8 shown as
-/// U+FFFD, a character cut in two at the end dropped), then `…` when the body was longer.
-pub(crate) fn excerpt(body: &[u8], max: usize) -> String {
-    let text = String::from_utf8_lossy(&body[..body.len().min(max)]);
-    let mut s: String = text.trim_end_matches('\u{FFFD}').to_string();
-    if body.len() > max {
-        s.push('…');
-    }
-    s
-}

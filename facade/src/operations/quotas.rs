@@ -54,9 +54,12 @@ impl GetQuotas {
     /// # let _ = quotas; Ok(()) }
     /// ```
     pub async fn send(self) -> Result<Vec<Quota>, Error> {
-        let reply =
-            self.client.call::<api::GetQuotas>(&api::GetQuotasParams {}, self.policy.as_ref()).await?;
-        Ok(reply.value.quotas.unwrap_or_default())
+        let reply = self
+            .client
+            .pipeline()
+            .call::<api::GetQuotas>(&api::GetQuotasParams {}, self.policy.as_ref())
+            .await?;
+        Ok(reply.quotas.unwrap_or_default())
     }
 }
 
@@ -127,8 +130,12 @@ impl AssignOrganizationsQuotas {
         let params = api::AssignOrganizationsQuotasParams {
             quotas_assign_request: Some(QuotasAssignRequest { organizations: Some(organizations) }),
         };
-        let reply = self.client.call::<api::AssignOrganizationsQuotas>(&params, self.policy.as_ref()).await?;
-        Ok(reply.value.organizations.unwrap_or_default())
+        let reply = self
+            .client
+            .pipeline()
+            .call::<api::AssignOrganizationsQuotas>(&params, self.policy.as_ref())
+            .await?;
+        Ok(reply.organizations.unwrap_or_default())
     }
 }
 
@@ -188,7 +195,10 @@ impl UnassignOrganizationsQuotas {
         let params = api::UnassignOrganizationsQuotasParams {
             quotas_unassign: Some(QuotasUnassign { organizations: Some(organizations) }),
         };
-        self.client.call::<api::UnassignOrganizationsQuotas>(&params, self.policy.as_ref()).await?;
+        self.client
+            .pipeline()
+            .call::<api::UnassignOrganizationsQuotas>(&params, self.policy.as_ref())
+            .await?;
         Ok(())
     }
 }
@@ -291,9 +301,10 @@ impl AssignOrganizationsAccountGroupsQuotas {
         };
         let reply = self
             .client
+            .pipeline()
             .call::<api::AssignOrganizationsAccountGroupsQuotas>(&params, self.policy.as_ref())
             .await?;
-        Ok(reply.value.organizations.unwrap_or_default())
+        Ok(reply.organizations.unwrap_or_default())
     }
 }
 
@@ -361,6 +372,7 @@ impl UnassignOrganizationsAccountGroupsQuotas {
             }),
         };
         self.client
+            .pipeline()
             .call::<api::UnassignOrganizationsAccountGroupsQuotas>(&params, self.policy.as_ref())
             .await?;
         Ok(())

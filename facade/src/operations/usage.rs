@@ -99,8 +99,8 @@ impl GetUsage {
             self.params.expand = None;
         }
         let operation = <api::GetUsage as Operation>::OPERATION_ID;
-        let reply = self
-            .client
+        self.client
+            .pipeline()
             .execute::<api::GetUsage, _>(&self.params, self.policy.as_ref(), |answer, secret| {
                 let body: <api::GetUsage as Operation>::Output = decode::json(operation, answer, secret)?;
                 body.usage.ok_or_else(|| {
@@ -108,7 +108,6 @@ impl GetUsage {
                     decode::missing(operation, answer, "usage", why, secret)
                 })
             })
-            .await?;
-        Ok(reply.value)
+            .await
     }
 }
