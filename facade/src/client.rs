@@ -22,7 +22,7 @@ use crate::stats::ClientStats;
 /// use thousandeyes_usage::{models::ExpandUsageOptions, Client};
 ///
 /// # async fn run() -> Result<(), thousandeyes_usage::Error> {
-/// let client = Client::from_env()?; // TE_TOKEN, TE_AID, TE_API_ENDPOINT, TE_TIMEOUT
+/// let client = Client::from_env()?; // TE_TOKEN, TE_AID, TE_API_ENDPOINT, TE_TIMEOUT, TE_RATE_LIMIT_SHARE
 /// let usage = client.usage().expand([ExpandUsageOptions::Test]).send().await?;
 /// println!("cloud units used: {:?}", usage.cloud_units_used);
 /// # Ok(()) }
@@ -44,7 +44,8 @@ impl fmt::Debug for Client {
             .field("base_url", &config.base_path)
             .field("token", &config.token)
             .field("default_aid", &config.default_aid)
-            .field("user_agent", &config.user_agent)
+            // As given to the builder: the header was made of that text.
+            .field("user_agent", &String::from_utf8_lossy(config.user_agent.as_bytes()))
             .field("retry", &config.retry)
             .field("request_timeout", &config.request_timeout)
             .field("max_body_bytes", &config.max_body_bytes)

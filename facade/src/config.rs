@@ -427,9 +427,8 @@ impl ClientBuilder {
         let user_agent = self
             .user_agent
             .unwrap_or_else(|| format!("thousandeyes-usage-rust/{}", env!("CARGO_PKG_VERSION")));
-        if http::HeaderValue::from_str(&user_agent).is_err() {
-            return Err(Error::config("user_agent", format!("{user_agent:?} cannot be sent as a header")));
-        }
+        let user_agent = http::HeaderValue::from_str(&user_agent)
+            .map_err(|_| Error::config("user_agent", format!("{user_agent:?} cannot be sent as a header")))?;
         let custom_client = self.http.is_some();
         let proxy_setting = if matches!(self.proxy, ProxyChoice::Direct) { "no_proxy" } else { "proxy" };
         let route = match self.proxy {
@@ -518,7 +517,8 @@ pub(crate) struct Config {
     pub(crate) default_aid: Option<String>,
     pub(crate) connect_timeout: Duration,
     pub(crate) request_timeout: Duration,
-    pub(crate) user_agent: String,
+    /// The `User-Agent` header, checked (made of the text the builder was given).
+    pub(crate) user_agent: http::HeaderValue,
     /// The caller's own HTTP client, if any.
     pub(crate) http: Option<reqwest::Client>,
     pub(crate) retry: RetryPolicy,

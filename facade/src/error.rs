@@ -185,7 +185,9 @@ pub enum Error {
 }
 
 impl Error {
-    /// The HTTP status of an API error, if this is one.
+    /// The HTTP status of an API error ([`Error::Api`]), or of a successful answer whose body is
+    /// not the JSON expected ([`Error::UnexpectedBody`]). `None` for every other error
+    /// ([`Error::Decode`] and [`Error::BodyTooLarge`] included).
     ///
     /// ```
     /// # use thousandeyes_usage::Error;

@@ -48,13 +48,11 @@ impl Transport {
             Some(http) => http.clone(),
             None => default_http_client(config)?,
         };
-        let user_agent = HeaderValue::from_str(&config.user_agent)
-            .map_err(|_| Error::config("user_agent", "cannot be sent as a header"))?;
         Ok(Transport {
             http,
             base_path: config.base_path.clone(),
             token: config.token.clone(),
-            user_agent,
+            user_agent: config.user_agent.clone(),
             request_timeout: config.request_timeout,
             max_body_bytes: config.max_body_bytes,
             hops: Hops::new(config),

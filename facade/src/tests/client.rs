@@ -43,3 +43,15 @@ fn builder_clones_build_clients_whose_tokens_are_set_apart() {
     assert_eq!(&*b.secret().expose(), "set-token-shared-builder");
     assert!(!format!("{a:?}").contains("set-token"), "{a:?}");
 }
+
+#[test]
+fn a_clients_debug_shows_the_user_agent_as_given() {
+    let client = Client::builder()
+        .token("debug-user-agent-Wq19")
+        .base_url("http://127.0.0.1:9/v7")
+        .user_agent("billing-job/2.1 (Zürich)")
+        .build()
+        .expect("client");
+    let shown = format!("{client:?}");
+    assert!(shown.contains(r#"user_agent: "billing-job/2.1 (Zürich)""#), "{shown}");
+}
