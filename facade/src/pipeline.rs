@@ -231,7 +231,7 @@ impl Pipeline {
         loop {
             let (wait, reason) = match strategy.before_attempt(&mut slot.slot) {
                 Before::Go { seq, attempt } => {
-                    let landing = Landing::new(&self.pacer);
+                    let landing = self.pacer.landing();
                     waited.count(&self.counters);
                     return Ok((seq, attempt, landing));
                 }

@@ -8,7 +8,6 @@ use tokio::time::Instant;
 
 use super::*;
 use crate::clock::Clock;
-use crate::pacing::Landing;
 use crate::rate_limit;
 
 const SECOND: Duration = Duration::from_secs(1);
@@ -257,7 +256,7 @@ async fn before_an_attempt_the_state_of_the_window_decides_go_wait_or_refuse() {
                 };
                 let now = Instant::now();
                 pacer.observe(&window_of(&pacer, remaining, reset_in), 200, seq, now, now);
-                drop(Landing::new(&pacer));
+                drop(pacer.landing());
             }
             Setup::GaveUp(secs) => {
                 let mut call = strategy.call("GET", &pacer, Some(&disabled));
@@ -268,7 +267,7 @@ async fn before_an_attempt_the_state_of_the_window_decides_go_wait_or_refuse() {
         let landings: Vec<_> = (0..case.in_flight)
             .map(|_| {
                 assert!(matches!(pacer.decide(&mut None), Decision::Go { .. }), "{}: in flight", case.name);
-                Landing::new(&pacer)
+                pacer.landing()
             })
             .collect();
         let mut call = strategy.call("GET", &pacer, None);
