@@ -521,7 +521,7 @@ pub struct ApiError {
     pub(crate) retry_after: Option<Duration>,
     pub(crate) rate_limit: RateLimit,
     pub(crate) excerpt: String,
-    /// Where a 404 was sent, for the message (see `config::not_found_hint`).
+    /// Where a 404 was sent, for the message (see `decode::not_found_hint`).
     pub(crate) hint: Option<String>,
 }
 

@@ -2,8 +2,7 @@
 
 use thousandeyes_usage_generated::apis::quotas_api as api;
 
-use super::check_org_id;
-use crate::config::check_aid;
+use super::ids::{check_aid, check_org_id};
 use crate::error::Error;
 use crate::models::{
     AccountGroupQuota, OrganizationQuota, OrganizationQuotaAssignment, OrganizationQuotaUnassignment,

@@ -10,7 +10,8 @@ use thousandeyes_usage_generated::apis::{usage_api as api, Operation};
 use thousandeyes_usage_generated::models::{EnterpriseAgentsUsage, PaginationLinks, TestsUsage};
 use url::Url;
 
-use super::{resolve_aid, CheckedPeriod, Period};
+use super::ids::resolve_aid;
+use super::period::{CheckedPeriod, Period};
 use crate::error::Error;
 use crate::models::{EnterpriseAgentUnitsByTestOwnerAccountGroup, UnitsByTests};
 use crate::pagination::{self, Items, Page, PageBody, PageSource, Pages, Said};

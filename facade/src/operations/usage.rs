@@ -4,7 +4,7 @@ use std::borrow::Borrow;
 
 use thousandeyes_usage_generated::apis::{usage_api as api, Operation};
 
-use super::resolve_aid;
+use super::ids::resolve_aid;
 use crate::decode;
 use crate::error::Error;
 use crate::models::{ExpandUsageOptions, UsageDetails};

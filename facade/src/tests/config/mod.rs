@@ -1,28 +1,6 @@
-//! Unit tests of `config.rs`.
+//! Unit tests of `config/mod.rs`: every setting checked into the configuration.
 
 use super::*;
-
-#[test]
-fn token_with_newline_is_refused_without_echoing_it() {
-    let err = check_token("abc\r\nX-Evil: 1", "token").unwrap_err().to_string();
-    assert!(err.contains("line break"), "{err}");
-    assert!(!err.contains("abc"), "{err}");
-}
-
-#[test]
-fn base_url_rules() {
-    let ok = |raw, insecure| parse_base_url(raw, insecure, "base_url").is_ok();
-    assert!(ok("https://api.thousandeyes.com/v7/", false));
-    assert!(ok("http://127.0.0.1:8080/v7", false));
-    assert!(ok("http://[::1]:8080/v7", false));
-    assert!(ok("http://localhost:1/v7", false));
-    assert!(!ok("http://example.com/v7", false));
-    assert!(ok("http://example.com/v7", true));
-    assert!(!ok("https://x.test/v7?a=b", false));
-    assert!(!ok("ftp://x.test/", false));
-    assert!(!ok("https://user:pw@x.test/", false));
-    assert!(!ok("not a url", false));
-}
 
 #[test]
 fn a_base_url_without_a_path_is_refused_naming_the_setting_and_the_fix() {
@@ -56,29 +34,6 @@ fn a_base_url_without_a_path_is_refused_naming_the_setting_and_the_fix() {
         other => panic!("expected a config error naming TE_API_ENDPOINT, got {other:?}"),
     }
     assert!(ClientBuilder::from_env_with(env("https://api.thousandeyes.com/v7")).is_ok());
-}
-
-#[test]
-fn base_url_errors_never_echo_a_password() {
-    for raw in [
-        "https://user:hunter2@[::1/v7",
-        "https://user:hunter2@exa mple.com/v7",
-        "https://u:hunter2@x.test/v7",
-    ] {
-        let err = parse_base_url(raw, false, "base_url").expect_err(raw).to_string();
-        assert!(!err.contains("hunter2"), "{err}");
-        assert!(err.contains("[REDACTED]@"), "{err}");
-    }
-}
-
-#[test]
-fn userinfo_is_redacted_even_without_a_scheme() {
-    // Up to the last `@`: which `@` ends the userinfo cannot be told when a password may hold
-    // an unencoded `/` and `@` ("b@host/p" is a possible password here).
-    assert_eq!(redact_userinfo("https://a:b@host/p@x"), "https://[REDACTED]@x");
-    assert_eq!(redact_userinfo("https://a:b@host/v7"), "https://[REDACTED]@host/v7");
-    assert_eq!(redact_userinfo("a:b@host"), "[REDACTED]@host");
-    assert_eq!(redact_userinfo("https://host/v7"), "https://host/v7");
 }
 
 /// Passwords whose pieces (`Xq7`, `Zw9`, ...) must never show: each with one of the characters
@@ -145,31 +100,6 @@ fn ipv4_mapped_loopback_addresses_are_loopback() {
         let route = route_of(ClientBuilder::new().base_url(remote).allow_insecure_http(true));
         assert!(matches!(route, Route::Environment), "{remote}: {route:?}");
     }
-}
-
-#[test]
-fn aid_must_be_decimal() {
-    assert_eq!(check_aid(" 1234 ").as_deref(), Ok("1234"));
-    assert!(check_aid("").is_err());
-    assert!(check_aid("   ").is_err());
-    assert!(check_aid("12a4").is_err());
-    assert!(check_aid("-5").is_err());
-}
-
-#[test]
-fn timeouts_below_a_millisecond_name_the_variable() {
-    let err = parse_seconds("1e-10", ENV_TIMEOUT).expect_err("too short").to_string();
-    assert!(err.contains("TE_TIMEOUT") && err.contains("millisecond"), "{err}");
-    assert_eq!(parse_seconds("2.5", ENV_TIMEOUT).ok(), Some(Duration::from_millis(2_500)));
-}
-
-#[test]
-fn shares_are_between_zero_and_one() {
-    for bad in [0.0, -0.5, 1.5, f64::NAN, f64::INFINITY] {
-        assert!(check_share(bad, "rate_limit_share").is_err(), "{bad}");
-    }
-    assert!(check_share(0.25, "rate_limit_share").is_ok());
-    assert!(check_share(1.0, "rate_limit_share").is_ok());
 }
 
 fn route_of(builder: ClientBuilder) -> Route {
