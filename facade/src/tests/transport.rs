@@ -1,5 +1,6 @@
-//! Unit tests of `transport.rs`.
+//! Unit tests of `transport/mod.rs` (with where its connections go, `transport/hops.rs`).
 
+use super::hops::Hop;
 use super::*;
 
 /// Whatever TLS feature the crate is built with (rustls on aws-lc, rustls on ring, native-tls),
