@@ -63,6 +63,13 @@ mod transport;
 #[path = "tests/proptests.rs"]
 mod proptests;
 
+// The test support the unit tests share with the integration tests names this crate as they do.
+#[cfg(test)]
+extern crate self as thousandeyes_usage;
+#[cfg(test)]
+#[path = "../tests/support/mod.rs"]
+mod test_support;
+
 /// The `chrono` crate, whose [`DateTime`](chrono::DateTime) the listings' `start` and `end`
 /// take and the models' times are: use it from here, and your `chrono` is always the client's.
 ///

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use super::*;
+use crate::test_support::builder_of;
 
 fn client(token: &str) -> Client {
     Client::builder().token(token).base_url("http://127.0.0.1:9/v7").build().expect("client")
@@ -46,12 +47,8 @@ fn builder_clones_build_clients_whose_tokens_are_set_apart() {
 
 #[test]
 fn a_clients_debug_shows_the_user_agent_as_given() {
-    let client = Client::builder()
-        .token("debug-user-agent-Wq19")
-        .base_url("http://127.0.0.1:9/v7")
-        .user_agent("billing-job/2.1 (Zürich)")
-        .build()
-        .expect("client");
+    let client =
+        builder_of("http://127.0.0.1:9/v7").user_agent("billing-job/2.1 (Zürich)").build().expect("client");
     let shown = format!("{client:?}");
     assert!(shown.contains(r#"user_agent: "billing-job/2.1 (Zürich)""#), "{shown}");
 }

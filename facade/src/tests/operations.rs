@@ -3,6 +3,7 @@
 use thousandeyes_usage_generated::models::ExpandUsageOptions;
 
 use crate::error::Error;
+use crate::test_support::client_of;
 
 #[test]
 fn expand_values_round_trip_through_their_api_names() {
@@ -12,11 +13,6 @@ fn expand_values_round_trip_through_their_api_names() {
     }
     let err = "tests".parse::<ExpandUsageOptions>().expect_err("unknown");
     assert!(err.to_string().contains("\"tests\""), "{err}");
-}
-
-/// A client of `fake`.
-fn client_of(fake: &thousandeyes_usage_fake::FakeUsageApi) -> crate::Client {
-    crate::Client::builder().token(fake.token()).base_url(fake.base_url()).build().expect("client")
 }
 
 /// The `expand` parameter of the last request `fake` received.
@@ -29,7 +25,7 @@ fn last_expand(fake: &thousandeyes_usage_fake::FakeUsageApi) -> Option<String> {
 #[tokio::test]
 async fn expand_takes_all_as_written_and_any_iterator_of_values_or_references() {
     let fake = thousandeyes_usage_fake::FakeUsageApi::start().await;
-    let client = client_of(&fake);
+    let client = client_of(fake.base_url());
     let everything = ExpandUsageOptions::ALL.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(",");
     let test = ExpandUsageOptions::Test;
     let two = [test, ExpandUsageOptions::EnterpriseAgentUnit];
@@ -62,7 +58,7 @@ async fn expand_takes_all_as_written_and_any_iterator_of_values_or_references() 
 #[tokio::test]
 async fn a_negative_quota_is_refused_naming_units_and_the_value_before_any_request() {
     let fake = thousandeyes_usage_fake::FakeUsageApi::start().await;
-    let client = client_of(&fake);
+    let client = client_of(fake.base_url());
     let org = client.assign_organization_quotas().quota("1001", -1).send().await.map(drop);
     let group = client.assign_account_group_quotas().quota("1001", "1234", i64::MIN).send().await.map(drop);
     for (result, value) in [(org, "-1"), (group, "-9223372036854775808")] {
@@ -89,11 +85,7 @@ async fn a_negative_quota_is_refused_naming_units_and_the_value_before_any_reque
 async fn a_404_names_the_path_sent_and_the_base_urls_path() {
     let fake = thousandeyes_usage_fake::FakeUsageApi::start().await;
     // A base URL without the version path: every path the client sends is unknown to the API.
-    let wrong = crate::Client::builder()
-        .token(fake.token())
-        .base_url(format!("http://{}/api", fake.addr()))
-        .build()
-        .expect("client");
+    let wrong = client_of(format!("http://{}/api", fake.addr()));
     let err = wrong.usage().send().await.expect_err("404");
     assert_eq!(err.status(), Some(404));
     let message = err.to_string();
@@ -104,7 +96,8 @@ async fn a_404_names_the_path_sent_and_the_base_urls_path() {
 
     // With the version path, a 404 whose details explain it is the API's word on the data: the
     // message is the server's, with no hint on the base URL.
-    let err = client_of(&fake).usage().aid("999999").send().await.expect_err("unknown account group");
+    let err =
+        client_of(fake.base_url()).usage().aid("999999").send().await.expect_err("unknown account group");
     let message = err.to_string();
     assert!(message.contains("Account group 999999 does not exist"), "{message}");
     assert!(!message.contains("404 for"), "{message}");

@@ -11,24 +11,20 @@ use super::*;
 use crate::clock::Clock;
 use crate::error::ApiError;
 use crate::stats::Waits;
+use crate::test_support::builder_of;
 
 const SECOND: Duration = Duration::from_secs(1);
 
-/// A pipeline of its own (not shared with any other test's client) sending to `base_url` with
-/// `token`, retrying as `retry` says.
-fn pipeline(base_url: &str, token: &str, retry: RetryPolicy) -> Pipeline {
-    let config = crate::Client::builder()
-        .token(token)
-        .base_url(base_url)
-        .retry_policy(retry)
-        .into_config()
-        .expect("config");
+/// A pipeline of its own (not shared with any other test's client) sending to `base_url`,
+/// retrying as `retry` says.
+fn pipeline(base_url: &str, retry: RetryPolicy) -> Pipeline {
+    let config = builder_of(base_url).retry_policy(retry).into_config().expect("config");
     Pipeline::new(&config, Arc::new(Pacer::new(Clock::new(), 1.0))).expect("pipeline")
 }
 
 /// A pipeline for `fake`, retrying by the default policy without jitter.
 fn pipeline_of(fake: &FakeUsageApi) -> Pipeline {
-    pipeline(&fake.base_url(), fake.token(), RetryPolicy::default().with_jitter(false))
+    pipeline(&fake.base_url(), RetryPolicy::default().with_jitter(false))
 }
 
 /// `GET /usage`, read as its output schema.
@@ -99,7 +95,7 @@ async fn a_retry_after_a_429_waits_for_the_pacers_hold_not_a_backoff_and_counts_
 async fn a_failure_on_an_answer_is_its_api_error_reporting_the_wait_decided() {
     let failure = Failure::on_any_operation(503).retry_after(7 * SECOND).detail("down for maintenance");
     let fake = FakeUsageApi::builder().fail(failure).start().await;
-    let pipeline = pipeline(&fake.base_url(), fake.token(), RetryPolicy::disabled());
+    let pipeline = pipeline(&fake.base_url(), RetryPolicy::disabled());
     let err = usage(&pipeline).await.expect_err("503, not retried");
     let api = err.as_api().expect("an API error");
     assert_eq!((api.operation(), api.status(), api.retry_after()), ("getUsage", 503, Some(7 * SECOND)));
@@ -111,7 +107,7 @@ async fn a_failure_on_an_answer_is_its_api_error_reporting_the_wait_decided() {
 async fn a_404_gets_the_hint_of_where_it_was_sent() {
     let fake = FakeUsageApi::start().await;
     // Without the version path: the path sent is unknown to the API.
-    let pipeline = pipeline(&format!("http://{}/api", fake.addr()), fake.token(), RetryPolicy::default());
+    let pipeline = pipeline(&format!("http://{}/api", fake.addr()), RetryPolicy::default());
     let err = usage(&pipeline).await.expect_err("404");
     let api = err.as_api().expect("an API error");
     assert_eq!(api.status(), 404);
@@ -145,7 +141,7 @@ async fn a_failure_without_an_answer_is_the_transports_own_error() {
     let port =
         std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a port").port();
     let base = format!("http://127.0.0.1:{port}/v7");
-    let pipeline = pipeline(&base, "pipeline-token-Jr42", RetryPolicy::default().with_jitter(false));
+    let pipeline = pipeline(&base, RetryPolicy::default().with_jitter(false));
     let err = usage(&pipeline).await.expect_err("refused");
     match &err {
         Error::Transport { operation: "getUsage", reason, .. } => {

@@ -6,6 +6,7 @@ use http::{HeaderMap, HeaderValue};
 
 use super::*;
 use crate::rate_limit;
+use crate::test_support::builder_of;
 
 /// What an answer with these headers reports.
 fn headers(pairs: &[(&'static str, String)]) -> Reported {
@@ -443,14 +444,7 @@ fn clients_of_one_organization_in_one_process_share_one_pacer_while_they_live() 
 #[tokio::test(start_paused = true)]
 async fn a_client_built_separately_for_the_same_organization_shares_its_window() {
     let fake = thousandeyes_usage_fake::FakeUsageApi::start().await;
-    let build = |agent: &str| {
-        crate::Client::builder()
-            .token(fake.token())
-            .base_url(fake.base_url())
-            .user_agent(agent)
-            .build()
-            .expect("client")
-    };
+    let build = |agent: &str| builder_of(fake.base_url()).user_agent(agent).build().expect("client");
     let (a, b) = (build("part-a"), build("part-b"));
     a.usage().send().await.expect("a call");
     assert!(b.rate_limit().remaining.is_some(), "b knows the window a's answer told of");
