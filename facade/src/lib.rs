@@ -35,9 +35,10 @@
 //! * The data types are the spec's schemas ([`models`]), generated from it.
 //!
 //! Layout, in the order a call runs through it: `operations` (the builders) → `client` →
-//! `pipeline` (one call: asks, sleeps, sends, decodes) → `strategy` (every decision to send,
-//! wait, retry or give up) → `pacing`, `retry` (classifier and policy); `transport`, `decode`;
-//! `config` checks settings; `pagination` walks listings.
+//! `pipeline` (one call: asks, sleeps, sends, reads the answer, builds the errors) → `strategy`
+//! (every decision to send, wait, retry or give up) → `pacing`, `retry` (classifier and policy);
+//! `transport`, `decode`; `config` checks settings; `pagination` turns what a listing's pages
+//! said into cursors and `Page`s, and walks listings.
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
