@@ -401,8 +401,8 @@ impl<T: Send + 'static> Pages<T> {
             // The first page starts when the stream is first polled: nothing is sent before.
             let mut pending: Option<PageFuture<T>> = Some(fetch(&source, first_cursor, numbered.then_some(1)));
             let mut received = 0usize;
-            while let Some(fetch) = pending.take() {
-                let page = match fetch.await {
+            while let Some(fetching) = pending.take() {
+                let page = match fetching.await {
                     Ok(page) => page,
                     Err(error) => {
                         yield Err(error);

@@ -3,7 +3,6 @@
 //! says and how a listing is walked are `pagination`'s.
 
 use std::future::Future;
-use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use thousandeyes_usage_generated::apis::{usage_api as api, Operation};
@@ -102,7 +101,7 @@ impl<O: Listing> Request<O> {
         let aid = resolve_aid(self.aid.as_deref(), self.client.default_aid())?;
         let mut params = self.params.clone();
         O::set_filters(&mut params, aid, period);
-        Ok(Fetcher { client: self.client.clone(), params: Arc::new(params), policy: self.policy.clone() })
+        Ok(Fetcher { client: self.client.clone(), params, policy: self.policy.clone() })
     }
 
     async fn send(self) -> Result<Page<Item<O>>, Error> {
@@ -118,7 +117,7 @@ impl<O: Listing> Request<O> {
 /// Fetches pages of one listing with fixed, checked filters.
 struct Fetcher<O: Listing> {
     client: Client,
-    params: Arc<O::Params>,
+    params: O::Params,
     policy: Option<RetryPolicy>,
 }
 
@@ -131,7 +130,7 @@ impl<O: Listing> PageSource for Fetcher<O> {
         cursor: Option<String>,
     ) -> impl Future<Output = Result<Said<Item<O>>, Error>> + Send + 'static {
         let client = self.client.clone();
-        let mut params = (*self.params).clone();
+        let mut params = self.params.clone();
         O::set_cursor(&mut params, cursor);
         let policy = self.policy.clone();
         async move {
