@@ -3,17 +3,13 @@
 use std::fmt;
 use std::sync::Arc;
 
-use thousandeyes_usage_generated::apis::Operation;
-
 use crate::config::{check_token, ClientBuilder, Config};
 use crate::error::Error;
 use crate::pacing::Pacer;
-use crate::pipeline::{Pipeline, Reply};
+use crate::pipeline::Pipeline;
 use crate::rate_limit::RateLimit;
-use crate::retry::RetryPolicy;
 use crate::secret::Secret;
 use crate::stats::ClientStats;
-use crate::transport::Answer;
 
 /// A ThousandEyes Usage API client.
 ///
@@ -26,7 +22,7 @@ use crate::transport::Answer;
 /// use thousandeyes_usage::{models::ExpandUsageOptions, Client};
 ///
 /// # async fn run() -> Result<(), thousandeyes_usage::Error> {
-/// let client = Client::from_env()?; // TE_TOKEN, TE_AID, TE_API_ENDPOINT, TE_TIMEOUT
+/// let client = Client::from_env()?; // TE_TOKEN, TE_AID, TE_API_ENDPOINT, TE_TIMEOUT, TE_RATE_LIMIT_SHARE
 /// let usage = client.usage().expand([ExpandUsageOptions::Test]).send().await?;
 /// println!("cloud units used: {:?}", usage.cloud_units_used);
 /// # Ok(()) }
@@ -48,7 +44,8 @@ impl fmt::Debug for Client {
             .field("base_url", &config.base_path)
             .field("token", &config.token)
             .field("default_aid", &config.default_aid)
-            .field("user_agent", &config.user_agent)
+            // As given to the builder: the header was made of that text.
+            .field("user_agent", &String::from_utf8_lossy(config.user_agent.as_bytes()))
             .field("retry", &config.retry)
             .field("request_timeout", &config.request_timeout)
             .field("max_body_bytes", &config.max_body_bytes)
@@ -211,32 +208,9 @@ impl Client {
         &self.inner.pipeline.secret
     }
 
-    /// Runs operation `O` through the pipeline, decoding a success answer with `decode`.
-    pub(crate) async fn execute<O: Operation, R>(
-        &self,
-        params: &O::Params,
-        policy: Option<&RetryPolicy>,
-        decode: impl FnOnce(&Answer, &Secret) -> Result<R, Error>,
-    ) -> Result<Reply<R>, Error> {
-        self.inner.pipeline.execute::<O, R>(params, policy, decode).await
-    }
-
-    /// Runs operation `O` and decodes its success body as its output schema.
-    pub(crate) async fn call<O: Operation>(
-        &self,
-        params: &O::Params,
-        policy: Option<&RetryPolicy>,
-    ) -> Result<Reply<O::Output>, Error> {
-        self.execute::<O, O::Output>(params, policy, |answer, secret| {
-            if O::HAS_OUTPUT {
-                crate::decode::json(O::OPERATION_ID, answer, secret)
-            } else {
-                serde_json::from_value(serde_json::Value::Null).map_err(|e| {
-                    crate::decode::decode_error::<O::Output>(O::OPERATION_ID, b"null", &e, secret)
-                })
-            }
-        })
-        .await
+    /// The pipeline the client's calls run through.
+    pub(crate) fn pipeline(&self) -> &Pipeline {
+        &self.inner.pipeline
     }
 }
 

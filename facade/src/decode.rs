@@ -1,12 +1,15 @@
 //! Reading answers: a success body into the operation's model, an error status into an
-//! [`ApiError`]. Whatever the server sent is quoted with the token redacted.
+//! [`ApiError`] (a 404 with a hint of where it was sent). Whatever the server sent is quoted
+//! with the token redacted.
 
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
+use thousandeyes_usage_generated::apis::Operation;
 use thousandeyes_usage_generated::models::ValidationErrorItem;
 
-use crate::error::{excerpt, ApiError, Error, FieldError};
+use crate::config::{version_path, DEFAULT_BASE_URL};
+use crate::error::{ApiError, Error, FieldError};
 use crate::secret::Secret;
 use crate::transport::Answer;
 
@@ -39,6 +42,17 @@ fn quoted(body: &[u8], secret: &Secret) -> String {
     excerpt(redacted.as_bytes(), EXCERPT_BYTES)
 }
 
+/// The start of `body` for error messages: its first `max` bytes as text (invalid UTF-8 shown as
+/// U+FFFD, a character cut in two at the end dropped), then `…` when the body was longer.
+pub(crate) fn excerpt(body: &[u8], max: usize) -> String {
+    let text = String::from_utf8_lossy(&body[..body.len().min(max)]);
+    let mut s: String = text.trim_end_matches('\u{FFFD}').to_string();
+    if body.len() > max {
+        s.push('…');
+    }
+    s
+}
+
 /// Checks that a success answer carries JSON, uncompressed. An empty body, a body compressed
 /// without being asked, or one of another media type (an HTML page from a proxy) is an
 /// [`Error::UnexpectedBody`].
@@ -65,6 +79,17 @@ pub(crate) fn check_json(operation: &'static str, answer: &Answer, secret: &Secr
         });
     }
     Ok(())
+}
+
+/// Reads a success answer of operation `O` as its output schema (an operation without one
+/// reads as JSON `null`).
+pub(crate) fn output<O: Operation>(answer: &Answer, secret: &Secret) -> Result<O::Output, Error> {
+    if O::HAS_OUTPUT {
+        json(O::OPERATION_ID, answer, secret)
+    } else {
+        serde_json::from_value(serde_json::Value::Null)
+            .map_err(|e| decode_error::<O::Output>(O::OPERATION_ID, b"null", &e, secret))
+    }
 }
 
 /// Decodes a success body as `T`. Invalid UTF-8 and any departure from the schema are a
@@ -150,6 +175,35 @@ pub(crate) fn api_error(
         excerpt: quoted(&answer.body, secret),
         hint: None,
     }
+}
+
+/// What a 404 says of where it was sent, for its error message, when its problem `detail` does
+/// not explain it: the path sent, and the base URL's path that the spec's `operation_path` was
+/// put below. When that base path does not end in the API's version path, the message says to
+/// check `base_url`.
+///
+/// A detail explains the 404 when it says more than "Not Found" and does not name the path sent
+/// (a path that is not there): "Account group 9999 does not exist" is the server's word on the
+/// data, and gets no advice on the base URL (`None`).
+pub(crate) fn not_found_hint(sent_path: &str, operation_path: &str, detail: Option<&str>) -> Option<String> {
+    if let Some(detail) = detail {
+        let said = detail.trim().trim_end_matches('.');
+        let generic = said.is_empty() || said.eq_ignore_ascii_case("not found");
+        if !generic && !detail.contains(sent_path) {
+            return None;
+        }
+    }
+    let base = sent_path.strip_suffix(operation_path).unwrap_or_default();
+    Some(if base.ends_with(version_path()) {
+        format!("404 for {sent_path}, below the base URL's path {base}")
+    } else {
+        format!(
+            "404 for {sent_path}, below the base URL's path {:?}: check that base_url ends in the API's \
+             version path {}, as in {DEFAULT_BASE_URL}",
+            if base.is_empty() { "/" } else { base },
+            version_path()
+        )
+    })
 }
 
 /// JSON read as a [`serde_json::Value`], except that a key repeated within an object is an

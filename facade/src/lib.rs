@@ -37,9 +37,10 @@
 //!   attributions (by test owner, by the agent's home group), and an account group's quota.
 //!
 //! Layout, in the order a call runs through it: `operations` (the builders) → `client` →
-//! `pipeline` (one call: asks, sleeps, sends, decodes) → `strategy` (every decision to send,
-//! wait, retry or give up) → `pacing`, `retry` (classifier and policy); `transport`, `decode`;
-//! `config` checks settings; `pagination` walks listings.
+//! `pipeline` (one call: asks, sleeps, sends, reads the answer, builds the errors) → `strategy`
+//! (every decision to send, wait, retry or give up) → `pacing`, `retry` (classifier and policy);
+//! `transport`, `decode`; `config` checks settings; `pagination` turns what a listing's pages
+//! said into cursors and `Page`s, and walks listings.
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
@@ -65,6 +66,13 @@ mod transport;
 #[cfg(test)]
 #[path = "tests/proptests.rs"]
 mod proptests;
+
+// The test support the unit tests share with the integration tests names this crate as they do.
+#[cfg(test)]
+extern crate self as thousandeyes_usage;
+#[cfg(test)]
+#[path = "../tests/support/mod.rs"]
+mod test_support;
 
 /// The `chrono` crate, whose [`DateTime`](chrono::DateTime) the listings' `start` and `end`
 /// take and the models' times are: use it from here, and your `chrono` is always the client's.

@@ -1,27 +1,40 @@
-//! Pagination over `_links.next`: [`Page`], and the lazy, loop-safe streams [`Pages`] and
-//! [`Items`] of the listing builders.
+//! Pagination over `_links.next`: what a listing's page says, [`Page`], and the lazy,
+//! loop-safe streams [`Pages`] and [`Items`] of the listing builders.
+//!
+//! A page's data flows one way. A listing's source ([`PageSource`], in `operations`) fetches a
+//! page once and hands back what it said ([`Said`]: its items, its next link as sent, the
+//! rate-limit figures of its answer), read by [`read_page`] as the call's answer; this module
+//! does the rest: it turns the next link into the next page's cursor, or into the fault of a link
+//! that cannot be followed, builds the [`Page`], and walks the listing.
 //!
 //! The next page is found from the `cursor` query parameter of `_links.next.href`, and fetched
 //! by calling the same operation with the same filters on the configured base URL: whatever
 //! host a next link names, no request (and so no token) goes anywhere else. A listing ends when
 //! the server says there is no next page (`_links` or its `next` absent or null). A next link
 //! that is present but cannot be followed (no `href`, an `href` that is not a URL, no `cursor`
-//! in it) is an [`Error::Pagination`], never a silent end; so is a cursor that repeats.
+//! in it) is an [`Error::Pagination`], never a silent end; so is a cursor that repeats. A page
+//! whose only fault is in `_links` (a `self` link without its `href`, say) keeps its items.
 
 use std::collections::HashSet;
 use std::fmt;
 use std::future::Future;
 use std::hash::{BuildHasher, RandomState};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use futures::Stream;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use thousandeyes_usage_generated::models::PaginationLinks;
 use tracing::Instrument;
 use url::Url;
 
+use crate::decode;
 use crate::error::Error;
 use crate::rate_limit::RateLimit;
 use crate::secret::Secret;
+use crate::transport::Answer;
 
 /// One page of a listing.
 ///
@@ -48,19 +61,16 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
-    pub(crate) fn new(
-        items: Vec<T>,
-        next_cursor: Option<String>,
-        rate_limit: RateLimit,
-        number: Option<usize>,
-    ) -> Self {
-        Page { items, next_cursor, rate_limit, number, unfollowable: None }
-    }
-
-    /// The page, whose next link (of the page at `cursor`) cannot be followed for `reason`.
-    pub(crate) fn with_unfollowable_next(mut self, cursor: String, reason: String) -> Self {
-        self.unfollowable = Some((cursor, reason));
-        self
+    /// The page of what the page at `cursor` (`None`: the first) `said`, numbered `number` when
+    /// its position is known: its next link read into the next page's cursor, or kept as the
+    /// fault of a link that cannot be followed.
+    fn of(said: Said<T>, cursor: Option<&str>, number: Option<usize>, base: &Url, secret: &Secret) -> Self {
+        let Said { items, next, rate_limit } = said;
+        let (next_cursor, unfollowable) = match next_cursor(next, base, secret) {
+            Ok(next_cursor) => (next_cursor, None),
+            Err(reason) => (None, Some((secret.redacted(cursor.unwrap_or_default()), reason))),
+        };
+        Page { items, next_cursor, rate_limit, number, unfollowable }
     }
 
     /// The error of a next link that cannot be followed, `pages` pages into the listing.
@@ -151,6 +161,80 @@ impl<T: fmt::Debug> fmt::Debug for Page<T> {
     }
 }
 
+/// What one page of a listing said: its items, its next link as sent, and the rate-limit
+/// figures of the answer that carried it.
+#[derive(Debug)]
+pub(crate) struct Said<T> {
+    pub(crate) items: Vec<T>,
+    pub(crate) next: NextLink,
+    pub(crate) rate_limit: RateLimit,
+}
+
+/// A listing's page, as its schema has it: the items and the links.
+pub(crate) trait PageBody: DeserializeOwned {
+    /// One entry of a page.
+    type Item;
+    /// The page's entries and links.
+    fn into_parts(self) -> (Option<Vec<Self::Item>>, Option<PaginationLinks>);
+}
+
+/// Reads a success answer of listing `operation` as a page of schema `B`: what it said. A page
+/// whose only fault is in `_links` (a `self` link without its `href`, say) keeps its items; its
+/// next link is then read from the JSON as it is, and one that is present but unusable is
+/// reported as such, never taken for the end of the listing.
+pub(crate) fn read_page<B: PageBody>(
+    operation: &'static str,
+    answer: &Answer,
+    secret: &Secret,
+) -> Result<Said<B::Item>, Error> {
+    decode::check_json(operation, answer, secret)?;
+    let rate_limit = answer.reported.figures;
+    let error = match serde_json::from_slice::<B>(&answer.body) {
+        Ok(page) => {
+            let (items, links) = page.into_parts();
+            let next = match links.and_then(|l| l.next) {
+                None => NextLink::None,
+                Some(link) if link.templated == Some(true) => {
+                    NextLink::Unusable(format!("{:?} is a URI template", secret.redacted(&link.href)))
+                }
+                Some(link) => NextLink::Href(link.href),
+            };
+            return Ok(Said { items: items.unwrap_or_default(), next, rate_limit });
+        }
+        Err(e) => decode::decode_error::<B>(operation, &answer.body, &e, secret),
+    };
+    let Error::Decode { path, .. } = &error else { return Err(error) };
+    if !path.starts_with("_links") {
+        return Err(error);
+    }
+    let Ok(Value::Object(mut page)) = decode::strict_value(&answer.body) else {
+        return Err(error);
+    };
+    let links = page.remove("_links");
+    let next = match &links {
+        None | Some(Value::Null) => NextLink::None,
+        Some(Value::Object(links)) => match links.get("next") {
+            None | Some(Value::Null) => NextLink::None,
+            Some(Value::Object(next)) => match next.get("href") {
+                Some(Value::String(href)) => NextLink::Href(href.clone()),
+                None => NextLink::Unusable("has no href".into()),
+                Some(other) => NextLink::Unusable(format!(
+                    "has an href that is not a string: {}",
+                    secret.redacted(&other.to_string())
+                )),
+            },
+            Some(other) => {
+                NextLink::Unusable(format!("is not an object: {}", secret.redacted(&other.to_string())))
+            }
+        },
+        Some(_) => return Err(error),
+    };
+    let Ok(page) = serde_json::from_value::<B>(Value::Object(page)) else { return Err(error) };
+    let (items, _) = page.into_parts();
+    tracing::warn!(%path, "malformed pagination links; read what could be read");
+    Ok(Said { items: items.unwrap_or_default(), next, rate_limit })
+}
+
 /// What `_links.next` of a page says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum NextLink {
@@ -203,16 +287,53 @@ impl Default for Options {
 /// A boxed future of one page.
 pub(crate) type PageFuture<T> = Pin<Box<dyn Future<Output = Result<Page<T>, Error>> + Send>>;
 
-/// Fetches one page of a listing with fixed filters: the first, or the one a cursor names.
+/// The source of a listing's pages: the listing's operation with fixed, checked filters.
 pub(crate) trait PageSource: Send + Sync + 'static {
     /// One entry of a page.
     type Item: Send + 'static;
     /// The operation, by its operationId.
     const OPERATION: &'static str;
-    /// The page at `cursor`, numbered `number` when its position is known.
-    fn fetch(&self, cursor: Option<String>, number: Option<usize>) -> PageFuture<Self::Item>;
-    /// `text` as an error may show it: with the token redacted.
-    fn redacted(&self, text: &str) -> String;
+    /// Fetches the page at `cursor` (the first when `None`), once, and hands back what it said
+    /// (read by [`read_page`] as the call's answer, so that the call's span records a page that
+    /// does not decode).
+    fn fetch(
+        &self,
+        cursor: Option<String>,
+    ) -> impl Future<Output = Result<Said<Self::Item>, Error>> + Send + 'static;
+    /// The base URL requests go to, which next links are read against.
+    fn base(&self) -> &Url;
+    /// What errors quoting the server must not show.
+    fn secret(&self) -> &Secret;
+}
+
+/// Fetches the page at `cursor`, numbered `number` when its position is known, and makes it a
+/// [`Page`].
+fn fetch<S: PageSource>(
+    source: &Arc<S>,
+    cursor: Option<String>,
+    number: Option<usize>,
+) -> PageFuture<S::Item> {
+    let said = source.fetch(cursor.clone());
+    let source = Arc::clone(source);
+    Box::pin(async move {
+        let said = said.await?;
+        Ok(Page::of(said, cursor.as_deref(), number, source.base(), source.secret()))
+    })
+}
+
+/// One page, for a listing builder's `send()`: the page at `cursor`, or the first (numbered 1).
+/// A next link it cannot follow is its error (its items are lost to the call).
+pub(crate) async fn one_page<S: PageSource>(
+    source: S,
+    cursor: Option<String>,
+) -> Result<Page<S::Item>, Error> {
+    let number = cursor.is_none().then_some(1);
+    let said = source.fetch(cursor.clone()).await?;
+    let page = Page::of(said, cursor.as_deref(), number, source.base(), source.secret());
+    match page.fault(S::OPERATION, 0) {
+        Some(fault) => Err(fault),
+        None => Ok(page),
+    }
 }
 
 /// Every page of a listing, as a lazy stream: nothing is sent until it is polled, and dropping
@@ -263,7 +384,7 @@ impl<T: Send + 'static> Pages<T> {
         let operation = S::OPERATION;
         let inner = async_stream::stream! {
             let source = match source {
-                Ok(source) => source,
+                Ok(source) => Arc::new(source),
                 Err(error) => {
                     yield Err(error);
                     return;
@@ -278,10 +399,10 @@ impl<T: Send + 'static> Pages<T> {
             let hasher = RandomState::new();
             let mut seen: HashSet<u64> = first_cursor.iter().map(|c| hasher.hash_one(c)).collect();
             // The first page starts when the stream is first polled: nothing is sent before.
-            let mut pending: Option<PageFuture<T>> = Some(source.fetch(first_cursor, numbered.then_some(1)));
+            let mut pending: Option<PageFuture<T>> = Some(fetch(&source, first_cursor, numbered.then_some(1)));
             let mut received = 0usize;
-            while let Some(fetch) = pending.take() {
-                let page = match fetch.await {
+            while let Some(fetching) = pending.take() {
+                let page = match fetching.await {
                     Ok(page) => page,
                     Err(error) => {
                         yield Err(error);
@@ -300,7 +421,7 @@ impl<T: Send + 'static> Pages<T> {
                     } else {
                         fault = Some(Error::Pagination {
                             operation,
-                            cursor: source.redacted(next),
+                            cursor: source.secret().redacted(next),
                             pages: received,
                             reason: "the server sent a cursor this listing had already followed; \
                                      stopping instead of looping"
@@ -322,18 +443,18 @@ impl<T: Send + 'static> Pages<T> {
 /// Starts fetching a page: in a task of its own when prefetching (on a tokio runtime, in the
 /// caller's tracing span), else lazily when awaited.
 fn start<S: PageSource>(
-    source: &S,
+    source: &Arc<S>,
     cursor: String,
     number: Option<usize>,
     prefetch: bool,
 ) -> PageFuture<S::Item> {
-    let fetch = source.fetch(Some(cursor), number);
+    let page = fetch(source, Some(cursor), number);
     match (prefetch, tokio::runtime::Handle::try_current()) {
         (true, Ok(runtime)) => Box::pin(Prefetched {
-            task: runtime.spawn(fetch.instrument(tracing::Span::current())),
+            task: runtime.spawn(page.instrument(tracing::Span::current())),
             operation: S::OPERATION,
         }),
-        _ => fetch,
+        _ => page,
     }
 }
 

@@ -1,8 +1,11 @@
 //! The request pipeline: one call of one operation, from its generated descriptor to a decoded
 //! value or an [`Error`]. Before each attempt it asks the retry strategy ([`crate::strategy`])
 //! whether to send, and sleeps as told; it sends the attempt ([`crate::transport`]), tells the
-//! pacer what came back, asks the strategy what follows, and decodes the final answer
-//! ([`crate::decode`]). Every call is one `tracing` span; waits and retries are events in it.
+//! pacer what came back, asks the strategy what follows, and reads the final answer with the
+//! caller's reader. The strategy answers with decisions; the errors they call for (a call not
+//! sent, an error answer read by [`crate::decode`], the transport's own) are built here, and
+//! the client's statistics counted here. Every call is one `tracing` span; waits and retries are
+//! events in it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,21 +14,14 @@ use thousandeyes_usage_generated::apis::Operation;
 use tracing::Instrument;
 
 use crate::config::Config;
-use crate::error::Error;
+use crate::decode;
+use crate::error::{Error, NotSentReason};
 use crate::pacing::{Landing, Pacer, Reason, Slot};
-use crate::rate_limit::RateLimit;
 use crate::retry::RetryPolicy;
 use crate::secret::Secret;
 use crate::stats::Counters;
-use crate::strategy::{millis, After, Before, Call, CallStrategy, Observed, RetryStrategy};
+use crate::strategy::{millis, After, Before, CallStrategy, Observed, RetryStrategy};
 use crate::transport::{Answer, Transport};
-
-/// A decoded answer and the rate-limit figures it carried.
-#[derive(Debug)]
-pub(crate) struct Reply<T> {
-    pub(crate) value: T,
-    pub(crate) rate_limit: RateLimit,
-}
 
 /// Everything a call needs, shared by every clone of a client.
 #[derive(Debug)]
@@ -55,14 +51,23 @@ impl Pipeline {
         })
     }
 
+    /// Runs operation `O` and reads its success answer as its output schema.
+    pub(crate) async fn call<O: Operation>(
+        &self,
+        params: &O::Params,
+        policy: Option<&RetryPolicy>,
+    ) -> Result<O::Output, Error> {
+        self.execute::<O, O::Output>(params, policy, decode::output::<O>).await
+    }
+
     /// Runs operation `O` with `params`, retrying as `policy` (or the client's) allows, and
-    /// decodes a success answer with `decode`.
+    /// reads a success answer with `read`.
     pub(crate) async fn execute<O, R>(
         &self,
         params: &O::Params,
         policy: Option<&RetryPolicy>,
-        decode: impl FnOnce(&Answer, &Secret) -> Result<R, Error>,
-    ) -> Result<Reply<R>, Error>
+        read: impl FnOnce(&Answer, &Secret) -> Result<R, Error>,
+    ) -> Result<R, Error>
     where
         O: Operation,
     {
@@ -86,23 +91,7 @@ impl Pipeline {
             thousandeyes.attempts = tracing::field::Empty,
             error.type = tracing::field::Empty,
         );
-        let mut result = self.attempts::<O, R>(prepared, policy, decode).instrument(span.clone()).await;
-        if let Err(Error::Api(api)) = &mut result {
-            // Only a 404 pays for its hint: the path it was sent to is the request's URL again.
-            // Problem details that explain the 404 (an account group that does not exist) get
-            // none.
-            if let (404, Ok(sent)) = (api.status, self.transport.url(&request)) {
-                let sent = self.secret.redacted(sent.path());
-                api.hint = crate::config::not_found_hint(&sent, O::PATH, api.detail.as_deref());
-            }
-        }
-        // A 407 comes from a proxy (one that forwards a plain-http base URL), never from the API.
-        if let Err(Error::Api(api)) = result {
-            result = Err(match api.status {
-                407 => self.transport.proxy_refused(operation, Some(407), api),
-                _ => Error::Api(api),
-            });
-        }
+        let result = self.attempts::<O, R>(prepared, policy, read).instrument(span.clone()).await;
         if let Err(error) = &result {
             span.record("error.type", error.kind());
             // A call not sent got no answer, and has no status to record.
@@ -117,19 +106,12 @@ impl Pipeline {
         &self,
         prepared: reqwest::Request,
         policy: Option<&RetryPolicy>,
-        decode: impl FnOnce(&Answer, &Secret) -> Result<R, Error>,
-    ) -> Result<Reply<R>, Error> {
+        read: impl FnOnce(&Answer, &Secret) -> Result<R, Error>,
+    ) -> Result<R, Error> {
         let operation = O::OPERATION_ID;
         let span = tracing::Span::current();
         let clock = *self.pacer.clock();
-        let call = Call {
-            operation,
-            method: O::METHOD,
-            pacer: &self.pacer,
-            counters: &self.counters,
-            secret: &self.secret,
-        };
-        let mut strategy = self.strategy.call(call, policy);
+        let mut strategy = self.strategy.call(O::METHOD, &self.pacer, policy);
         let mut backoff: Option<Duration> = None;
         loop {
             if let Some(wait) = backoff.take() {
@@ -142,7 +124,7 @@ impl Pipeline {
                 tokio::time::sleep(wait).await;
                 self.counters.backed_off(wait);
             }
-            let (seq, attempt, landing) = self.wait_turn(&mut strategy).await?;
+            let (seq, attempt, landing) = self.wait_turn::<O>(&mut strategy).await?;
             let Some(request) = prepared.try_clone() else {
                 return Err(Error::Transport {
                     operation,
@@ -158,29 +140,79 @@ impl Pipeline {
             let sent = clock.now();
             let result = self.transport.send(operation, request).await;
             let received = clock.now();
-            let answer;
-            let observed = match result {
-                Ok(received_answer) => {
-                    answer = received_answer;
-                    let status = answer.status.as_u16();
-                    span.record("http.response.status_code", status);
-                    if !O::STATUSES.contains(&status) {
-                        tracing::debug!(status, "the spec does not document this status for the operation");
+            let answer = match result {
+                Ok(answer) => answer,
+                Err((outcome, error)) => {
+                    drop(landing);
+                    match strategy.after_attempt(Observed::NoAnswer(outcome)) {
+                        After::Retry { backoff: wait } => {
+                            tracing::warn!(attempt, error = %error, "retrying after a transient failure");
+                            backoff = wait;
+                            continue;
+                        }
+                        After::Done | After::Fail { .. } => return Err(error),
                     }
-                    self.pacer.observe(&answer.reported, status, seq, sent, received);
-                    Observed::Answer(&answer, received)
                 }
-                Err((outcome, error)) => Observed::NoAnswer(outcome, error),
             };
-            drop(landing);
-            match strategy.after_attempt(observed) {
-                After::Done(answer) => {
-                    let rate_limit = answer.reported.figures;
-                    return decode(answer, &self.secret).map(|value| Reply { value, rate_limit });
-                }
-                After::Retry { backoff: wait } => backoff = wait,
-                After::Stop(error) => return Err(error),
+            let status = answer.status.as_u16();
+            span.record("http.response.status_code", status);
+            if !O::STATUSES.contains(&status) {
+                tracing::debug!(status, "the spec does not document this status for the operation");
             }
+            if status == 429 {
+                self.counters.rate_limited();
+            }
+            self.pacer.observe(&answer.reported, status, seq, sent, received);
+            drop(landing);
+            let observed = Observed::Answer { status, reported: &answer.reported, received };
+            match strategy.after_attempt(observed) {
+                After::Done => return read(&answer, &self.secret),
+                After::Retry { backoff: wait } => backoff = wait,
+                After::Fail { retry_after } => {
+                    return Err(self.answer_error::<O>(&answer, retry_after, prepared.url()))
+                }
+            }
+        }
+    }
+
+    /// The error of an error answer to the request sent to `sent`, reporting `retry_after` as
+    /// its wait. Only a 404 pays for its hint (see [`decode::not_found_hint`]), from the path it
+    /// was sent to; a 407 comes from a proxy (one that forwards a plain-http base URL), never
+    /// from the API.
+    fn answer_error<O: Operation>(
+        &self,
+        answer: &Answer,
+        retry_after: Option<Duration>,
+        sent: &url::Url,
+    ) -> Error {
+        let operation = O::OPERATION_ID;
+        let mut api = decode::api_error(operation, answer, retry_after, &self.secret);
+        match api.status {
+            404 => {
+                let sent = self.secret.redacted(sent.path());
+                api.hint = decode::not_found_hint(&sent, O::PATH, api.detail.as_deref());
+            }
+            407 => return self.transport.proxy_refused(operation, Some(407), Box::new(api)),
+            _ => {}
+        }
+        Error::Api(Box::new(api))
+    }
+
+    /// The error of a call of `O` refused without being sent, for `reason`; the window opens in
+    /// `wait`. Counted in the client's stats.
+    fn not_sent<O: Operation>(&self, attempt: u32, reason: NotSentReason, wait: Duration) -> Error {
+        self.counters.not_sent();
+        tracing::warn!(
+            attempt,
+            wait_ms = millis(wait),
+            reason = reason.describe(),
+            "rate limited: not sending"
+        );
+        Error::NotSent {
+            operation: O::OPERATION_ID,
+            reason,
+            retry_after: wait,
+            rate_limit: self.pacer.latest(),
         }
     }
 
@@ -188,7 +220,10 @@ impl Pipeline {
     /// number in the call and its landing (dropped when the attempt is over), or the error of a
     /// call refused without being sent. Each wait is counted in the client's stats by its
     /// reason, for the time actually waited, once per attempt.
-    async fn wait_turn(&self, strategy: &mut CallStrategy<'_>) -> Result<(u64, u32, Landing<'_>), Error> {
+    async fn wait_turn<O: Operation>(
+        &self,
+        strategy: &mut CallStrategy<'_>,
+    ) -> Result<(u64, u32, Landing<'_>), Error> {
         let clock = *self.pacer.clock();
         // A reserved spreading slot goes back to the pacer if this call is dropped while waiting.
         let mut slot = SlotGuard { pacer: &self.pacer, slot: None };
@@ -196,11 +231,12 @@ impl Pipeline {
         loop {
             let (wait, reason) = match strategy.before_attempt(&mut slot.slot) {
                 Before::Go { seq, attempt } => {
-                    let landing = Landing::new(&self.pacer);
+                    let landing = self.pacer.landing();
                     waited.count(&self.counters);
                     return Ok((seq, attempt, landing));
                 }
-                Before::Refuse(error) => {
+                Before::Refuse { reason, wait } => {
+                    let error = self.not_sent::<O>(strategy.attempt(), reason, wait);
                     waited.count(&self.counters);
                     return Err(error);
                 }
@@ -275,3 +311,7 @@ impl Waited {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "tests/pipeline.rs"]
+mod tests;

@@ -1,8 +1,9 @@
 //! The retry strategy: every decision to send, wait, retry or give up, in one place. Before each
 //! attempt, [`CallStrategy::before_attempt`] says whether it goes, waits, or is refused without
-//! being sent; after it, [`CallStrategy::after_attempt`] reads what was observed and says whether
-//! the call is done, retries after a wait, or stops with an error. The pipeline only asks,
-//! sleeps and sends.
+//! being sent; after it, [`CallStrategy::after_attempt`] reads what was observed (a status and
+//! what the answer said of the rate limit, or the outcome of an attempt that got no answer) and
+//! says whether the call is done, retries after a wait, or fails. It answers with decisions
+//! only: the pipeline asks, sleeps, sends, counts, and builds the errors the decisions call for.
 //!
 //! What is retried is the classifier's ([`classify`]); how long to wait, the policy's
 //! ([`RetryPolicy`]) and the server's (the pacer reads its waits); this module weighs them
@@ -13,14 +14,10 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::clock::far_future;
-use crate::decode;
-use crate::error::{Error, NotSentReason};
+use crate::error::NotSentReason;
 use crate::pacing::{ClosedUntil, Decision, Pacer, Reason, Slot, IN_FLIGHT_POLL};
-use crate::rate_limit::MAX_RESET_WAIT;
+use crate::rate_limit::{Reported, MAX_RESET_WAIT};
 use crate::retry::{classify, Outcome, RetryPolicy, Verdict};
-use crate::secret::Secret;
-use crate::stats::Counters;
-use crate::transport::Answer;
 
 /// The retry strategy of a client and its clones: the client's policy, and the time until which
 /// the client sends nothing because a call gave up on 429s.
@@ -38,10 +35,17 @@ impl RetryStrategy {
         RetryStrategy { policy, gave_up: ClosedUntil::default() }
     }
 
-    /// The strategy of `call`, by the call's own policy if it has one, else the client's.
-    pub(crate) fn call<'a>(&'a self, call: Call<'a>, policy: Option<&'a RetryPolicy>) -> CallStrategy<'a> {
+    /// The strategy of a call of `method`, paced by `pacer`, by the call's own policy if it has
+    /// one, else the client's.
+    pub(crate) fn call<'a>(
+        &'a self,
+        method: &'static str,
+        pacer: &'a Pacer,
+        policy: Option<&'a RetryPolicy>,
+    ) -> CallStrategy<'a> {
         CallStrategy {
-            call,
+            method,
+            pacer,
             policy: policy.unwrap_or(&self.policy),
             gave_up: &self.gave_up,
             attempts: 0,
@@ -52,22 +56,13 @@ impl RetryStrategy {
     }
 }
 
-/// What a call's strategy works with: the call, and the client's shared parts.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Call<'a> {
-    /// The operation, by its operationId.
-    pub(crate) operation: &'static str,
-    /// Its HTTP method.
-    pub(crate) method: &'static str,
-    pub(crate) pacer: &'a Pacer,
-    pub(crate) counters: &'a Counters,
-    pub(crate) secret: &'a Secret,
-}
-
 /// The strategy of one call: the policy it follows, and what its attempts have used so far.
 #[derive(Debug)]
 pub(crate) struct CallStrategy<'a> {
-    call: Call<'a>,
+    /// The call's HTTP method.
+    method: &'static str,
+    /// The rate-limit state the client shares with the organization's other clients here.
+    pacer: &'a Pacer,
     policy: &'a RetryPolicy,
     gave_up: &'a ClosedUntil,
     /// Attempts sent.
@@ -81,35 +76,37 @@ pub(crate) struct CallStrategy<'a> {
 }
 
 /// What to do before an attempt.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Before {
     /// Send it now: it is the call's `attempt`-th attempt, and the `seq`-th request the pacer let
     /// go.
     Go { seq: u64, attempt: u32 },
     /// Wait this long, for this reason, then ask again.
     Wait { wait: Duration, reason: Reason },
-    /// The call fails with this error, without being sent.
-    Refuse(Error),
+    /// The call fails without being sent, for `reason`; the window opens in `wait`.
+    Refuse { reason: NotSentReason, wait: Duration },
 }
 
 /// What an attempt ended with.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) enum Observed<'a> {
-    /// No complete answer: the outcome, and the attempt's error.
-    NoAnswer(Outcome, Error),
-    /// An answer, received then.
-    Answer(&'a Answer, Instant),
+    /// No complete answer: what the attempt ended with instead.
+    NoAnswer(Outcome),
+    /// An answer with this status and what its headers said of the rate limit, received then.
+    Answer { status: u16, reported: &'a Reported, received: Instant },
 }
 
 /// What to do after an attempt.
-#[derive(Debug)]
-pub(crate) enum After<'a> {
-    /// This answer is the call's result.
-    Done(&'a Answer),
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum After {
+    /// The answer is the call's result.
+    Done,
     /// Attempt again: after this backoff, or (`None`) when the pacer lets the attempt go.
     Retry { backoff: Option<Duration> },
-    /// The call fails with this error.
-    Stop(Error),
+    /// The call fails: with the error of the answer, reporting `retry_after` as the wait it
+    /// asked for, or with the attempt's own error when there was no answer (`retry_after` is
+    /// then `None`).
+    Fail { retry_after: Option<Duration> },
 }
 
 impl CallStrategy<'_> {
@@ -128,12 +125,12 @@ impl CallStrategy<'_> {
     /// jitter. A spreading wait is the client's own choice: never refused, and never longer than
     /// `max_wait` at a time (the slot stays reserved across the waits).
     pub(crate) fn before_attempt(&mut self, slot: &mut Option<Slot>) -> Before {
-        let clock = *self.call.pacer.clock();
+        let clock = *self.pacer.clock();
         let now = clock.now();
         if let Some(until) = self.gave_up.until(now) {
-            return Before::Refuse(self.not_sent(until - now, NotSentReason::GaveUp));
+            return Before::Refuse { reason: NotSentReason::GaveUp, wait: until - now };
         }
-        let (wait, reason) = match self.call.pacer.decide(slot) {
+        let (wait, reason) = match self.pacer.decide(slot) {
             Decision::Go { seq } => {
                 self.attempts += 1;
                 return Before::Go { seq, attempt: self.attempts };
@@ -147,7 +144,7 @@ impl CallStrategy<'_> {
                 return Before::Wait { wait: wait.min(policy.max_wait().max(IN_FLIGHT_POLL)), reason }
             }
             _ if wait > policy.max_wait() || self.held.saturating_add(wait) > budget => {
-                return Before::Refuse(self.not_sent(wait, NotSentReason::WindowClosed));
+                return Before::Refuse { reason: NotSentReason::WindowClosed, wait };
             }
             // Jitter spreads a crowd of clients, within the longest wait.
             _ => wait.saturating_add(policy.jitter_for(wait)).min(policy.max_wait().max(wait)),
@@ -161,35 +158,32 @@ impl CallStrategy<'_> {
     /// * A success is done.
     /// * A 429 (any method) retries once the pacer lets it go, which is after the server's wait
     ///   (or a backoff when it names none). When that was the last of the policy's rate-limited
-    ///   attempts, or the wait is longer than `max_wait`, the call stops, and the client sends
+    ///   attempts, or the wait is longer than `max_wait`, the call fails, and the client sends
     ///   nothing until the reset (an hour from now at most: then one call is sent to learn
     ///   whether the server still refuses); the organization's other clients hold as long.
     /// * A transient failure retries after a backoff (or the answer's `Retry-After`, when it asks
     ///   for longer), within the policy's transient attempts and `max_wait`.
-    /// * Anything else stops the call.
-    pub(crate) fn after_attempt<'o>(&mut self, observed: Observed<'o>) -> After<'o> {
+    /// * Anything else fails the call.
+    pub(crate) fn after_attempt(&mut self, observed: Observed<'_>) -> After {
         let policy = self.policy;
-        let (answer, received) = match observed {
-            Observed::NoAnswer(outcome, error) => {
-                if classify(self.call.method, outcome) == Verdict::Transient {
+        let (status, reported, received) = match observed {
+            Observed::NoAnswer(outcome) => {
+                if classify(self.method, outcome) == Verdict::Transient {
                     self.transient += 1;
                     if self.transient < policy.transient_attempts() {
-                        tracing::warn!(attempt = self.attempts, error = %error, "retrying after a transient failure");
                         return After::Retry { backoff: Some(policy.backoff(self.transient)) };
                     }
                 }
-                return After::Stop(error);
+                return After::Fail { retry_after: None };
             }
-            Observed::Answer(answer, received) if !answer.status.is_success() => (answer, received),
-            Observed::Answer(answer, _) => return After::Done(answer),
+            Observed::Answer { status, .. } if (200..300).contains(&status) => return After::Done,
+            Observed::Answer { status, reported, received } => (status, reported, received),
         };
-        let status = answer.status.as_u16();
-        let clock = *self.call.pacer.clock();
-        match classify(self.call.method, Outcome::Status(status)) {
+        let clock = *self.pacer.clock();
+        match classify(self.method, Outcome::Status(status)) {
             Verdict::RateLimited => {
-                self.call.counters.rate_limited();
                 self.rate_limited += 1;
-                let wait = self.call.pacer.server_wait(&answer.reported, received);
+                let wait = self.pacer.server_wait(reported, received);
                 let hold = wait.unwrap_or_else(|| policy.backoff(self.rate_limited));
                 let until = received.checked_add(hold).unwrap_or_else(|| far_future(received));
                 let give_up = if self.rate_limited >= policy.rate_limited_attempts() {
@@ -209,8 +203,8 @@ impl CallStrategy<'_> {
                     );
                     let until = until.min(received.checked_add(MAX_RESET_WAIT).unwrap_or(until));
                     self.gave_up.close_until(until);
-                    self.call.pacer.hold_until(until);
-                    return After::Stop(self.api_error(answer, wait));
+                    self.pacer.hold_until(until);
+                    return After::Fail { retry_after: wait };
                 }
                 tracing::warn!(
                     attempt = self.attempts,
@@ -219,18 +213,18 @@ impl CallStrategy<'_> {
                     reason = "rate limited (429)",
                     "retrying after the reset"
                 );
-                self.call.pacer.hold_until(until);
+                self.pacer.hold_until(until);
                 After::Retry { backoff: None }
             }
             Verdict::Transient => {
                 self.transient += 1;
-                let retry_after = answer.reported.retry_after(clock.wall_at(received));
+                let retry_after = reported.retry_after(clock.wall_at(received));
                 // The backoff, or the answer's `Retry-After` (a 503's, typically) when it asks for
                 // longer.
                 let backoff = policy.backoff(self.transient);
                 let wait = retry_after.map_or(backoff, |r| r.max(backoff));
                 if self.transient >= policy.transient_attempts() || wait > policy.max_wait() {
-                    return After::Stop(self.api_error(answer, retry_after));
+                    return After::Fail { retry_after };
                 }
                 tracing::warn!(
                     attempt = self.attempts,
@@ -242,33 +236,11 @@ impl CallStrategy<'_> {
             }
             Verdict::Final => {
                 let retry_after = match status {
-                    503 => answer.reported.retry_after(clock.wall_at(received)),
+                    503 => reported.retry_after(clock.wall_at(received)),
                     _ => None,
                 };
-                After::Stop(self.api_error(answer, retry_after))
+                After::Fail { retry_after }
             }
-        }
-    }
-
-    /// The error of an answer, reporting `retry_after` as its wait.
-    fn api_error(&self, answer: &Answer, retry_after: Option<Duration>) -> Error {
-        Error::Api(Box::new(decode::api_error(self.call.operation, answer, retry_after, self.call.secret)))
-    }
-
-    /// The error of a call refused without being sent, for `reason`; the window opens in `wait`.
-    fn not_sent(&self, wait: Duration, reason: NotSentReason) -> Error {
-        self.call.counters.not_sent();
-        tracing::warn!(
-            attempt = self.attempt(),
-            wait_ms = millis(wait),
-            reason = reason.describe(),
-            "rate limited: not sending"
-        );
-        Error::NotSent {
-            operation: self.call.operation,
-            reason,
-            retry_after: wait,
-            rate_limit: self.call.pacer.latest(),
         }
     }
 }
@@ -277,3 +249,7 @@ impl CallStrategy<'_> {
 pub(crate) fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
+
+#[cfg(test)]
+#[path = "tests/strategy.rs"]
+mod tests;

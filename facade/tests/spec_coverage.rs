@@ -13,11 +13,14 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
 use chrono::{Duration, Utc};
+use support::client_of;
 use thousandeyes_usage::models::ExpandUsageOptions;
-use thousandeyes_usage::{Client, Error};
+use thousandeyes_usage::{Client, Error, DEFAULT_BASE_URL};
 use thousandeyes_usage_generated::apis::{OperationInfo, OPERATIONS};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
+
+mod support;
 
 type Call = Pin<Box<dyn Future<Output = Result<(), Error>> + Send>>;
 
@@ -183,7 +186,7 @@ fn uncovered(info: &OperationInfo, seen: &Seen) -> Vec<String> {
 
 #[test]
 fn every_operation_of_the_spec_has_a_facade_builder() {
-    let client = Client::builder().token("coverage-token").build().expect("client");
+    let client = client_of(DEFAULT_BASE_URL);
     let covered: BTreeSet<&str> = facade_calls(&client).iter().map(|(id, _)| *id).collect();
     let spec: BTreeSet<&str> = OPERATIONS.iter().map(|o| o.operation_id).collect();
     let missing: Vec<_> = spec.difference(&covered).collect();
@@ -198,7 +201,7 @@ fn every_operation_of_the_spec_has_a_facade_builder() {
 #[tokio::test]
 async fn every_parameter_of_every_operation_can_be_set_through_the_facade() {
     let (base, seen) = recorder().await;
-    let client = Client::builder().token("coverage-token").base_url(base).build().expect("client");
+    let client = client_of(base);
     let mut problems = Vec::new();
     for (operation, call) in facade_calls(&client) {
         let Some(info) = OPERATIONS.iter().find(|o| o.operation_id == operation) else { continue };
@@ -211,7 +214,7 @@ async fn every_parameter_of_every_operation_can_be_set_through_the_facade() {
 #[tokio::test]
 async fn every_expand_value_of_the_spec_can_be_sent() {
     let (base, seen) = recorder().await;
-    let client = Client::builder().token("coverage-token").base_url(base).build().expect("client");
+    let client = client_of(base);
     let (_, call) = facade_calls(&client).into_iter().find(|(id, _)| *id == "getUsage").expect("getUsage");
     let request = sent_by(call, &seen, "getUsage").await;
     let sent: BTreeSet<String> = request

@@ -2,8 +2,7 @@
 
 use thousandeyes_usage_generated::apis::quotas_api as api;
 
-use super::check_org_id;
-use crate::config::check_aid;
+use super::ids::{check_aid, check_org_id};
 use crate::error::Error;
 use crate::models::{
     AccountGroupQuota, OrganizationQuota, OrganizationQuotaAssignment, OrganizationQuotaUnassignment,
@@ -54,9 +53,12 @@ impl GetQuotas {
     /// # let _ = quotas; Ok(()) }
     /// ```
     pub async fn send(self) -> Result<Vec<Quota>, Error> {
-        let reply =
-            self.client.call::<api::GetQuotas>(&api::GetQuotasParams {}, self.policy.as_ref()).await?;
-        Ok(reply.value.quotas.unwrap_or_default())
+        let reply = self
+            .client
+            .pipeline()
+            .call::<api::GetQuotas>(&api::GetQuotasParams {}, self.policy.as_ref())
+            .await?;
+        Ok(reply.quotas.unwrap_or_default())
     }
 }
 
@@ -155,8 +157,12 @@ impl AssignOrganizationsQuotas {
         let params = api::AssignOrganizationsQuotasParams {
             quotas_assign_request: Some(QuotasAssignRequest { organizations: Some(organizations) }),
         };
-        let reply = self.client.call::<api::AssignOrganizationsQuotas>(&params, self.policy.as_ref()).await?;
-        Ok(reply.value.organizations.unwrap_or_default())
+        let reply = self
+            .client
+            .pipeline()
+            .call::<api::AssignOrganizationsQuotas>(&params, self.policy.as_ref())
+            .await?;
+        Ok(reply.organizations.unwrap_or_default())
     }
 }
 
@@ -216,7 +222,10 @@ impl UnassignOrganizationsQuotas {
         let params = api::UnassignOrganizationsQuotasParams {
             quotas_unassign: Some(QuotasUnassign { organizations: Some(organizations) }),
         };
-        self.client.call::<api::UnassignOrganizationsQuotas>(&params, self.policy.as_ref()).await?;
+        self.client
+            .pipeline()
+            .call::<api::UnassignOrganizationsQuotas>(&params, self.policy.as_ref())
+            .await?;
         Ok(())
     }
 }
@@ -319,9 +328,10 @@ impl AssignOrganizationsAccountGroupsQuotas {
         };
         let reply = self
             .client
+            .pipeline()
             .call::<api::AssignOrganizationsAccountGroupsQuotas>(&params, self.policy.as_ref())
             .await?;
-        Ok(reply.value.organizations.unwrap_or_default())
+        Ok(reply.organizations.unwrap_or_default())
     }
 }
 
@@ -389,6 +399,7 @@ impl UnassignOrganizationsAccountGroupsQuotas {
             }),
         };
         self.client
+            .pipeline()
             .call::<api::UnassignOrganizationsAccountGroupsQuotas>(&params, self.policy.as_ref())
             .await?;
         Ok(())

@@ -1,28 +1,45 @@
 //! The two paginated listings: `GET /usage/units/tests` and `GET /usage/units/enterprise-agents`.
+//! Each listing's source fetches its pages with the builder's checked parameters; what a page
+//! says and how a listing is walked are `pagination`'s.
 
-use std::sync::Arc;
+use std::future::Future;
 
 use chrono::{DateTime, Utc};
-use serde_json::Value;
 use thousandeyes_usage_generated::apis::{usage_api as api, Operation};
 use thousandeyes_usage_generated::models::{EnterpriseAgentsUsage, PaginationLinks, TestsUsage};
+use url::Url;
 
-use super::{resolve_aid, CheckedPeriod, Period};
+use super::ids::resolve_aid;
+use super::period::{CheckedPeriod, Period};
 use crate::error::Error;
 use crate::models::{EnterpriseAgentUnitsByTestOwnerAccountGroup, UnitsByTests};
-use crate::pagination::{self, Items, NextLink, Page, PageFuture, PageSource, Pages};
+use crate::pagination::{self, Items, Page, PageBody, PageSource, Pages, Said};
 use crate::retry::RetryPolicy;
 use crate::secret::Secret;
-use crate::transport::Answer;
 use crate::Client;
 
-/// What a listing operation adds to the generated descriptor: how to read its page, and where
-/// the account group it is made in and its time range go in its parameters.
-trait Listing: Operation<Output: Send> + Send + Sync + 'static {
-    /// One entry of a page.
-    type Item: Send + 'static;
-    /// The page's entries and links.
-    fn into_parts(page: Self::Output) -> (Option<Vec<Self::Item>>, Option<PaginationLinks>);
+impl PageBody for TestsUsage {
+    type Item = UnitsByTests;
+    fn into_parts(self) -> (Option<Vec<UnitsByTests>>, Option<PaginationLinks>) {
+        (self.breakdowns, self._links)
+    }
+}
+
+impl PageBody for EnterpriseAgentsUsage {
+    type Item = EnterpriseAgentUnitsByTestOwnerAccountGroup;
+    fn into_parts(
+        self,
+    ) -> (Option<Vec<EnterpriseAgentUnitsByTestOwnerAccountGroup>>, Option<PaginationLinks>) {
+        (self.breakdowns, self._links)
+    }
+}
+
+/// One entry of a listing's page.
+type Item<O> = <<O as Operation>::Output as PageBody>::Item;
+
+/// What a listing operation adds to the generated descriptor: where the account group it is
+/// made in, its time range and its cursor go in its parameters. Its page is read as its output schema says ([`PageBody`]).
+trait Listing: Operation<Output: PageBody<Item: Send + 'static>> + Send + Sync + 'static {
     /// Sets the account group the request is made in and the time range, both checked.
     fn set_parameters(params: &mut Self::Params, aid: Option<String>, period: CheckedPeriod);
     /// Sets the cursor.
@@ -30,15 +47,7 @@ trait Listing: Operation<Output: Send> + Send + Sync + 'static {
 }
 
 impl Listing for api::GetTestsUnitsUsage {
-    type Item = UnitsByTests;
-    fn into_parts(page: TestsUsage) -> (Option<Vec<UnitsByTests>>, Option<PaginationLinks>) {
-        (page.breakdowns, page._links)
-    }
-    fn set_parameters(
-        params: &mut api::GetTestsUnitsUsageParams,
-        aid: Option<String>,
-        period: CheckedPeriod,
-    ) {
+    fn set_parameters(params: &mut api::GetTestsUnitsUsageParams, aid: Option<String>, period: CheckedPeriod) {
         params.aid = aid;
         (params.start_date, params.end_date) = period;
     }
@@ -48,12 +57,6 @@ impl Listing for api::GetTestsUnitsUsage {
 }
 
 impl Listing for api::GetEnterpriseAgentsUnitsUsage {
-    type Item = EnterpriseAgentUnitsByTestOwnerAccountGroup;
-    fn into_parts(
-        page: EnterpriseAgentsUsage,
-    ) -> (Option<Vec<EnterpriseAgentUnitsByTestOwnerAccountGroup>>, Option<PaginationLinks>) {
-        (page.breakdowns, page._links)
-    }
     fn set_parameters(
         params: &mut api::GetEnterpriseAgentsUnitsUsageParams,
         _aid: Option<String>,
@@ -98,19 +101,14 @@ impl<O: Listing> Request<O> {
         let aid = resolve_aid(self.aid.as_deref(), self.client.default_aid())?;
         let mut params = self.params.clone();
         O::set_parameters(&mut params, aid, period);
-        Ok(Fetcher { client: self.client.clone(), params: Arc::new(params), policy: self.policy.clone() })
+        Ok(Fetcher { client: self.client.clone(), params, policy: self.policy.clone() })
     }
 
-    async fn send(self) -> Result<Page<O::Item>, Error> {
-        let number = self.cursor.is_none().then_some(1);
-        let page = self.source()?.fetch(self.cursor, number).await?;
-        match page.fault(O::OPERATION_ID, 0) {
-            Some(fault) => Err(fault),
-            None => Ok(page),
-        }
+    async fn send(self) -> Result<Page<Item<O>>, Error> {
+        pagination::one_page(self.source()?, self.cursor).await
     }
 
-    fn pages(self) -> Pages<O::Item> {
+    fn pages(self) -> Pages<Item<O>> {
         let source = self.source();
         Pages::new(source, self.cursor, self.options)
     }
@@ -119,89 +117,36 @@ impl<O: Listing> Request<O> {
 /// Fetches pages of one listing with fixed, checked parameters.
 struct Fetcher<O: Listing> {
     client: Client,
-    params: Arc<O::Params>,
+    params: O::Params,
     policy: Option<RetryPolicy>,
 }
 
 impl<O: Listing> PageSource for Fetcher<O> {
-    type Item = O::Item;
+    type Item = Item<O>;
     const OPERATION: &'static str = O::OPERATION_ID;
 
-    fn fetch(&self, cursor: Option<String>, number: Option<usize>) -> PageFuture<O::Item> {
+    fn fetch(
+        &self,
+        cursor: Option<String>,
+    ) -> impl Future<Output = Result<Said<Item<O>>, Error>> + Send + 'static {
         let client = self.client.clone();
-        let mut params = (*self.params).clone();
+        let mut params = self.params.clone();
+        O::set_cursor(&mut params, cursor);
         let policy = self.policy.clone();
-        Box::pin(async move {
-            let at = cursor.clone();
-            O::set_cursor(&mut params, cursor);
-            let reply = client.execute::<O, _>(&params, policy.as_ref(), read_page::<O>).await?;
-            let (items, next) = reply.value;
-            Ok(match pagination::next_cursor(next, client.base(), client.secret()) {
-                Ok(next_cursor) => Page::new(items, next_cursor, reply.rate_limit, number),
-                Err(reason) => {
-                    let at = client.secret().redacted(at.as_deref().unwrap_or_default());
-                    Page::new(items, None, reply.rate_limit, number).with_unfollowable_next(at, reason)
-                }
-            })
-        })
-    }
-
-    fn redacted(&self, text: &str) -> String {
-        self.client.secret().redacted(text)
-    }
-}
-
-/// Reads one page: its items and what its next link says. A page whose only fault is in
-/// `_links` (a `self` link without its `href`, say) keeps its items; its next link is then read
-/// from the JSON as it is, and one that is present but unusable is reported as such, never
-/// taken for the end of the listing.
-fn read_page<O: Listing>(answer: &Answer, secret: &Secret) -> Result<(Vec<O::Item>, NextLink), Error> {
-    let operation = O::OPERATION_ID;
-    crate::decode::check_json(operation, answer, secret)?;
-    let error = match serde_json::from_slice::<O::Output>(&answer.body) {
-        Ok(page) => {
-            let (items, links) = O::into_parts(page);
-            let next = match links.and_then(|l| l.next) {
-                None => NextLink::None,
-                Some(link) if link.templated == Some(true) => {
-                    NextLink::Unusable(format!("{:?} is a URI template", secret.redacted(&link.href)))
-                }
-                Some(link) => NextLink::Href(link.href),
-            };
-            return Ok((items.unwrap_or_default(), next));
+        async move {
+            let read =
+                |answer: &_, secret: &_| pagination::read_page::<O::Output>(O::OPERATION_ID, answer, secret);
+            client.pipeline().execute::<O, _>(&params, policy.as_ref(), read).await
         }
-        Err(e) => crate::decode::decode_error::<O::Output>(operation, &answer.body, &e, secret),
-    };
-    let Error::Decode { path, .. } = &error else { return Err(error) };
-    if !path.starts_with("_links") {
-        return Err(error);
     }
-    let Ok(Value::Object(mut page)) = crate::decode::strict_value(&answer.body) else {
-        return Err(error);
-    };
-    let links = page.remove("_links");
-    let next = match &links {
-        None | Some(Value::Null) => NextLink::None,
-        Some(Value::Object(links)) => match links.get("next") {
-            None | Some(Value::Null) => NextLink::None,
-            Some(Value::Object(next)) => match next.get("href") {
-                Some(Value::String(href)) => NextLink::Href(href.clone()),
-                None => NextLink::Unusable("has no href".into()),
-                Some(other) => NextLink::Unusable(format!(
-                    "has an href that is not a string: {}",
-                    secret.redacted(&other.to_string())
-                )),
-            },
-            Some(other) => {
-                NextLink::Unusable(format!("is not an object: {}", secret.redacted(&other.to_string())))
-            }
-        },
-        Some(_) => return Err(error),
-    };
-    let Ok(page) = serde_json::from_value::<O::Output>(Value::Object(page)) else { return Err(error) };
-    let (items, _) = O::into_parts(page);
-    tracing::warn!(%path, "malformed pagination links; read what could be read");
-    Ok((items.unwrap_or_default(), next))
+
+    fn base(&self) -> &Url {
+        self.client.base()
+    }
+
+    fn secret(&self) -> &Secret {
+        self.client.secret()
+    }
 }
 
 /// The builder methods both listings share.

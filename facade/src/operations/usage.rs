@@ -4,7 +4,7 @@ use std::borrow::Borrow;
 
 use thousandeyes_usage_generated::apis::{usage_api as api, Operation};
 
-use super::resolve_aid;
+use super::ids::resolve_aid;
 use crate::decode;
 use crate::error::Error;
 use crate::models::{ExpandUsageOptions, UsageDetails};
@@ -109,8 +109,8 @@ impl GetUsage {
             self.params.expand = None;
         }
         let operation = <api::GetUsage as Operation>::OPERATION_ID;
-        let reply = self
-            .client
+        self.client
+            .pipeline()
             .execute::<api::GetUsage, _>(&self.params, self.policy.as_ref(), |answer, secret| {
                 let body: <api::GetUsage as Operation>::Output = decode::json(operation, answer, secret)?;
                 body.usage.ok_or_else(|| {
@@ -118,7 +118,6 @@ impl GetUsage {
                     decode::missing(operation, answer, "usage", why, secret)
                 })
             })
-            .await?;
-        Ok(reply.value)
+            .await
     }
 }

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use super::*;
+use crate::test_support::builder_of;
 
 fn client(token: &str) -> Client {
     Client::builder().token(token).base_url("http://127.0.0.1:9/v7").build().expect("client")
@@ -42,4 +43,12 @@ fn builder_clones_build_clients_whose_tokens_are_set_apart() {
     a.set_token("set-token-for-a-only").expect("token");
     assert_eq!(&*b.secret().expose(), "set-token-shared-builder");
     assert!(!format!("{a:?}").contains("set-token"), "{a:?}");
+}
+
+#[test]
+fn a_clients_debug_shows_the_user_agent_as_given() {
+    let client =
+        builder_of("http://127.0.0.1:9/v7").user_agent("billing-job/2.1 (Zürich)").build().expect("client");
+    let shown = format!("{client:?}");
+    assert!(shown.contains(r#"user_agent: "billing-job/2.1 (Zürich)""#), "{shown}");
 }

@@ -89,3 +89,25 @@ fn every_field_of_the_specs_error_schemas_is_read() {
     let api = api_error("op", &answer(401, serde_json::to_value(&oauth).expect("json")), None, &secret);
     assert_eq!((api.oauth_error(), api.oauth_error_description()), (Some("error"), Some("description")));
 }
+
+#[test]
+fn a_404_gets_the_base_url_hint_only_when_its_details_do_not_explain_it() {
+    let advice = "check that base_url ends in the API's version path /v7";
+    // No detail, or one that says no more than the status: the hint, with the advice when the
+    // base path is not the version's.
+    for detail in [None, Some("Not Found"), Some("not found."), Some("  ")] {
+        let hint = not_found_hint("/api/usage", "/usage", detail).expect("a hint");
+        assert!(hint.contains(advice), "{detail:?}: {hint}");
+        let hint = not_found_hint("/v7/usage", "/usage", detail).expect("a hint");
+        assert_eq!(hint, "404 for /v7/usage, below the base URL's path /v7", "{detail:?}");
+    }
+    // A detail naming the path sent is about the path: the hint too.
+    let detail = Some("No resource at GET /api/usage in the Usage API.");
+    let hint = not_found_hint("/api/usage", "/usage", detail).expect("a hint");
+    assert!(hint.contains(advice), "{hint}");
+    // A detail about the data explains the 404: no hint, whatever the base path.
+    for sent in ["/v7/usage", "/api/usage"] {
+        let hint = not_found_hint(sent, "/usage", Some("Account group 9999 does not exist"));
+        assert_eq!(hint, None, "{sent}");
+    }
+}

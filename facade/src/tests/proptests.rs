@@ -12,8 +12,7 @@ use serde_json::Value;
 use thousandeyes_usage_generated::models as wire;
 
 use crate::clock::Clock;
-use crate::decode::api_error;
-use crate::error::excerpt;
+use crate::decode::{api_error, excerpt};
 use crate::pacing::{Decision, Pacer};
 use crate::pagination::{next_cursor, NextLink};
 use crate::rate_limit::Reported;

@@ -1,12 +1,14 @@
-//! Unit tests of `transport.rs`.
+//! Unit tests of `transport/mod.rs` (with where its connections go, `transport/hops.rs`).
 
+use super::hops::Hop;
 use super::*;
+use crate::test_support::builder_of;
 
 /// Whatever TLS feature the crate is built with (rustls on aws-lc, rustls on ring, native-tls),
 /// the client's own HTTP client builds: with `rustls-ring`, ring is installed as the provider.
 #[test]
 fn the_default_http_client_builds_with_the_tls_of_the_crates_features() {
-    let config = crate::Client::builder().token("a-token-for-tests").into_config().expect("config");
+    let config = builder_of(crate::DEFAULT_BASE_URL).into_config().expect("config");
     let transport = Transport::new(&config).expect("transport");
     let url = transport
         .url(&Request {
@@ -24,9 +26,7 @@ fn the_default_http_client_builds_with_the_tls_of_the_crates_features() {
 /// client sends (as hyper-util makes them of the URL) kept for redaction, never shown.
 #[test]
 fn a_builders_proxy_is_named_by_host_and_port_and_its_password_is_kept_hidden() {
-    let config = crate::Client::builder()
-        .token("a-token-for-tests")
-        .base_url("https://api.example.test/v7")
+    let config = builder_of("https://api.example.test/v7")
         .proxy("http://svc-usage:Xq7%40Zw9%2F@proxy.test:3128")
         .into_config()
         .expect("config");
@@ -51,11 +51,7 @@ fn a_builders_proxy_is_named_by_host_and_port_and_its_password_is_kept_hidden() 
 
 #[test]
 fn without_a_proxy_connections_go_to_the_base_urls_host_and_port() {
-    let config = crate::Client::builder()
-        .token("a-token-for-tests")
-        .base_url("http://127.0.0.1:8080/v7")
-        .into_config()
-        .expect("config");
+    let config = builder_of("http://127.0.0.1:8080/v7").into_config().expect("config");
     let transport = Transport::new(&config).expect("transport");
     assert!(matches!(transport.hops.proxy, Hop::Direct), "{:?}", transport.hops);
     assert_eq!(transport.hops.server, "127.0.0.1:8080");

@@ -6,6 +6,8 @@
 //! process of this binary ([`run_child`]), while its servers run in the parent.
 
 mod proxy;
+#[path = "../support/mod.rs"]
+mod support;
 mod tls;
 
 use std::process::Command;

@@ -15,6 +15,7 @@ use thousandeyes_usage_fake::FakeUsageApi;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 
+use crate::support::{builder_of, TOKEN};
 use crate::{
     awkward_passwords, dead_port, everything_shown, is_child, is_encoded, read_head, run_child,
     shows_a_password_piece,
@@ -41,9 +42,7 @@ async fn child_gets_usage() {
 #[tokio::test]
 async fn a_remote_base_url_goes_through_the_proxy_given_to_the_builder() {
     let proxy = FakeUsageApi::start().await;
-    let client = Client::builder()
-        .token(proxy.token())
-        .base_url(REMOTE)
+    let client = builder_of(REMOTE)
         .allow_insecure_http(true)
         .proxy(format!("http://{}", proxy.addr()))
         .build()
@@ -55,12 +54,8 @@ async fn a_remote_base_url_goes_through_the_proxy_given_to_the_builder() {
 #[tokio::test]
 async fn a_proxy_given_to_the_builder_carries_loopback_requests_too() {
     let (proxy, target) = (FakeUsageApi::start().await, FakeUsageApi::start().await);
-    let client = Client::builder()
-        .token(proxy.token())
-        .base_url(target.base_url())
-        .proxy(format!("http://{}", proxy.addr()))
-        .build()
-        .expect("client");
+    let client =
+        builder_of(target.base_url()).proxy(format!("http://{}", proxy.addr())).build().expect("client");
     client.usage().send().await.expect("usage through the proxy");
     assert_eq!(hosts(&proxy), [target.addr().to_string()]);
     assert_eq!(target.request_count(), 0);
@@ -217,8 +212,7 @@ async fn a_proxy_refusing_our_credentials_gets_one_connect_and_no_password_shows
     let mut refused = 0;
     for password in awkward_passwords() {
         let url = format!("http://svc-usage:{password}@{}", proxy.addr);
-        let builder =
-            Client::builder().token("t0ken-for-the-proxy-tests").base_url("https://api.example.test/v7");
+        let builder = builder_of("https://api.example.test/v7");
         let client = match eager(builder.proxy(url.clone())) {
             Ok(client) => client,
             // A URL that does not parse as a proxy's: refused at build(), never shown.
@@ -266,7 +260,7 @@ async fn a_proxy_refusing_credentials_from_the_environment_gets_one_connect_and_
             let before = proxy.requests("CONNECT").len();
             let mut vars = vec![
                 (var, url.as_str()),
-                ("TE_TOKEN", "t0ken-for-the-proxy-tests"),
+                ("TE_TOKEN", TOKEN),
                 ("TE_API_ENDPOINT", "https://api.example.test/v7"),
                 ("PROXY_ADDR", addr.as_str()),
             ];
@@ -287,8 +281,7 @@ async fn a_proxy_refusing_credentials_from_the_environment_gets_one_connect_and_
 #[tokio::test]
 async fn a_proxy_asking_for_credentials_none_were_given_says_so_once() {
     let proxy = RefusingProxy::start(AUTH_REQUIRED).await;
-    let builder =
-        Client::builder().token("t0ken-for-the-proxy-tests").base_url("https://api.example.test/v7");
+    let builder = builder_of("https://api.example.test/v7");
     let client = eager(builder.proxy(format!("http://{}", proxy.addr))).expect("client");
     let err = client.quotas().send().await.expect_err("407");
     assert!(matches!(&err, Error::ProxyRefused { status: Some(407), credentials: false, .. }), "{err:?}");
@@ -301,8 +294,7 @@ async fn a_proxy_asking_for_credentials_none_were_given_says_so_once() {
 #[tokio::test]
 async fn a_proxy_refusing_to_open_the_tunnel_is_not_retried() {
     let proxy = RefusingProxy::start("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n").await;
-    let builder =
-        Client::builder().token("t0ken-for-the-proxy-tests").base_url("https://api.example.test/v7");
+    let builder = builder_of("https://api.example.test/v7");
     let client = eager(builder.proxy(format!("http://{}", proxy.addr))).expect("client");
     let err = client.usage().send().await.expect_err("403 to CONNECT");
     assert!(matches!(&err, Error::ProxyRefused { status: None, .. }), "{err:?}");
@@ -317,9 +309,7 @@ async fn a_proxy_refusing_to_open_the_tunnel_is_not_retried() {
 #[tokio::test]
 async fn a_forwarding_proxy_answering_407_is_the_proxys_refusal_sent_once() {
     let proxy = RefusingProxy::start(AUTH_REQUIRED).await;
-    let builder = Client::builder()
-        .token("t0ken-for-the-proxy-tests")
-        .base_url(REMOTE)
+    let builder = builder_of(REMOTE)
         .allow_insecure_http(true)
         .proxy(format!("http://svc-usage:Xq7%2FZw9@{}", proxy.addr));
     let err = eager(builder).expect("client").usage().send().await.expect_err("407");

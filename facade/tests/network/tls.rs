@@ -22,9 +22,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::rustls;
 use tokio_rustls::TlsAcceptor;
 
+use crate::support::{builder_of, client_of, TOKEN};
 use crate::{is_child, read_head, run_child};
-
-const TOKEN: &str = "tls-test-t0ken-Rk4n";
 
 /// The host names the server's certificate is for.
 const NAMES: [&str; 3] = ["127.0.0.1", "localhost", "api.example.test"];
@@ -216,12 +215,7 @@ async fn walk(client: &Client) {
 }
 
 fn client_trusting(server: &TlsServer) -> Client {
-    Client::builder()
-        .token(TOKEN)
-        .base_url(server.base_url())
-        .add_root_certificate(server.ca_pem.clone())
-        .build()
-        .expect("client")
+    builder_of(server.base_url()).add_root_certificate(server.ca_pem.clone()).build().expect("client")
 }
 
 #[tokio::test]
@@ -251,7 +245,7 @@ async fn a_listing_over_tls_uses_http1_when_the_server_offers_only_http1() {
 #[tokio::test]
 async fn a_server_whose_ca_is_not_trusted_fails_the_handshake() {
     let server = TlsServer::start(&[b"h2", b"http/1.1"]).await;
-    let client = Client::builder().token(TOKEN).base_url(server.base_url()).build().expect("client");
+    let client = client_of(server.base_url());
     let err = client.test_units().aid("1234").items().try_collect::<Vec<_>>().await.expect_err("untrusted");
     assert!(matches!(err, Error::Tls { problem: TlsProblem::NotTrusted, .. }), "{err:?}");
     assert!(server.versions().is_empty());
@@ -260,7 +254,7 @@ async fn a_server_whose_ca_is_not_trusted_fails_the_handshake() {
 /// A client that tries again at once, were it to try again.
 fn eager(builder: thousandeyes_usage::ClientBuilder) -> Client {
     let policy = RetryPolicy::default().with_initial_backoff(Duration::from_millis(1)).with_jitter(false);
-    builder.token(TOKEN).retry_policy(policy).build().expect("client")
+    builder.retry_policy(policy).build().expect("client")
 }
 
 /// A TLS failure a retry does not mend: one handshake, sent once, not retryable, and a message
@@ -282,7 +276,7 @@ fn assert_tls_failure(err: &Error, client: &Client, problem: TlsProblem, says: &
 #[tokio::test]
 async fn a_certificate_from_an_unknown_ca_fails_once_naming_the_problem() {
     let server = TlsServer::start(&[b"h2", b"http/1.1"]).await;
-    let client = eager(Client::builder().base_url(server.base_url()));
+    let client = eager(builder_of(server.base_url()));
     let err = client.usage().send().await.expect_err("untrusted");
     assert_tls_failure(&err, &client, TlsProblem::NotTrusted, "the server's certificate is not trusted (");
     assert!(err.to_string().ends_with("see TLS and a corporate CA in the README"), "{err}");
@@ -296,8 +290,7 @@ async fn an_expired_certificate_fails_once_naming_the_problem() {
     let ca = Ca::new("thousandeyes-usage test CA");
     let leaf = ca.leaf(&NAMES, Validity::Expired);
     let server = TlsServer::presenting(&[b"h2", b"http/1.1"], ca.pem, leaf).await;
-    let client =
-        eager(Client::builder().base_url(server.base_url()).add_root_certificate(server.ca_pem.clone()));
+    let client = eager(builder_of(server.base_url()).add_root_certificate(server.ca_pem.clone()));
     let err = client.usage().send().await.expect_err("expired");
     assert_tls_failure(
         &err,
@@ -315,7 +308,7 @@ async fn a_certificate_for_another_name_fails_once_naming_the_problem() {
     let server = TlsServer::presenting(&[b"h2", b"http/1.1"], ca.pem, leaf).await;
     for host in ["localhost", "127.0.0.1"] {
         let base = format!("https://{host}:{}/v7", server.addr.port());
-        let client = eager(Client::builder().base_url(base).add_root_certificate(server.ca_pem.clone()));
+        let client = eager(builder_of(base).add_root_certificate(server.ca_pem.clone()));
         let err = client.usage().send().await.expect_err("another name");
         let says = format!("the server's certificate is not valid for the name {host} (");
         assert_tls_failure(&err, &client, TlsProblem::WrongName, &says);
@@ -352,7 +345,7 @@ async fn refusing_tls_server() -> (SocketAddr, Arc<AtomicUsize>) {
 #[tokio::test]
 async fn a_server_refusing_the_handshake_fails_once_naming_the_refusal() {
     let (addr, connections) = refusing_tls_server().await;
-    let client = eager(Client::builder().base_url(format!("https://{addr}/v7")));
+    let client = eager(builder_of(format!("https://{addr}/v7")));
     let err = client.assign_organization_quotas().quota("1001", 5).send().await.expect_err("refused");
     assert_tls_failure(&err, &client, TlsProblem::Refused, "the server refused the handshake (");
     assert_eq!(connections.load(Ordering::SeqCst), 1, "one handshake");
@@ -408,9 +401,7 @@ impl InterceptingProxy {
 async fn behind_an_intercepting_proxy_whose_ca_is_not_trusted_one_handshake_and_an_error_naming_the_certificate(
 ) {
     let proxy = InterceptingProxy::start().await;
-    let client = eager(
-        Client::builder().base_url("https://api.example.test/v7").proxy(format!("http://{}", proxy.addr)),
-    );
+    let client = eager(builder_of("https://api.example.test/v7").proxy(format!("http://{}", proxy.addr)));
     let err = client.test_units().aid("1234").items().try_collect::<Vec<_>>().await.expect_err("untrusted");
     assert_tls_failure(&err, &client, TlsProblem::NotTrusted, "the server's certificate is not trusted (");
     assert!(
@@ -424,8 +415,7 @@ async fn behind_an_intercepting_proxy_whose_ca_is_not_trusted_one_handshake_and_
     );
     // With its CA trusted, the same proxy carries the listing: it is the CA that failed.
     let trusting = eager(
-        Client::builder()
-            .base_url("https://api.example.test/v7")
+        builder_of("https://api.example.test/v7")
             .proxy(format!("http://{}", proxy.addr))
             .add_root_certificate(proxy.ca_pem.clone()),
     );
@@ -467,9 +457,7 @@ async fn behind_an_intercepting_proxy_from_the_environment_a_ca_not_in_ssl_cert_
 #[tokio::test]
 async fn an_https_proxy_whose_certificate_is_not_trusted_is_named_as_the_proxy() {
     let proxy = TlsServer::start(&[b"http/1.1"]).await;
-    let client = eager(
-        Client::builder().base_url("https://api.example.test/v7").proxy(format!("https://{}", proxy.addr)),
-    );
+    let client = eager(builder_of("https://api.example.test/v7").proxy(format!("https://{}", proxy.addr)));
     let err = client.usage().send().await.expect_err("untrusted proxy");
     assert_tls_failure(&err, &client, TlsProblem::NotTrusted, "the proxy's certificate is not trusted (");
     let addr = proxy.addr.to_string();
@@ -524,9 +512,7 @@ async fn connect_proxy(target: SocketAddr) -> (SocketAddr, Arc<Mutex<Vec<String>
 async fn an_https_base_url_goes_through_a_proxy_by_connect() {
     let server = TlsServer::start(&[b"h2", b"http/1.1"]).await;
     let (proxy, named) = connect_proxy(server.addr).await;
-    let client = Client::builder()
-        .token(TOKEN)
-        .base_url("https://api.example.test/v7")
+    let client = builder_of("https://api.example.test/v7")
         .add_root_certificate(server.ca_pem.clone())
         .proxy(format!("http://{proxy}"))
         .build()

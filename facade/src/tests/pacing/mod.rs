@@ -1,4 +1,4 @@
-//! Unit tests of `pacing.rs`, in virtual time.
+//! Unit tests of `pacing/mod.rs` (the pacer, with its window and server clock), in virtual time.
 
 use std::time::Duration;
 
@@ -6,6 +6,7 @@ use http::{HeaderMap, HeaderValue};
 
 use super::*;
 use crate::rate_limit;
+use crate::test_support::builder_of;
 
 /// What an answer with these headers reports.
 fn headers(pairs: &[(&'static str, String)]) -> Reported {
@@ -32,6 +33,11 @@ fn epoch_now(pacer: &Pacer) -> u64 {
     pacer.clock().epoch_at(pacer.clock().now()) as u64
 }
 
+/// The oldest request of `pacer` in flight lands.
+fn landed(pacer: &Pacer) {
+    drop(pacer.landing());
+}
+
 fn go(pacer: &Pacer) -> u64 {
     match pacer.decide(&mut None) {
         Decision::Go { seq } => seq,
@@ -48,7 +54,7 @@ fn primed(share: f64, limit: u64, remaining: u64, reset_in: u64) -> (Pacer, u64)
     let t = pacer.clock().now();
     let seq = go(&pacer);
     pacer.observe(&figures(limit, remaining, now + reset_in, now), 200, seq, t, t);
-    pacer.landed();
+    landed(&pacer);
     (pacer, now)
 }
 
@@ -110,7 +116,7 @@ async fn answers_of_concurrent_calls_landing_together_do_not_start_spreading() {
     for (i, seq) in seqs.iter().enumerate() {
         let received = pacer.clock().now();
         pacer.observe(&figures(240, 239 - i as u64, now + 60, now), 200, *seq, sent, received);
-        pacer.landed();
+        landed(&pacer);
         tokio::time::advance(Duration::from_micros(50)).await;
     }
     // 236 of 240 left: plenty. Two pages in flight again, and a third goes too.
@@ -149,7 +155,7 @@ async fn the_last_calls_are_spread_over_the_time_left_one_in_flight_at_a_time() 
     // The slot has come, but the first request is still in flight: not yet.
     assert!(matches!(pacer.decide(&mut slot), Decision::Wait { reason: Reason::Spreading, .. }));
     assert!(slot.is_some(), "the slot is kept while waiting for it");
-    pacer.landed();
+    landed(&pacer);
     assert!(matches!(pacer.decide(&mut slot), Decision::Go { .. }), "the reserved slot goes");
     assert!(slot.is_none(), "and is used");
 }
@@ -166,7 +172,7 @@ async fn a_share_keeps_a_reserve_of_the_window_untouched() {
                 sent += 1;
                 let t = pacer.clock().now();
                 pacer.observe(&figures(240, 130 - sent, now + 30, now), 200, seq, t, t);
-                pacer.landed();
+                landed(&pacer);
             }
             Decision::Wait { reason: Reason::Spreading, until } => tokio::time::sleep_until(until).await,
             Decision::Wait { reason: Reason::WindowUsedUp, .. } => break,
@@ -274,7 +280,7 @@ async fn a_slot_given_back_frees_its_call_for_the_next_request() {
     // The two waiting calls are cancelled: their slots come back, and a new request gets one.
     pacer.release(a.take().expect("a slot"));
     pacer.release(b.take().expect("a slot"));
-    pacer.landed();
+    landed(&pacer);
     let mut c = None;
     let decision = pacer.decide(&mut c);
     assert!(
@@ -343,7 +349,7 @@ async fn answers_without_figures_count_against_the_last_known_window() {
     let seq = go(&pacer);
     // 3 calls left, 30 s to go; then the answers carry no figures.
     pacer.observe(&figures(240, 3, now + 30, now), 200, seq, t, t);
-    pacer.landed();
+    landed(&pacer);
     let (mut sent, mut slot) = (0, None);
     loop {
         match pacer.decide(&mut slot) {
@@ -351,7 +357,7 @@ async fn answers_without_figures_count_against_the_last_known_window() {
                 sent += 1;
                 let t = pacer.clock().now();
                 pacer.observe(&no_figures(epoch_now(&pacer)), 200, seq, t, t);
-                pacer.landed();
+                landed(&pacer);
             }
             Decision::Wait { reason: Reason::Spreading, until } => tokio::time::sleep_until(until).await,
             Decision::Wait { reason: Reason::WindowUsedUp, .. } => break,
@@ -377,7 +383,7 @@ async fn with_never_any_figures_answers_without_them_change_nothing() {
         let seq = go(&pacer);
         let t = pacer.clock().now();
         pacer.observe(&no_figures(epoch_now(&pacer)), 200, seq, t, t);
-        pacer.landed();
+        landed(&pacer);
     }
 }
 
@@ -391,7 +397,7 @@ async fn a_server_clock_stepped_back_forgets_the_window_read_on_the_old_clock() 
     let stepped = epoch_now(&pacer) - 600;
     let t = pacer.clock().now();
     pacer.observe(&figures(240, 239, stepped + 30, stepped), 200, seq, t, t);
-    pacer.landed();
+    landed(&pacer);
     assert!(matches!(pacer.decide(&mut None), Decision::Go { .. }), "the server's new window is plenty");
 }
 
@@ -404,7 +410,7 @@ async fn a_server_clock_stepped_back_a_minute_forgets_the_used_up_window_of_the_
     let t = pacer.clock().now();
     let seq = go(&pacer);
     pacer.observe(&figures(240, 0, now + 90, now), 200, seq, t, t);
-    pacer.landed();
+    landed(&pacer);
     assert!(matches!(pacer.decide(&mut None), Decision::Wait { .. }), "the window is used up");
     let stepped = now - 60;
     let seq = pacer.state().sent + 1;
@@ -419,7 +425,7 @@ async fn a_stepped_clock_without_figures_forgets_the_window_too() {
     let seq = go(&pacer);
     let t = pacer.clock().now();
     pacer.observe(&no_figures(epoch_now(&pacer) - 600), 200, seq, t, t);
-    pacer.landed();
+    landed(&pacer);
     go(&pacer);
 }
 
@@ -459,32 +465,9 @@ fn clients_of_one_organization_in_one_process_share_one_pacer_while_they_live() 
 #[tokio::test(start_paused = true)]
 async fn a_client_built_separately_for_the_same_organization_shares_its_window() {
     let fake = thousandeyes_usage_fake::FakeUsageApi::start().await;
-    let build = |agent: &str| {
-        crate::Client::builder()
-            .token(fake.token())
-            .base_url(fake.base_url())
-            .user_agent(agent)
-            .build()
-            .expect("client")
-    };
+    let build = |agent: &str| builder_of(fake.base_url()).user_agent(agent).build().expect("client");
     let (a, b) = (build("part-a"), build("part-b"));
     a.usage().send().await.expect("a call");
     assert!(b.rate_limit().remaining.is_some(), "b knows the window a's answer told of");
     assert_eq!((a.stats().requests_sent, b.stats().requests_sent), (1, 0), "statistics stay each client's");
-}
-
-/// "Closed until": open when never closed, closed until the latest instant it was given (an
-/// earlier one does not shorten it), and open again once that instant has passed.
-#[tokio::test(start_paused = true)]
-async fn closed_until_only_moves_later_and_opens_when_it_has_passed() {
-    let closed = ClosedUntil::default();
-    let now = Instant::now();
-    assert_eq!(closed.until(now), None);
-    closed.close_until(now + Duration::from_secs(30));
-    closed.close_until(now + Duration::from_secs(10));
-    assert_eq!(closed.until(now), Some(now + Duration::from_secs(30)));
-    tokio::time::advance(Duration::from_secs(30)).await;
-    assert_eq!(closed.until(Instant::now()), None);
-    closed.close_until(now);
-    assert_eq!(closed.until(Instant::now()), None, "an instant already past closes nothing");
 }
