@@ -47,7 +47,11 @@ trait Listing: Operation<Output: PageBody<Item: Send + 'static>> + Send + Sync +
 }
 
 impl Listing for api::GetTestsUnitsUsage {
-    fn set_parameters(params: &mut api::GetTestsUnitsUsageParams, aid: Option<String>, period: CheckedPeriod) {
+    fn set_parameters(
+        params: &mut api::GetTestsUnitsUsageParams,
+        aid: Option<String>,
+        period: CheckedPeriod,
+    ) {
         params.aid = aid;
         (params.start_date, params.end_date) = period;
     }
