@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
-use thousandeyes_usage_generated::apis::Operation;
+use thousandeyes_usage_generated::apis::OperationDescriptor;
 use thousandeyes_usage_generated::models::ValidationErrorItem;
 
 use crate::config::{version_path, DEFAULT_BASE_URL};
@@ -83,7 +83,7 @@ pub(crate) fn check_json(operation: &'static str, answer: &Answer, secret: &Secr
 
 /// Reads a success answer of operation `O` as its output schema (an operation without one
 /// reads as JSON `null`).
-pub(crate) fn output<O: Operation>(answer: &Answer, secret: &Secret) -> Result<O::Output, Error> {
+pub(crate) fn output<O: OperationDescriptor>(answer: &Answer, secret: &Secret) -> Result<O::Output, Error> {
     if O::HAS_OUTPUT {
         json(O::OPERATION_ID, answer, secret)
     } else {

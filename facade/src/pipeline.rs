@@ -10,7 +10,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use thousandeyes_usage_generated::apis::Operation;
+use thousandeyes_usage_generated::apis::OperationDescriptor;
 use tracing::Instrument;
 
 use crate::config::Config;
@@ -52,7 +52,7 @@ impl Pipeline {
     }
 
     /// Runs operation `O` and reads its success answer as its output schema.
-    pub(crate) async fn call<O: Operation>(
+    pub(crate) async fn call<O: OperationDescriptor>(
         &self,
         params: &O::Params,
         policy: Option<&RetryPolicy>,
@@ -69,7 +69,7 @@ impl Pipeline {
         read: impl FnOnce(&Answer, &Secret) -> Result<R, Error>,
     ) -> Result<R, Error>
     where
-        O: Operation,
+        O: OperationDescriptor,
     {
         let operation = O::OPERATION_ID;
         let request = O::request(params)
@@ -102,7 +102,7 @@ impl Pipeline {
         result
     }
 
-    async fn attempts<O: Operation, R>(
+    async fn attempts<O: OperationDescriptor, R>(
         &self,
         prepared: reqwest::Request,
         policy: Option<&RetryPolicy>,
@@ -179,7 +179,7 @@ impl Pipeline {
     /// its wait. Only a 404 pays for its hint (see [`decode::not_found_hint`]), from the path it
     /// was sent to; a 407 comes from a proxy (one that forwards a plain-http base URL), never
     /// from the API.
-    fn answer_error<O: Operation>(
+    fn answer_error<O: OperationDescriptor>(
         &self,
         answer: &Answer,
         retry_after: Option<Duration>,
@@ -200,7 +200,7 @@ impl Pipeline {
 
     /// The error of a call of `O` refused without being sent, for `reason`; the window opens in
     /// `wait`. Counted in the client's stats.
-    fn not_sent<O: Operation>(&self, attempt: u32, reason: NotSentReason, wait: Duration) -> Error {
+    fn not_sent<O: OperationDescriptor>(&self, attempt: u32, reason: NotSentReason, wait: Duration) -> Error {
         self.counters.not_sent();
         tracing::warn!(
             attempt,
@@ -220,7 +220,7 @@ impl Pipeline {
     /// number in the call and its landing (dropped when the attempt is over), or the error of a
     /// call refused without being sent. Each wait is counted in the client's stats by its
     /// reason, for the time actually waited, once per attempt.
-    async fn wait_turn<O: Operation>(
+    async fn wait_turn<O: OperationDescriptor>(
         &self,
         strategy: &mut CallStrategy<'_>,
     ) -> Result<(u64, u32, Landing<'_>), Error> {

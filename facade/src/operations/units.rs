@@ -5,7 +5,7 @@
 use std::future::Future;
 
 use chrono::{DateTime, Utc};
-use thousandeyes_usage_generated::apis::{usage_api as api, Operation};
+use thousandeyes_usage_generated::apis::{usage_api as api, OperationDescriptor};
 use thousandeyes_usage_generated::models::{EnterpriseAgentsUsage, PaginationLinks, TestsUsage};
 use url::Url;
 
@@ -35,11 +35,11 @@ impl PageBody for EnterpriseAgentsUsage {
 }
 
 /// One entry of a listing's page.
-type Item<O> = <<O as Operation>::Output as PageBody>::Item;
+type Item<O> = <<O as OperationDescriptor>::Output as PageBody>::Item;
 
 /// What a listing operation adds to the generated descriptor: where the account group it is
 /// made in, its time range and its cursor go in its parameters. Its page is read as its output schema says ([`PageBody`]).
-trait Listing: Operation<Output: PageBody<Item: Send + 'static>> + Send + Sync + 'static {
+trait Listing: OperationDescriptor<Output: PageBody<Item: Send + 'static>> + Send + Sync + 'static {
     /// Sets the account group the request is made in and the time range, both checked.
     fn set_parameters(params: &mut Self::Params, aid: Option<String>, period: CheckedPeriod);
     /// Sets the cursor.

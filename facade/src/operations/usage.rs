@@ -2,7 +2,7 @@
 
 use std::borrow::Borrow;
 
-use thousandeyes_usage_generated::apis::{usage_api as api, Operation};
+use thousandeyes_usage_generated::apis::{usage_api as api, OperationDescriptor};
 
 use super::ids::resolve_aid;
 use crate::decode;
@@ -108,11 +108,11 @@ impl GetUsage {
         if self.params.expand.as_ref().is_some_and(Vec::is_empty) {
             self.params.expand = None;
         }
-        let operation = <api::GetUsage as Operation>::OPERATION_ID;
+        let operation = <api::GetUsage as OperationDescriptor>::OPERATION_ID;
         self.client
             .pipeline()
             .execute::<api::GetUsage, _>(&self.params, self.policy.as_ref(), |answer, secret| {
-                let body: <api::GetUsage as Operation>::Output = decode::json(operation, answer, secret)?;
+                let body: <api::GetUsage as OperationDescriptor>::Output = decode::json(operation, answer, secret)?;
                 body.usage.ok_or_else(|| {
                     let why = "missing field `usage`, the object the operation returns";
                     decode::missing(operation, answer, "usage", why, secret)

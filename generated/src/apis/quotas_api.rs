@@ -4,7 +4,7 @@
 //! Operation descriptors of the `Quotas` tag.
 
 #[allow(unused_imports)]
-use super::{urlencode, Operation, Request};
+use super::{urlencode, OperationDescriptor, Request};
 #[allow(unused_imports)]
 use crate::models;
 
@@ -18,7 +18,7 @@ pub struct AssignOrganizationsAccountGroupsQuotasParams {
     pub organizations_quotas_assign: Option<models::OrganizationsQuotasAssign>,
 }
 
-impl Operation for AssignOrganizationsAccountGroupsQuotas {
+impl OperationDescriptor for AssignOrganizationsAccountGroupsQuotas {
     const OPERATION_ID: &'static str = "assignOrganizationsAccountGroupsQuotas";
     const METHOD: &'static str = "POST";
     const PATH: &'static str = "/quotas/account-groups/assign";
@@ -51,7 +51,7 @@ pub struct AssignOrganizationsQuotasParams {
     pub quotas_assign_request: Option<models::QuotasAssignRequest>,
 }
 
-impl Operation for AssignOrganizationsQuotas {
+impl OperationDescriptor for AssignOrganizationsQuotas {
     const OPERATION_ID: &'static str = "assignOrganizationsQuotas";
     const METHOD: &'static str = "POST";
     const PATH: &'static str = "/quotas/assign";
@@ -82,7 +82,7 @@ pub struct GetQuotas;
 #[derive(Clone, Debug, PartialEq)]
 pub struct GetQuotasParams {}
 
-impl Operation for GetQuotas {
+impl OperationDescriptor for GetQuotas {
     const OPERATION_ID: &'static str = "getQuotas";
     const METHOD: &'static str = "GET";
     const PATH: &'static str = "/quotas";
@@ -112,7 +112,7 @@ pub struct UnassignOrganizationsAccountGroupsQuotasParams {
     pub organizations_quotas_unassign: Option<models::OrganizationsQuotasUnassign>,
 }
 
-impl Operation for UnassignOrganizationsAccountGroupsQuotas {
+impl OperationDescriptor for UnassignOrganizationsAccountGroupsQuotas {
     const OPERATION_ID: &'static str = "unassignOrganizationsAccountGroupsQuotas";
     const METHOD: &'static str = "POST";
     const PATH: &'static str = "/quotas/account-groups/unassign";
@@ -145,7 +145,7 @@ pub struct UnassignOrganizationsQuotasParams {
     pub quotas_unassign: Option<models::QuotasUnassign>,
 }
 
-impl Operation for UnassignOrganizationsQuotas {
+impl OperationDescriptor for UnassignOrganizationsQuotas {
     const OPERATION_ID: &'static str = "unassignOrganizationsQuotas";
     const METHOD: &'static str = "POST";
     const PATH: &'static str = "/quotas/unassign";

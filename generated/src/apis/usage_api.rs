@@ -4,7 +4,7 @@
 //! Operation descriptors of the `Usage` tag.
 
 #[allow(unused_imports)]
-use super::{urlencode, Operation, Request};
+use super::{urlencode, OperationDescriptor, Request};
 #[allow(unused_imports)]
 use crate::models;
 
@@ -50,7 +50,7 @@ impl GetEnterpriseAgentsUnitsUsageParams {
     }
 }
 
-impl Operation for GetEnterpriseAgentsUnitsUsage {
+impl OperationDescriptor for GetEnterpriseAgentsUnitsUsage {
     const OPERATION_ID: &'static str = "getEnterpriseAgentsUnitsUsage";
     const METHOD: &'static str = "GET";
     const PATH: &'static str = "/usage/units/enterprise-agents";
@@ -126,7 +126,7 @@ impl GetTestsUnitsUsageParams {
     }
 }
 
-impl Operation for GetTestsUnitsUsage {
+impl OperationDescriptor for GetTestsUnitsUsage {
     const OPERATION_ID: &'static str = "getTestsUnitsUsage";
     const METHOD: &'static str = "GET";
     const PATH: &'static str = "/usage/units/tests";
@@ -195,7 +195,7 @@ impl GetUsageParams {
     }
 }
 
-impl Operation for GetUsage {
+impl OperationDescriptor for GetUsage {
     const OPERATION_ID: &'static str = "getUsage";
     const METHOD: &'static str = "GET";
     const PATH: &'static str = "/usage";
