@@ -170,6 +170,7 @@ mod clock;
 mod cursor;
 mod dataset;
 mod failure;
+mod mix;
 mod record;
 mod server;
 
