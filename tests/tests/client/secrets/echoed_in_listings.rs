@@ -1,11 +1,12 @@
 //! A token a server echoes into a listing's next link, cursor or next host is shown nowhere: not in
 //! the pagination error, a span field or the log.
 
-use crate::{client, echoed, page, two_pages, TOKEN};
+use crate::{echoed, page, two_pages};
 use serde_json::json;
 use thousandeyes_usage::{Client, Error};
 use thousandeyes_usage_tests::capture::{everything_shown, Captured};
 use thousandeyes_usage_tests::raw::{RawServer, Reply, Request};
+use thousandeyes_usage_tests::support::{client_of, TOKEN};
 
 // ---------------------------------------------------------------------------------------------
 // The token echoed back.
@@ -27,7 +28,8 @@ async fn a_token_echoed_in_an_unusable_next_link_is_not_shown() {
             page(json!([{"testId": "1"}]), json!({"next": {"href": href(&echoed(req))}}))
         })
         .await;
-        let err = client(&server).test_units().collect_all().await.expect_err("an unusable next link");
+        let err =
+            client_of(server.base_url()).test_units().collect_all().await.expect_err("an unusable next link");
         assert!(matches!(err, Error::Pagination { .. }), "{what}: {err:?}");
         let shown = everything_shown(&err);
         if shown.contains(TOKEN) {
@@ -48,7 +50,7 @@ async fn a_token_echoed_as_a_repeated_cursor_is_not_shown() {
         )
     })
     .await;
-    let err = client(&server).test_units().collect_all().await.expect_err("a repeated cursor");
+    let err = client_of(server.base_url()).test_units().collect_all().await.expect_err("a repeated cursor");
     assert!(matches!(err, Error::Pagination { .. }), "{err:?}");
     let shown = everything_shown(&err);
     assert!(!shown.contains(TOKEN), "the echoed token is shown: {shown}");
@@ -69,7 +71,7 @@ async fn a_token_echoed_in_a_cursor_is_not_in_span_fields_or_logs() {
         )
     })
     .await;
-    let items = client(&server).test_units().collect_all().await.expect("two pages");
+    let items = client_of(server.base_url()).test_units().collect_all().await.expect("two pages");
     assert_eq!(items.len(), 2);
     let text = log.text();
     assert!(text.contains("url.full"), "the spans were captured:\n{text}");
