@@ -156,3 +156,23 @@ pub fn machine() -> String {
         load.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a secrets test searches for is what the suite's client sends: the one [`TOKEN`].
+    #[tokio::test]
+    async fn the_suites_client_sends_the_suites_token() {
+        let server = MockServer::start_async().await;
+        let quotas = server
+            .mock_async(|when, then| {
+                when.method("GET").path("/v7/quotas").header("authorization", format!("Bearer {TOKEN}"));
+                then.status(200).header("content-type", HAL_JSON).json_body(json!({"quotas": []}));
+            })
+            .await;
+        client_of(base_url(&server)).quotas().send().await.expect("quotas");
+        builder_of(base_url(&server)).build().expect("client").quotas().send().await.expect("quotas");
+        quotas.assert_calls_async(2).await;
+    }
+}
