@@ -19,6 +19,17 @@ use thousandeyes_usage_tests::raw::{RawServer, Reply, Request};
 use thousandeyes_usage_tests::support::{builder_of, client_of, TOKEN};
 use tokio::time::Instant;
 
+/// `n` calls of `GET /usage` at once, each by a clone of `client`: the errors of those that
+/// failed, as they read.
+async fn usage_calls_at_once(client: &Client, n: usize) -> Vec<String> {
+    let calls = (0..n).map(|_| {
+        let c = client.clone();
+        async move { c.usage().send().await }
+    });
+    let results = futures::future::join_all(calls).await;
+    results.iter().filter_map(|r| r.as_ref().err()).map(|e| e.to_string()).collect()
+}
+
 // ---------------------------------------------------------------------------------------------
 // Pacing: cancellation.
 
@@ -163,13 +174,7 @@ async fn spreading_slots_survive_a_429_hold() {
         .build()
         .expect("client");
     client.usage().send().await.expect("first call: 8 left for 250 s");
-    let calls = (0..7).map(|_| {
-        let c = client.clone();
-        async move { c.usage().send().await }
-    });
-    let results = futures::future::join_all(calls).await;
-    let failed: Vec<String> =
-        results.iter().filter_map(|r| r.as_ref().err()).map(|e| e.to_string()).collect();
+    let failed = usage_calls_at_once(&client, 7).await;
     let reset_at = clock.instant_of(reset);
     let asked = Instant::now();
     let last = client.usage().send().await;
@@ -423,13 +428,7 @@ async fn tasks_waiting_for_a_reset_do_not_stampede_the_next_window() {
         .await;
     let client = client_of(fake.base_url());
     client.usage().send().await.expect("prime: the client knows the window");
-    let calls = (0..30).map(|_| {
-        let c = client.clone();
-        async move { c.usage().send().await }
-    });
-    let results = futures::future::join_all(calls).await;
-    let failed: Vec<String> =
-        results.iter().filter_map(|r| r.as_ref().err()).map(|e| e.to_string()).collect();
+    let failed = usage_calls_at_once(&client, 30).await;
     let windows: Vec<(usize, usize)> =
         fake.rate_limit_windows().iter().map(|w| (w.succeeded, w.rate_limited)).collect();
     let worst = windows.iter().map(|w| w.1).max().unwrap_or(0);
