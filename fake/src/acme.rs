@@ -6,6 +6,7 @@
 //! clock.
 
 use std::collections::BTreeMap;
+use std::time::SystemTime;
 
 use chrono::{DateTime, Datelike, Duration as ChronoDuration, TimeZone, Utc};
 use thousandeyes_usage_generated::models::{
@@ -14,10 +15,8 @@ use thousandeyes_usage_generated::models::{
     Quota, TestUsage, UnitsByTests, UsageDetails, UsageQuota,
 };
 
-use crate::dataset::{AccountGroup as PublicAccountGroup, Dataset};
-
-/// The organization id of Acme Corp.
-pub(crate) const ORG_ID: &str = "1001";
+use crate::dataset::{AccountGroup as PublicAccountGroup, Dataset, ORGANIZATION_ID as ORG_ID};
+use crate::mix::mix;
 
 /// Another organization whose quotas Acme's user may set: the `orgId` of the API reference's
 /// examples (`{"organizations":[{"value":12000},{"orgId":"1234","value":10000}]}`).
@@ -346,14 +345,6 @@ struct AgentEntry {
     projected: i64,
 }
 
-/// A fixed mixing function (SplitMix64's finalizer): the same input always gives the same output.
-pub(crate) fn mix(x: u64) -> u64 {
-    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
 /// A value in `lo..=hi` derived from `seed`.
 fn pick(seed: u64, (lo, hi): (i64, i64)) -> i64 {
     if hi <= lo {
@@ -468,8 +459,35 @@ fn group_fields(group: usize) -> (Option<String>, Option<String>) {
     (Some(g.aid.to_string()), Some(g.name.to_string()))
 }
 
+impl Dataset {
+    /// The seeded "Acme Corp" organization: five account groups, 81 tests (4 of them instant
+    /// tests), 14 enterprise agents in 33 agent entries, an organization quota and four account
+    /// group quotas; its user may also set the quota of organization `1234`. The same every run,
+    /// except for the usage period, which is the current month (of the local clock here; of the
+    /// fake's clock when the fake seeds it).
+    ///
+    /// ```
+    /// use thousandeyes_usage_fake::Dataset;
+    ///
+    /// let acme = Dataset::acme();
+    /// assert_eq!(acme.organization_id, "1001");
+    /// assert_eq!(acme.managed_organizations, ["1234"]);
+    /// assert_eq!(acme.account_groups.len(), 5);
+    /// let used: i64 = acme.test_units.iter().filter_map(|t| t.cloud_units_used).sum();
+    /// assert_eq!(acme.usage.cloud_units_used, Some(used));
+    /// ```
+    pub fn acme() -> Dataset {
+        dataset(Utc::now())
+    }
+
+    /// Acme's data with the usage period of the month of `now`.
+    pub(crate) fn acme_at(now: SystemTime) -> Dataset {
+        dataset(DateTime::<Utc>::from(now))
+    }
+}
+
 /// Acme's data, for a usage period that is the month of `now`.
-pub(crate) fn dataset(now: DateTime<Utc>) -> Dataset {
+fn dataset(now: DateTime<Utc>) -> Dataset {
     let (period_start, period_end) = month_bounds(now);
     let tests = generate_tests();
     let entries = agent_entries(&tests);

@@ -9,8 +9,7 @@ use tokio::time::Instant;
 ///
 /// Under a paused runtime (`#[tokio::test(start_paused = true)]`) it advances with virtual time,
 /// so a server's `Date` header and rate-limit resets written on it agree with the waits a client
-/// makes. The fake runs on one ([`FakeUsageApi::clock`](crate::FakeUsageApi::clock)); a test's
-/// own server can use another.
+/// makes. The fake runs on one (`FakeUsageApi::clock`); a test's own server can use another.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread", start_paused = true)]

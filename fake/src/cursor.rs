@@ -8,8 +8,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
-use crate::acme::mix;
-use crate::Operation;
+use thousandeyes_usage_generated::apis::OperationId as Operation;
+
+use crate::mix::mix;
 
 /// Key of the cursor signatures. Fixed, so that the fake's links are the same every run.
 const KEY: u64 = 0x7E5A_6E0F_CA11_AB1E;

@@ -1,20 +1,21 @@
 //! The data a fake serves, and what it adds up to.
 
 use std::collections::BTreeSet;
-use std::time::SystemTime;
 
-use chrono::{DateTime, Utc};
 use thousandeyes_usage_generated::models::{
     EnterpriseAgentUnitsByTestOwnerAccountGroup, Quota, UnitsByTests, UsageDetails,
 };
+
+/// The id of the fake's organization: the seeded data's, and an empty dataset's.
+pub(crate) const ORGANIZATION_ID: &str = "1001";
 
 /// An account group of the fake organization: its id (`aid`) and name.
 ///
 /// A request is made in the account group its `aid` names; one naming an account group the fake
 /// does not know (listed in [`Dataset::account_groups`], or appearing anywhere in the data) is
 /// answered 404, as the API refuses an account group the caller is not a member of. Any known
-/// account group gets the same answer: the organization's (see
-/// [Account groups](crate#account-groups)).
+/// account group gets the same answer: the organization's (see *Account groups* in the crate's
+/// documentation).
 ///
 /// ```
 /// use thousandeyes_usage_fake::AccountGroup;
@@ -46,13 +47,10 @@ impl AccountGroup {
 
 /// Everything a fake serves: the organization's usage, the two listings and the quotas.
 ///
-/// [`Dataset::acme()`] is the seeded data [`FakeUsageApi::start`](crate::FakeUsageApi::start)
-/// serves; [`Dataset::empty()`] is an organization with nothing in it. Change any field and pass
-/// the dataset to [`FakeUsageApiBuilder::dataset`](crate::FakeUsageApiBuilder::dataset), or
-/// replace one part with the builder's [`usage`](crate::FakeUsageApiBuilder::usage),
-/// [`test_units`](crate::FakeUsageApiBuilder::test_units),
-/// [`agent_units`](crate::FakeUsageApiBuilder::agent_units) or
-/// [`quotas`](crate::FakeUsageApiBuilder::quotas).
+/// `Dataset::acme()` is the seeded data `FakeUsageApi::start()` serves; [`Dataset::empty()`] is
+/// an organization with nothing in it. Change any field and pass the dataset to the builder's
+/// `dataset`, or replace one part with the builder's `usage`, `test_units`, `agent_units` or
+/// `quotas`.
 ///
 /// The parts are served as given; the fake does not make them agree with each other (the seeded
 /// data does agree: `GET /usage` totals are the sums of the listings).
@@ -94,25 +92,6 @@ pub struct Dataset {
 }
 
 impl Dataset {
-    /// The seeded "Acme Corp" organization: five account groups, 81 tests (4 of them instant
-    /// tests), 14 enterprise agents in 33 agent entries, an organization quota and four account
-    /// group quotas; its user may also set the quota of organization `1234`. The same every run, except for the usage period, which is the current month
-    /// (of the local clock here; of the fake's clock when the fake seeds it).
-    ///
-    /// ```
-    /// use thousandeyes_usage_fake::Dataset;
-    ///
-    /// let acme = Dataset::acme();
-    /// assert_eq!(acme.organization_id, "1001");
-    /// assert_eq!(acme.managed_organizations, ["1234"]);
-    /// assert_eq!(acme.account_groups.len(), 5);
-    /// let used: i64 = acme.test_units.iter().filter_map(|t| t.cloud_units_used).sum();
-    /// assert_eq!(acme.usage.cloud_units_used, Some(used));
-    /// ```
-    pub fn acme() -> Dataset {
-        crate::acme::dataset(Utc::now())
-    }
-
     /// An organization (id `1001`) with no tests, no agents, no quotas, no other organization,
     /// and a usage of zero.
     ///
@@ -125,7 +104,7 @@ impl Dataset {
     /// ```
     pub fn empty() -> Dataset {
         Dataset {
-            organization_id: crate::acme::ORG_ID.to_string(),
+            organization_id: ORGANIZATION_ID.to_string(),
             managed_organizations: Vec::new(),
             account_groups: Vec::new(),
             usage: UsageDetails {
@@ -139,11 +118,6 @@ impl Dataset {
             agent_units: Vec::new(),
             quotas: Vec::new(),
         }
-    }
-
-    /// Acme's data with the usage period of the month of `now`.
-    pub(crate) fn acme_at(now: SystemTime) -> Dataset {
-        crate::acme::dataset(DateTime::<Utc>::from(now))
     }
 
     /// Every account group id known: listed, or appearing in the data.
@@ -172,8 +146,8 @@ impl Dataset {
 
 /// What the data a fake serves adds up to, for comparing a report's totals with it.
 ///
-/// Computed by [`FakeUsageApi::expected_totals`](crate::FakeUsageApi::expected_totals) from the
-/// very data the fake serves (and its current quotas), with the fake's page sizes.
+/// Computed by `FakeUsageApi::expected_totals` from the very data the fake serves (and its current
+/// quotas), with the fake's page sizes.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]

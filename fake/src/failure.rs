@@ -4,8 +4,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::StatusCode;
-
-use crate::Operation;
+use thousandeyes_usage_generated::apis::OperationId as Operation;
 
 /// A scripted answer that replaces the normal one: an error status (or any status, with any
 /// body) for the requests of one operation, or of every operation.

@@ -11,12 +11,11 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue, AUTHORIZATION};
 use http::{HeaderMap, Method, StatusCode};
+use thousandeyes_usage_generated::apis::OperationId as Operation;
 use tokio::time::Instant;
 
-use crate::Operation;
-
-/// How long the fake accepts its previous token after a
-/// [rotation](crate::FakeUsageApi::rotate_token), on its clock: 14 days, as ThousandEyes accepts a token for 14 days after it is regenerated.
+/// How long the fake accepts its previous token after a rotation (`FakeUsageApi::rotate_token`),
+/// on its clock: 14 days, as ThousandEyes accepts a token for 14 days after it is regenerated.
 /// Requests carrying it are recorded as [`TokenCheck::Previous`]; after that, as
 /// [`TokenCheck::Wrong`], and answered 401.
 ///
@@ -47,9 +46,8 @@ pub enum TokenCheck {
     /// No `Authorization` header.
     Missing,
     /// `Authorization: Bearer <the fake's previous token>`: the one it had before its last
-    /// [rotation](crate::FakeUsageApi::rotate_token) (or the
-    /// [`previous_token`](crate::FakeUsageApiBuilder::previous_token) it started with), within
-    /// [`PREVIOUS_TOKEN_GRACE`](crate::PREVIOUS_TOKEN_GRACE) of it. Accepted, as the API accepts
+    /// rotation (`FakeUsageApi::rotate_token`), or the one it started with (the builder's
+    /// `previous_token`), within [`PREVIOUS_TOKEN_GRACE`] of it. Accepted, as the API accepts
     /// the token a regeneration replaced for 14 days.
     Previous,
 }
@@ -71,9 +69,8 @@ impl TokenCheck {
 
 /// One request the fake answered, for assertions.
 ///
-/// The fake keeps the most recent [`record_limit`](crate::FakeUsageApiBuilder::record_limit)
-/// requests (see [`FakeUsageApi::requests`](crate::FakeUsageApi::requests)). Each holds copies of
-/// what it keeps, no larger than their content: a request of a client takes about a kilobyte of
+/// The fake keeps the most recent requests, as many as the builder's `record_limit` (see
+/// `FakeUsageApi::requests`). Each holds copies of what it keeps, no larger than their content: a request of a client takes about a kilobyte of
 /// the record, its slot included.
 ///
 /// ```
@@ -128,7 +125,7 @@ pub struct RecordedRequest {
     pub rate_limit_reset: i64,
     /// When the request arrived (tokio's clock: virtual time when paused).
     pub arrived_at: Instant,
-    /// When the answer was ready, after any [latency](crate::FakeUsageApiBuilder::latency).
+    /// When the answer was ready, after any latency (the builder's `latency`).
     pub answered_at: Instant,
 }
 

@@ -33,6 +33,7 @@ use std::time::{Duration, Instant};
 use thousandeyes_usage::models::ExpandUsageOptions;
 use thousandeyes_usage::Client;
 use thousandeyes_usage_fake::{FakeUsageApi, DEFAULT_RECORD_LIMIT};
+use thousandeyes_usage_tests::support::{client_of, TOKEN};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -205,6 +206,7 @@ fn child(spec: &str) -> ExitCode {
 
 async fn drive(variant: Variant, marks: &[usize]) -> Result<(), BoxError> {
     let builder = FakeUsageApi::builder()
+        .token(TOKEN)
         // A window the run never uses up: the client is not paced, the fake never answers 429.
         .rate_limit(1_000_000_000, Duration::from_secs(60));
     let builder = match variant {
@@ -212,7 +214,7 @@ async fn drive(variant: Variant, marks: &[usize]) -> Result<(), BoxError> {
         Variant::Unbounded => builder.record_limit(usize::MAX),
     };
     let fake = builder.start().await;
-    let client = Client::builder().token(fake.token()).base_url(fake.base_url()).build()?;
+    let client = client_of(fake.base_url());
     let mut done = 0;
     for &mark in marks {
         let per_task = (mark - done) / TASKS;

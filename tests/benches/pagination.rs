@@ -51,8 +51,6 @@ const ITEMS_PER_PAGE: usize = 100;
 const CHILD_ENV: &str = "TEU_PAGINATION_BENCH_CHILD";
 /// Serve this many prebuilt pages on a port it prints, until killed (for profiling a child).
 const SERVE_ENV: &str = "TEU_PAGINATION_BENCH_SERVE";
-/// The token of every bench client.
-const TOKEN: &str = "bench";
 /// The listing's path under the base URL.
 const LISTING: &str = "/usage/units/tests";
 const MIB: f64 = 1024.0 * 1024.0;
@@ -432,7 +430,7 @@ struct Clients {
 
 impl Clients {
     fn new(base: String) -> Self {
-        let facade = Client::builder().token(TOKEN).base_url(base.clone()).build().expect("facade client");
+        let facade = support::client_of(base.clone());
         let http = reqwest::Client::builder().build().expect("reqwest client");
         Clients { facade, http, base }
     }
@@ -489,7 +487,7 @@ async fn baseline_items(http: &reqwest::Client, base: &str) -> Result<Tally, Box
     loop {
         let response = http
             .get(&url)
-            .bearer_auth(TOKEN)
+            .bearer_auth(support::TOKEN)
             .header(reqwest::header::ACCEPT, support::HAL_JSON)
             .send()
             .await?

@@ -1,12 +1,14 @@
-//! Helpers for tests against local `httpmock` servers: a client pointed at a server, and
-//! realistic response bodies.
+//! Helpers for tests against local servers: the suite's one token and the client of a base URL
+//! that sends it, the base URL of an `httpmock` server, and realistic response bodies.
 
 use httpmock::MockServer;
 use serde_json::{json, Value};
 use thousandeyes_usage::{Client, ClientBuilder};
 
-/// The token every test client sends.
-pub const TOKEN: &str = "test-token-5f2b9c";
+/// The token every client of the suite sends (and every fake the suite starts for such a client
+/// accepts), distinctive enough to be searched for: a test that looks for it in what a client
+/// shows finds it wherever it leaked.
+pub const TOKEN: &str = "client-tok3n-Qz7vR2kP9w";
 
 /// The success media type of the API.
 pub const HAL_JSON: &str = "application/hal+json";
@@ -18,14 +20,17 @@ pub fn base_url(server: &MockServer) -> String {
     server.url("/v7")
 }
 
-/// A builder for a client of `server`, with the test token.
-pub fn builder(server: &MockServer) -> ClientBuilder {
-    Client::builder().token(TOKEN).base_url(base_url(server))
+/// A builder for a client of the server at `base_url` (`…/v7`), with [`TOKEN`]: for a test that
+/// sets more (a retry policy, a timeout, ...).
+pub fn builder_of(base_url: impl Into<String>) -> ClientBuilder {
+    Client::builder().token(TOKEN).base_url(base_url)
 }
 
-/// A client of `server`.
-pub fn client(server: &MockServer) -> Client {
-    builder(server).build().expect("test client")
+/// A client of the server at `base_url` (`…/v7`), with [`TOKEN`] and the default settings: the
+/// suite's ordinary client, of an `httpmock` server (`client_of(base_url(&server))`), a raw one
+/// (`client_of(server.base_url())`) or a fake started with [`TOKEN`].
+pub fn client_of(base_url: impl Into<String>) -> Client {
+    builder_of(base_url).build().expect("test client")
 }
 
 /// Proxy passwords whose pieces (`Xq7`, `Zw9`, ...) must never show in any output: each with
@@ -150,4 +155,24 @@ pub fn machine() -> String {
         kernel.trim(),
         load.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a secrets test searches for is what the suite's client sends: the one [`TOKEN`].
+    #[tokio::test]
+    async fn the_suites_client_sends_the_suites_token() {
+        let server = MockServer::start_async().await;
+        let quotas = server
+            .mock_async(|when, then| {
+                when.method("GET").path("/v7/quotas").header("authorization", format!("Bearer {TOKEN}"));
+                then.status(200).header("content-type", HAL_JSON).json_body(json!({"quotas": []}));
+            })
+            .await;
+        client_of(base_url(&server)).quotas().send().await.expect("quotas");
+        builder_of(base_url(&server)).build().expect("client").quotas().send().await.expect("quotas");
+        quotas.assert_calls_async(2).await;
+    }
 }

@@ -13,6 +13,9 @@ use thousandeyes_usage_generated::models::{
 pub(crate) const HAL_JSON: &str = "application/hal+json";
 pub(crate) const PROBLEM_JSON: &str = "application/problem+json";
 
+/// A handler's answer: `Err` for a refusal (the request is invalid), `Ok` otherwise.
+pub(crate) type Handled = Result<Answer, Answer>;
+
 /// An answer being built.
 pub(crate) struct Answer {
     pub(crate) status: StatusCode,

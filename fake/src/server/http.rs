@@ -12,9 +12,9 @@ use super::request::{Req, MAX_BODY};
 use super::respond::Outcome;
 use super::routing::{is_listing, route};
 use super::state::Shared;
-use crate::acme::mix;
+use crate::clock::FakeClock;
+use crate::mix::mix;
 use crate::record::{own_body, own_headers, RecordedRequest};
-use crate::FakeClock;
 
 /// Answers one request, after the configured latency, and records it.
 pub(crate) async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>> {

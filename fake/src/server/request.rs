@@ -2,6 +2,7 @@
 
 use bytes::Bytes;
 use http::{HeaderMap, Method};
+use thousandeyes_usage_generated::apis::OperationId as Operation;
 
 use super::routing::Route;
 
@@ -23,7 +24,7 @@ pub(crate) struct Req {
 
 impl Req {
     /// The operation the request is routed to.
-    pub(crate) fn operation(&self) -> Option<crate::Operation> {
+    pub(crate) fn operation(&self) -> Option<Operation> {
         match self.route {
             Route::Operation(op) => Some(op),
             _ => None,

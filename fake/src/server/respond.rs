@@ -10,8 +10,8 @@ use super::handlers::{dispatch, page};
 use super::request::Req;
 use super::rules::scripted;
 use super::state::{Config, State};
+use crate::clock::FakeClock;
 use crate::record::TokenCheck;
-use crate::FakeClock;
 
 /// The answer to a request, and what the record and the rate-limit headers tell of it.
 pub(crate) struct Outcome {

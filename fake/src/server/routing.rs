@@ -2,9 +2,7 @@
 //! its method and at its path below the spec's base path ([`BASE_PATH`]).
 
 use http::Method;
-use thousandeyes_usage_generated::apis::BASE_PATH;
-
-use crate::Operation;
+use thousandeyes_usage_generated::apis::{OperationId as Operation, BASE_PATH};
 
 /// Where a request goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

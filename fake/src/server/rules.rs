@@ -4,10 +4,11 @@ use std::time::SystemTime;
 
 use http::header;
 use http::StatusCode;
+use thousandeyes_usage_generated::apis::OperationId as Operation;
 
 use super::answer::{problem, rate_limited, unauthorized, Answer};
+use crate::clock::FakeClock;
 use crate::failure::{Failure, RetryAfter};
-use crate::{FakeClock, Operation};
 
 #[derive(Debug)]
 struct Rule {

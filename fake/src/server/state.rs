@@ -10,10 +10,10 @@ use thousandeyes_usage_generated::models::{AccountGroupQuota, OrganizationQuota,
 use super::rules::Rules;
 use super::tokens::Tokens;
 use super::windows::Windows;
+use crate::clock::FakeClock;
 use crate::dataset::{Dataset, ExpectedTotals};
 use crate::failure::Failure;
 use crate::record::{RateLimitWindow, Record};
-use crate::FakeClock;
 
 /// What does not change while the fake runs.
 #[derive(Debug)]

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use httpmock::prelude::*;
 use thousandeyes_usage::{Client, Error};
-use thousandeyes_usage_tests::support::{self, HAL_JSON, TOKEN};
+use thousandeyes_usage_tests::support::{self, base_url, builder_of, client_of, HAL_JSON, TOKEN};
 
 fn config_error_setting(result: Result<impl std::fmt::Debug, Error>) -> String {
     match result {
@@ -134,8 +134,11 @@ async fn a_custom_user_agent_and_an_injected_http_client_are_used() {
     // An injected client brings its own proxy settings: this one reaches loopback directly.
     let http =
         reqwest::Client::builder().no_proxy().default_headers(defaults).build().expect("reqwest client");
-    let client =
-        support::builder(&server).user_agent("billing-job/2.1").http_client(http).build().expect("client");
+    let client = builder_of(base_url(&server))
+        .user_agent("billing-job/2.1")
+        .http_client(http)
+        .build()
+        .expect("client");
     client.quotas().send().await.expect("quotas");
     mock.assert_async().await;
 }
@@ -152,7 +155,7 @@ async fn clones_share_the_rate_limit_figures_and_work_from_many_tasks() {
                 .body(r#"{"quotas":[]}"#);
         })
         .await;
-    let client = support::client(&server);
+    let client = client_of(base_url(&server));
     let tasks: Vec<_> = (0..8)
         .map(|_| {
             let c = client.clone();

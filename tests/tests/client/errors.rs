@@ -10,7 +10,9 @@ use chrono::{Duration as Days, Utc};
 use httpmock::prelude::*;
 use serde_json::json;
 use thousandeyes_usage::{Error, RetryPolicy};
-use thousandeyes_usage_tests::support::{self, HAL_JSON, PROBLEM_JSON, TOKEN};
+use thousandeyes_usage_tests::support::{
+    self, base_url, builder_of, client_of, HAL_JSON, PROBLEM_JSON, TOKEN,
+};
 
 fn assert_send_sync_static<T: Send + Sync + 'static>() {}
 
@@ -33,7 +35,7 @@ async fn usage_error(status: u16, content_type: &str, body: &str, headers: &[(&s
             }
         })
         .await;
-    let client = support::builder(&server).retry_policy(RetryPolicy::disabled()).build().expect("client");
+    let client = builder_of(base_url(&server)).retry_policy(RetryPolicy::disabled()).build().expect("client");
     let err = client.usage().send().await.expect_err("an error");
     mock.assert_async().await;
     assert!(!format!("{err:?}{err}").contains(TOKEN), "the token leaked into {err:?}");
@@ -200,7 +202,7 @@ async fn a_huge_body_is_refused_at_the_configured_limit() {
             then.status(200).header("content-type", HAL_JSON).body(big.clone());
         })
         .await;
-    let client = support::builder(&server).max_body_bytes(64 * 1024).build().expect("client");
+    let client = builder_of(base_url(&server)).max_body_bytes(64 * 1024).build().expect("client");
     let err = client.usage().send().await.expect_err("too large");
     assert!(matches!(err, Error::BodyTooLarge { limit: 65_536, .. }), "{err:?}");
 }
@@ -215,7 +217,7 @@ async fn bad_input_is_refused_before_any_request_naming_the_field() {
             then.status(200).header("content-type", HAL_JSON).body("{}");
         })
         .await;
-    let client = support::client(&server);
+    let client = client_of(base_url(&server));
     let now = Utc::now();
     let cases: Vec<(&str, &str, Result<(), Error>)> = vec![
         ("empty aid", "aid", client.usage().aid("").send().await.map(drop)),
@@ -293,11 +295,7 @@ async fn a_refused_connection_is_a_transport_error() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         listener.local_addr().expect("addr").port()
     };
-    let client = thousandeyes_usage::Client::builder()
-        .token(TOKEN)
-        .base_url(format!("http://127.0.0.1:{port}/v7"))
-        .build()
-        .expect("client");
+    let client = client_of(format!("http://127.0.0.1:{port}/v7"));
     let err = client.quotas().send().await.expect_err("refused");
     assert!(matches!(err, Error::Transport { operation: "getQuotas", .. }), "{err:?}");
     assert!(std::error::Error::source(&err).is_some(), "the cause is chained");

@@ -17,7 +17,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, UNIX_EPOCH};
 
 use serde_json::{json, Value};
-use thousandeyes_usage::{Client, ClientBuilder};
 use thousandeyes_usage_fake::FakeClock;
 use thousandeyes_usage_tests::raw::{RawServer, Reply, Request};
 use tokio::time::Instant;
@@ -182,19 +181,6 @@ pub fn paused_runtime() -> tokio::runtime::Runtime {
 
 // ---------------------------------------------------------------------------------------------
 // Clients and errors.
-
-/// The token every client of this suite sends, distinctive enough to be searched for.
-pub const TOKEN: &str = "client-tok3n-Qz7vR2kP9w";
-
-/// A builder for a client of `server`, with [`TOKEN`].
-pub fn builder(server: &RawServer) -> ClientBuilder {
-    Client::builder().token(TOKEN).base_url(server.base_url())
-}
-
-/// A client of `server` with the default settings.
-pub fn client(server: &RawServer) -> Client {
-    builder(server).build().expect("client")
-}
 
 pub use thousandeyes_usage_tests::capture::everything_shown;
 

@@ -7,7 +7,7 @@ use chrono::{TimeZone, Utc};
 use httpmock::prelude::*;
 use serde_json::json;
 use thousandeyes_usage::models::ExpandUsageOptions;
-use thousandeyes_usage_tests::support::{self, HAL_JSON, TOKEN};
+use thousandeyes_usage_tests::support::{self, base_url, builder_of, client_of, HAL_JSON, TOKEN};
 
 /// Every media type the spec names for the operations' answers, success and error.
 const ACCEPT: &str = "application/hal+json, application/problem+json";
@@ -30,7 +30,7 @@ async fn usage_sends_aid_and_expand_as_one_comma_separated_parameter_and_decodes
             then.status(200).header("content-type", HAL_JSON).json_body(support::usage_body());
         })
         .await;
-    let client = support::client(&server);
+    let client = client_of(base_url(&server));
 
     let usage = client
         .usage()
@@ -92,9 +92,9 @@ async fn usage_without_options_sends_no_query_and_uses_the_default_aid_when_set(
         })
         .await;
 
-    let usage = support::client(&server).usage().send().await.expect("usage");
+    let usage = client_of(base_url(&server)).usage().send().await.expect("usage");
     assert_eq!(usage.cloud_units_used, Some(1));
-    let client = support::builder(&server).default_aid("777").build().expect("client");
+    let client = builder_of(base_url(&server)).default_aid("777").build().expect("client");
     assert_eq!(client.usage().send().await.expect("usage").cloud_units_used, Some(2));
     plain.assert_async().await;
     with_default.assert_async().await;
@@ -114,7 +114,7 @@ async fn a_usage_answer_without_usage_is_a_decode_error_naming_the_path() {
                 .json_body(json!({"_links": {"self": {"href": "https://api.thousandeyes.com/v7/usage"}}}));
         })
         .await;
-    let err = support::client(&server).usage().send().await.expect_err("no usage");
+    let err = client_of(base_url(&server)).usage().send().await.expect_err("no usage");
     match &err {
         thousandeyes_usage::Error::Decode { operation, path, excerpt, .. } => {
             assert_eq!((*operation, path.as_str()), ("getUsage", "usage"));
@@ -132,7 +132,7 @@ async fn a_usage_answer_without_usage_is_a_decode_error_naming_the_path() {
             then.status(200).header("content-type", HAL_JSON).json_body(json!({"usage": {}}));
         })
         .await;
-    let empty = support::client(&server).usage().send().await.expect("an empty usage object");
+    let empty = client_of(base_url(&server)).usage().send().await.expect("an empty usage object");
     assert_eq!(empty.cloud_units_used, None);
 }
 
@@ -160,7 +160,7 @@ async fn test_units_sends_times_as_rfc3339_utc_with_z_and_decodes_a_page() {
                 ));
         })
         .await;
-    let client = support::client(&server);
+    let client = client_of(base_url(&server));
     // Given in +02:00; sent in UTC.
     let cest = chrono::FixedOffset::east_opt(2 * 3600).expect("offset");
     let start = cest.with_ymd_and_hms(2024, 5, 1, 2, 0, 0).unwrap();
@@ -199,7 +199,7 @@ async fn agent_units_takes_no_aid_and_decodes_a_page() {
                 .json_body(support::page_body(vec![support::agent_units_item(3)], None));
         })
         .await;
-    let client = support::builder(&server).default_aid("1234").build().expect("client");
+    let client = builder_of(base_url(&server)).default_aid("1234").build().expect("client");
 
     let page = client
         .agent_units()
@@ -232,7 +232,7 @@ async fn quotas_are_listed() {
             }));
         })
         .await;
-    let quotas = support::client(&server).quotas().send().await.expect("quotas");
+    let quotas = client_of(base_url(&server)).quotas().send().await.expect("quotas");
     mock.assert_async().await;
     let org = quotas[0].organization_quota.as_ref().expect("org quota");
     assert_eq!((org.value, org.org_id.as_deref()), (9_000_000_000, Some("1001")));
@@ -260,7 +260,7 @@ async fn assign_organization_quotas_posts_a_json_object_and_returns_what_is_in_f
             ]}));
         })
         .await;
-    let set = support::client(&server)
+    let set = client_of(base_url(&server))
         .assign_organization_quotas()
         .quota("1001", 50_000)
         .quota("1002", 9_000_000_000)
@@ -284,7 +284,7 @@ async fn unassign_organization_quotas_posts_the_ids_and_accepts_204() {
             then.status(204);
         })
         .await;
-    support::client(&server)
+    client_of(base_url(&server))
         .unassign_organization_quotas()
         .organization("1001")
         .organization("1002")
@@ -310,7 +310,7 @@ async fn assign_account_group_quotas_groups_them_by_organization() {
             then.status(200).header("content-type", HAL_JSON).json_body(body.clone());
         })
         .await;
-    let set = support::client(&server)
+    let set = client_of(base_url(&server))
         .assign_account_group_quotas()
         .quota("1001", "1234", 5_000)
         .quota("1002", "2001", 10)
@@ -336,7 +336,7 @@ async fn unassign_account_group_quotas_posts_ids_by_organization_and_accepts_204
             then.status(204);
         })
         .await;
-    support::client(&server)
+    client_of(base_url(&server))
         .unassign_account_group_quotas()
         .account_group("1001", "1234")
         .account_group("1001", "1235")
@@ -355,11 +355,7 @@ async fn a_base_url_with_a_path_prefix_and_a_trailing_slash_is_honoured() {
             then.status(200).header("content-type", HAL_JSON).json_body(json!({"quotas": []}));
         })
         .await;
-    let client = thousandeyes_usage::Client::builder()
-        .token(TOKEN)
-        .base_url(server.url("/proxy/te/v7/"))
-        .build()
-        .expect("client");
+    let client = client_of(server.url("/proxy/te/v7/"));
     assert!(client.quotas().send().await.expect("quotas").is_empty());
     mock.assert_async().await;
 }
@@ -387,7 +383,7 @@ async fn every_counter_of_the_listings_decodes_values_above_two_to_the_31() {
             }]}));
         })
         .await;
-    let client = support::client(&server);
+    let client = client_of(base_url(&server));
     let tests = client.test_units().collect_all().await.expect("tests");
     let t = &tests[0];
     assert_eq!(

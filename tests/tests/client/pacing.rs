@@ -9,14 +9,26 @@ mod giving_up_holds;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, UNIX_EPOCH};
 
-use crate::{builder, client, figures, ok_with, too_many_with, usage_json, with_headers, ServerClock};
+use crate::{figures, ok_with, too_many_with, usage_json, with_headers, ServerClock};
 use futures::TryStreamExt;
 use serde_json::json;
 use thousandeyes_usage::{Client, RetryPolicy};
 use thousandeyes_usage_fake::FakeUsageApi;
 use thousandeyes_usage_tests::capture::everything_shown;
 use thousandeyes_usage_tests::raw::{RawServer, Reply, Request};
+use thousandeyes_usage_tests::support::{builder_of, client_of, TOKEN};
 use tokio::time::Instant;
+
+/// `n` calls of `GET /usage` at once, each by a clone of `client`: the errors of those that
+/// failed, as they read.
+async fn usage_calls_at_once(client: &Client, n: usize) -> Vec<String> {
+    let calls = (0..n).map(|_| {
+        let c = client.clone();
+        async move { c.usage().send().await }
+    });
+    let results = futures::future::join_all(calls).await;
+    results.iter().filter_map(|r| r.as_ref().err()).map(|e| e.to_string()).collect()
+}
 
 // ---------------------------------------------------------------------------------------------
 // Pacing: cancellation.
@@ -37,7 +49,7 @@ async fn spreading_slots_of_calls_cancelled_while_waiting_are_given_back() {
         ok_with(headers)
     })
     .await;
-    let client = client(&server);
+    let client = client_of(server.base_url());
     client.usage().send().await.expect("first call");
 
     // 38 calls, each with the caller's deadline of 100 ms: one goes at once, the others wait for
@@ -98,7 +110,7 @@ async fn requests_dropped_in_flight_are_no_longer_counted() {
             }
         })
         .await;
-        let client = client(&server);
+        let client = client_of(server.base_url());
         drop_it(&client).await;
         assert_eq!(server.count(), 2, "{what}: the dropped request had reached the server");
         let asked = Instant::now();
@@ -157,18 +169,12 @@ async fn spreading_slots_survive_a_429_hold() {
         ok_with(headers)
     })
     .await;
-    let client = builder(&server)
+    let client = builder_of(server.base_url())
         .retry_policy(RetryPolicy::default().with_max_wait(Duration::from_secs(120)))
         .build()
         .expect("client");
     client.usage().send().await.expect("first call: 8 left for 250 s");
-    let calls = (0..7).map(|_| {
-        let c = client.clone();
-        async move { c.usage().send().await }
-    });
-    let results = futures::future::join_all(calls).await;
-    let failed: Vec<String> =
-        results.iter().filter_map(|r| r.as_ref().err()).map(|e| e.to_string()).collect();
+    let failed = usage_calls_at_once(&client, 7).await;
     let reset_at = clock.instant_of(reset);
     let asked = Instant::now();
     let last = client.usage().send().await;
@@ -199,7 +205,7 @@ async fn stats_count_the_time_waited_not_the_time_meant_to_wait() {
         ok_with(headers)
     })
     .await;
-    let client = client(&server);
+    let client = client_of(server.base_url());
     client.usage().send().await.expect("first call: the window is used up for 50 s");
     let started = Instant::now();
     for _ in 0..10 {
@@ -236,7 +242,7 @@ async fn answers_without_figures_still_count_against_the_window() {
         ok_with(headers)
     })
     .await;
-    let client = client(&server);
+    let client = client_of(server.base_url());
     let started = Instant::now();
     for _ in 0..400 {
         if Instant::now() - started > Duration::from_secs(58) {
@@ -282,7 +288,7 @@ async fn a_server_clock_stepped_back_does_not_close_the_client_beyond_the_window
             ok_with(headers)
         })
         .await;
-        let client = client(&server);
+        let client = client_of(server.base_url());
         client.usage().send().await.expect("first call");
         client.usage().send().await.expect("the second call waits for the reset, 30 s");
         let mut refused = Vec::new();
@@ -366,7 +372,7 @@ async fn lying_figures_neither_panic_nor_starve() {
     for (what, headers) in cases {
         let clock = ServerClock::new();
         let server = RawServer::start(move |req: &Request| ok_with(headers(&clock, req))).await;
-        let client = client(&server);
+        let client = client_of(server.base_url());
         for call in 1..=4 {
             let asked = Instant::now();
             let result = client.usage().send().await;
@@ -397,7 +403,7 @@ async fn lying_figures_neither_panic_nor_starve() {
             }
         })
         .await;
-        let client = client(&server);
+        let client = client_of(server.base_url());
         let asked = Instant::now();
         let result = client.usage().send().await;
         let waited = Instant::now() - asked;
@@ -415,19 +421,14 @@ async fn lying_figures_neither_panic_nor_starve() {
 #[tokio::test(start_paused = true)]
 async fn tasks_waiting_for_a_reset_do_not_stampede_the_next_window() {
     let fake = FakeUsageApi::builder()
+        .token(TOKEN)
         .rate_limit(10, Duration::from_secs(10))
         .latency(Duration::from_millis(300))
         .start()
         .await;
-    let client = Client::builder().token(fake.token()).base_url(fake.base_url()).build().expect("client");
+    let client = client_of(fake.base_url());
     client.usage().send().await.expect("prime: the client knows the window");
-    let calls = (0..30).map(|_| {
-        let c = client.clone();
-        async move { c.usage().send().await }
-    });
-    let results = futures::future::join_all(calls).await;
-    let failed: Vec<String> =
-        results.iter().filter_map(|r| r.as_ref().err()).map(|e| e.to_string()).collect();
+    let failed = usage_calls_at_once(&client, 30).await;
     let windows: Vec<(usize, usize)> =
         fake.rate_limit_windows().iter().map(|w| (w.succeeded, w.rate_limited)).collect();
     let worst = windows.iter().map(|w| w.1).max().unwrap_or(0);
@@ -445,19 +446,13 @@ async fn tasks_waiting_for_a_reset_do_not_stampede_the_next_window() {
 #[tokio::test(start_paused = true)]
 async fn several_clients_of_one_organization_in_one_process_stay_under_the_limit() {
     let fake = FakeUsageApi::builder()
+        .token(TOKEN)
         .rate_limit(20, Duration::from_secs(5))
         .latency(Duration::from_millis(50))
         .start()
         .await;
     let clients: Vec<Client> = (0..4)
-        .map(|i| {
-            Client::builder()
-                .token(fake.token())
-                .base_url(fake.base_url())
-                .user_agent(format!("client-{i}"))
-                .build()
-                .expect("client")
-        })
+        .map(|i| builder_of(fake.base_url()).user_agent(format!("client-{i}")).build().expect("client"))
         .collect();
     // Each client knows the window before the crowd starts (without figures, requests go at
     // once: documented, and not what is probed here).
@@ -511,7 +506,7 @@ async fn spreading_keeps_one_request_in_flight() {
             .then_write(with_headers(200, headers).json(&usage_json()).to_bytes())
     })
     .await;
-    let client = client(&server);
+    let client = client_of(server.base_url());
     client.usage().send().await.expect("first call");
     let calls = (0..12).map(|_| {
         let c = client.clone();

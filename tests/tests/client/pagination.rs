@@ -11,9 +11,9 @@ use futures::{StreamExt, TryStreamExt};
 use httpmock::prelude::*;
 use httpmock::Mock;
 use serde_json::Value;
-use thousandeyes_usage::{Client, Error};
+use thousandeyes_usage::Error;
 use thousandeyes_usage_tests::raw::{RawServer, Reply, Request};
-use thousandeyes_usage_tests::support::{self, HAL_JSON, PROBLEM_JSON};
+use thousandeyes_usage_tests::support::{self, base_url, client_of, HAL_JSON, PROBLEM_JSON};
 
 const TESTS_PATH: &str = "/v7/usage/units/tests";
 
@@ -38,10 +38,6 @@ async fn page<'a>(server: &'a MockServer, cursor: Option<&str>, body: Value) -> 
             then.status(200).header("content-type", HAL_JSON).json_body(body);
         })
         .await
-}
-
-fn client(server: &MockServer) -> Client {
-    support::client(server)
 }
 
 fn names(items: &[thousandeyes_usage::models::UnitsByTests]) -> Vec<String> {
@@ -81,8 +77,14 @@ async fn walks_every_page_repeating_the_filters_and_changing_only_the_cursor() {
     let p2 = with_filters(Some("c2")).await;
     let p3 = with_filters(Some("c3")).await;
 
-    let pages: Vec<_> =
-        client(&server).test_units().aid("1234").start(start).pages().try_collect().await.expect("pages");
+    let pages: Vec<_> = client_of(base_url(&server))
+        .test_units()
+        .aid("1234")
+        .start(start)
+        .pages()
+        .try_collect()
+        .await
+        .expect("pages");
 
     assert_eq!(pages.iter().map(|p| p.items().len()).collect::<Vec<_>>(), vec![3, 2, 1]);
     assert_eq!(pages.iter().map(|p| p.number()).collect::<Vec<_>>(), vec![Some(1), Some(2), Some(3)]);
@@ -98,7 +100,8 @@ async fn items_stream_yields_every_item_in_order() {
     let server = MockServer::start_async().await;
     page(&server, None, support::page_body(items(0..4), Some(&next(&server, "b")))).await;
     page(&server, Some("b"), support::page_body(items(4..9), None)).await;
-    let all: Vec<_> = client(&server).test_units().aid("1234").items().try_collect().await.expect("items");
+    let all: Vec<_> =
+        client_of(base_url(&server)).test_units().aid("1234").items().try_collect().await.expect("items");
     assert_eq!(names(&all), (0..9).map(|n| format!("test {n}")).collect::<Vec<_>>());
 }
 
@@ -108,7 +111,8 @@ async fn cursors_are_url_decoded_before_they_are_sent_again() {
     page(&server, None, support::page_body(items(0..1), Some(&next(&server, "eyJwIjoyfQ%3D%3D%2Fx%2By"))))
         .await;
     let second = page(&server, Some("eyJwIjoyfQ==/x+y"), support::page_body(items(1..2), None)).await;
-    let all: Vec<_> = client(&server).test_units().aid("1234").items().try_collect().await.expect("items");
+    let all: Vec<_> =
+        client_of(base_url(&server)).test_units().aid("1234").items().try_collect().await.expect("items");
     assert_eq!(all.len(), 2);
     second.assert_calls_async(1).await;
 }
@@ -120,7 +124,8 @@ async fn an_empty_page_with_a_next_link_does_not_end_the_listing() {
     page(&server, Some("e1"), support::page_body(vec![], Some(&next(&server, "e2")))).await;
     page(&server, Some("e2"), support::page_body(vec![], Some(&next(&server, "e3")))).await;
     page(&server, Some("e3"), support::page_body(items(2..3), None)).await;
-    let all: Vec<_> = client(&server).test_units().aid("1234").items().try_collect().await.expect("items");
+    let all: Vec<_> =
+        client_of(base_url(&server)).test_units().aid("1234").items().try_collect().await.expect("items");
     assert_eq!(names(&all), vec!["test 0", "test 1", "test 2"]);
 }
 
@@ -130,7 +135,7 @@ async fn a_repeated_cursor_is_an_error_naming_it_and_the_page_count_then_the_end
     page(&server, None, support::page_body(items(0..1), Some(&next(&server, "A")))).await;
     let a = page(&server, Some("A"), support::page_body(items(1..2), Some(&next(&server, "B")))).await;
     let b = page(&server, Some("B"), support::page_body(items(2..3), Some(&next(&server, "A")))).await;
-    let mut pages = client(&server).test_units().aid("1234").prefetch(false).pages();
+    let mut pages = client_of(base_url(&server)).test_units().aid("1234").prefetch(false).pages();
     let mut received = 0;
     let error = loop {
         match pages.next().await.expect("the stream must not end before the error") {
@@ -154,7 +159,8 @@ async fn a_next_link_without_a_cursor_or_href_is_an_error_not_the_end() {
     let server = MockServer::start_async().await;
     let no_cursor = format!("{}?aid=1234&page=2", server.url(TESTS_PATH));
     page(&server, None, support::page_body(items(0..2), Some(&no_cursor))).await;
-    let result: Result<Vec<_>, _> = client(&server).test_units().aid("1234").items().try_collect().await;
+    let result: Result<Vec<_>, _> =
+        client_of(base_url(&server)).test_units().aid("1234").items().try_collect().await;
     let err = result.expect_err("a next link the client cannot follow");
     assert!(matches!(err, Error::Pagination { .. }), "{err:?}");
     assert!(err.to_string().contains("page=2"), "the error names the link: {err}");
@@ -163,7 +169,8 @@ async fn a_next_link_without_a_cursor_or_href_is_an_error_not_the_end() {
     let mut body = support::page_body(items(0..1), None);
     body["_links"]["next"] = serde_json::json!({"title": "no href"});
     page(&server, None, body).await;
-    let result: Result<Vec<_>, _> = client(&server).test_units().aid("1234").items().try_collect().await;
+    let result: Result<Vec<_>, _> =
+        client_of(base_url(&server)).test_units().aid("1234").items().try_collect().await;
     assert!(matches!(result, Err(Error::Pagination { .. })), "{result:?}");
 }
 
@@ -174,7 +181,7 @@ async fn the_items_of_a_page_whose_next_link_cannot_be_followed_come_before_the_
     page(&server, None, support::page_body(items(0..2), Some(&next(&server, "p2")))).await;
     page(&server, Some("p2"), support::page_body(items(2..4), Some(&no_cursor))).await;
     for prefetch in [true, false] {
-        let mut pages = client(&server).test_units().aid("1234").prefetch(prefetch).pages();
+        let mut pages = client_of(base_url(&server)).test_units().aid("1234").prefetch(prefetch).pages();
         assert_eq!(pages.next().await.expect("page 1").expect("ok").items().len(), 2);
         let second = pages.next().await.expect("page 2").expect("page 2 and its items");
         assert_eq!((second.items().len(), second.next_cursor()), (2, None));
@@ -188,11 +195,23 @@ async fn the_items_of_a_page_whose_next_link_cannot_be_followed_come_before_the_
         assert!(pages.next().await.is_none(), "the stream ends after the error");
     }
     // A listing bounded by `max_pages` before that link is no fault.
-    let bounded: Vec<_> =
-        client(&server).test_units().aid("1234").max_pages(2).items().try_collect().await.expect("two pages");
+    let bounded: Vec<_> = client_of(base_url(&server))
+        .test_units()
+        .aid("1234")
+        .max_pages(2)
+        .items()
+        .try_collect()
+        .await
+        .expect("two pages");
     assert_eq!(bounded.len(), 4);
     // A single page's `send` returns the error: its caller could not tell the page was the last.
-    let err = client(&server).test_units().aid("1234").cursor("p2").send().await.expect_err("the link");
+    let err = client_of(base_url(&server))
+        .test_units()
+        .aid("1234")
+        .cursor("p2")
+        .send()
+        .await
+        .expect_err("the link");
     assert!(matches!(err, Error::Pagination { ref cursor, pages: 0, .. } if cursor == "p2"), "{err:?}");
 }
 
@@ -209,7 +228,8 @@ async fn a_next_link_to_another_host_never_gets_a_request_or_the_token() {
     let foreign = format!("{}?cursor=z9", elsewhere.url(TESTS_PATH));
     page(&server, None, support::page_body(items(0..1), Some(&foreign))).await;
     let followed = page(&server, Some("z9"), support::page_body(items(1..2), None)).await;
-    let all: Vec<_> = client(&server).test_units().aid("1234").items().try_collect().await.expect("items");
+    let all: Vec<_> =
+        client_of(base_url(&server)).test_units().aid("1234").items().try_collect().await.expect("items");
     assert_eq!(all.len(), 2);
     assert_eq!(trap.calls_async().await, 0, "a request went to the other host");
     followed.assert_calls_async(1).await;
@@ -229,7 +249,7 @@ async fn an_error_on_page_three_comes_after_pages_one_and_two_and_ends_the_strea
         })
         .await;
     for prefetch in [true, false] {
-        let mut pages = client(&server).test_units().aid("1234").prefetch(prefetch).pages();
+        let mut pages = client_of(base_url(&server)).test_units().aid("1234").prefetch(prefetch).pages();
         assert_eq!(pages.next().await.expect("page 1").expect("ok").number(), Some(1));
         assert_eq!(pages.next().await.expect("page 2").expect("ok").number(), Some(2));
         let err = pages.next().await.expect("an error").expect_err("page 3 fails");
@@ -249,7 +269,8 @@ async fn a_next_link_of_the_wrong_shape_is_an_error_not_a_short_listing() {
         let mut body = support::page_body(items(0..1), None);
         body["_links"]["next"] = next.clone();
         page(&server, None, body).await;
-        let result: Result<Vec<_>, _> = client(&server).test_units().aid("1234").items().try_collect().await;
+        let result: Result<Vec<_>, _> =
+            client_of(base_url(&server)).test_units().aid("1234").items().try_collect().await;
         assert!(matches!(result, Err(Error::Pagination { .. })), "{next}: {result:?}");
     }
 }
@@ -258,8 +279,14 @@ async fn a_next_link_of_the_wrong_shape_is_an_error_not_a_short_listing() {
 async fn max_pages_zero_sends_nothing() {
     let server = MockServer::start_async().await;
     let first = page(&server, None, support::page_body(items(0..1), None)).await;
-    let pages: Vec<_> =
-        client(&server).test_units().aid("1234").max_pages(0).pages().try_collect().await.expect("pages");
+    let pages: Vec<_> = client_of(base_url(&server))
+        .test_units()
+        .aid("1234")
+        .max_pages(0)
+        .pages()
+        .try_collect()
+        .await
+        .expect("pages");
     assert!(pages.is_empty());
     assert_eq!(first.calls_async().await, 0);
 }
@@ -271,7 +298,8 @@ async fn a_malformed_self_link_does_not_stop_a_listing_that_has_a_next() {
     body["_links"]["self"] = serde_json::json!({"title": "self without href"});
     page(&server, None, body).await;
     let second = page(&server, Some("two"), support::page_body(items(1..2), None)).await;
-    let all: Vec<_> = client(&server).test_units().aid("1234").items().try_collect().await.expect("items");
+    let all: Vec<_> =
+        client_of(base_url(&server)).test_units().aid("1234").items().try_collect().await.expect("items");
     assert_eq!(all.len(), 2, "no silent truncation");
     second.assert_calls_async(1).await;
 }
@@ -282,8 +310,14 @@ async fn max_pages_ends_the_listing_early_on_purpose() {
     page(&server, None, support::page_body(items(0..1), Some(&next(&server, "m2")))).await;
     page(&server, Some("m2"), support::page_body(items(1..2), Some(&next(&server, "m3")))).await;
     let third = page(&server, Some("m3"), support::page_body(items(2..3), None)).await;
-    let pages: Vec<_> =
-        client(&server).test_units().aid("1234").max_pages(2).pages().try_collect().await.expect("pages");
+    let pages: Vec<_> = client_of(base_url(&server))
+        .test_units()
+        .aid("1234")
+        .max_pages(2)
+        .pages()
+        .try_collect()
+        .await
+        .expect("pages");
     assert_eq!(pages.len(), 2);
     assert!(pages[1].has_next(), "the bound, not the server, ended it");
     assert_eq!(third.calls_async().await, 0);
@@ -296,10 +330,22 @@ async fn prefetch_on_and_off_give_identical_items() {
     page(&server, Some("q2"), support::page_body(vec![], Some(&next(&server, "q3")))).await;
     page(&server, Some("q3"), support::page_body(items(5..12), Some(&next(&server, "q4")))).await;
     page(&server, Some("q4"), support::page_body(items(12..13), None)).await;
-    let on: Vec<_> =
-        client(&server).test_units().aid("1234").prefetch(true).items().try_collect().await.expect("on");
-    let off: Vec<_> =
-        client(&server).test_units().aid("1234").prefetch(false).items().try_collect().await.expect("off");
+    let on: Vec<_> = client_of(base_url(&server))
+        .test_units()
+        .aid("1234")
+        .prefetch(true)
+        .items()
+        .try_collect()
+        .await
+        .expect("on");
+    let off: Vec<_> = client_of(base_url(&server))
+        .test_units()
+        .aid("1234")
+        .prefetch(false)
+        .items()
+        .try_collect()
+        .await
+        .expect("off");
     assert_eq!(on, off);
     assert_eq!(on.len(), 13);
 }
@@ -317,10 +363,6 @@ async fn two_pages(second: Reply) -> RawServer {
     .await
 }
 
-fn raw_client(server: &RawServer) -> Client {
-    Client::builder().token(support::TOKEN).base_url(server.base_url()).build().expect("client")
-}
-
 fn last_page() -> Reply {
     Reply::status(200).header("Content-Type", HAL_JSON).json(&support::page_body(items(2..4), None)).into()
 }
@@ -328,7 +370,7 @@ fn last_page() -> Reply {
 #[tokio::test(start_paused = true)]
 async fn nothing_is_sent_until_the_stream_is_polled() {
     let server = two_pages(last_page()).await;
-    let stream = raw_client(&server).test_units().aid("1234").items();
+    let stream = client_of(server.base_url()).test_units().aid("1234").items();
     tokio::time::sleep(Duration::from_secs(5)).await;
     assert_eq!(server.count(), 0);
     let all: Vec<_> = stream.try_collect().await.expect("items");
@@ -340,7 +382,7 @@ async fn nothing_is_sent_until_the_stream_is_polled() {
 async fn dropping_mid_listing_cancels_the_prefetch_and_sends_nothing_more() {
     // Page 2 answers 429 (retry after 1 s): a prefetch that outlived the stream would come back.
     let server = two_pages(Reply::status(429).header("Retry-After", "1").into()).await;
-    let mut pages = raw_client(&server).test_units().aid("1234").prefetch(true).pages();
+    let mut pages = client_of(server.base_url()).test_units().aid("1234").prefetch(true).pages();
     pages.next().await.expect("page 1").expect("ok");
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(server.count(), 2, "page 2 was prefetched and rate limited");
@@ -356,7 +398,7 @@ async fn dropping_mid_listing_cancels_the_prefetch_and_sends_nothing_more() {
 async fn prefetch_requests_the_next_page_while_the_caller_works_on_the_current_one() {
     for prefetch in [true, false] {
         let server = two_pages(last_page()).await;
-        let mut pages = raw_client(&server).test_units().aid("1234").prefetch(prefetch).pages();
+        let mut pages = client_of(server.base_url()).test_units().aid("1234").prefetch(prefetch).pages();
         let first = pages.next().await.expect("page 1").expect("ok");
         // "Working" on page 1 for a second without polling the stream.
         tokio::time::sleep(Duration::from_secs(1)).await;
@@ -394,7 +436,7 @@ async fn the_enterprise_agent_listing_paginates_the_same_way() {
                 .json_body(support::page_body((3..5).map(support::agent_units_item).collect(), None));
         })
         .await;
-    let agents = client(&server).agent_units().collect_all().await.expect("agents");
+    let agents = client_of(base_url(&server)).agent_units().collect_all().await.expect("agents");
     assert_eq!(
         agents.iter().filter_map(|a| a.enterprise_units_used).sum::<i64>(),
         (0..5_i64).map(|n| 100 * n).sum::<i64>()
@@ -406,7 +448,7 @@ async fn streams_are_send_and_work_inside_spawned_tasks() {
     let server = MockServer::start_async().await;
     page(&server, None, support::page_body(items(0..3), Some(&next(&server, "s2")))).await;
     page(&server, Some("s2"), support::page_body(items(3..4), None)).await;
-    let stream = client(&server).test_units().aid("1234").items();
+    let stream = client_of(base_url(&server)).test_units().aid("1234").items();
     let count = tokio::spawn(async move { stream.try_collect::<Vec<_>>().await.map(|v| v.len()) })
         .await
         .expect("task")
@@ -417,7 +459,7 @@ async fn streams_are_send_and_work_inside_spawned_tasks() {
 #[tokio::test(start_paused = true)]
 async fn pages_of_a_listing_started_from_a_cursor_do_not_claim_a_position() {
     let server = two_pages(last_page()).await;
-    let client = raw_client(&server);
+    let client = client_of(server.base_url());
     let from_start: Vec<_> = client.test_units().pages().try_collect().await.expect("pages");
     assert_eq!(from_start.iter().map(|p| p.number()).collect::<Vec<_>>(), vec![Some(1), Some(2)]);
     let from_cursor: Vec<_> = client.test_units().cursor("c2").pages().try_collect().await.expect("pages");

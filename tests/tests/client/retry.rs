@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use thousandeyes_usage::{Client, ClientStats, Error, RetryPolicy};
 use thousandeyes_usage_tests::raw::{RawServer, Reply, Request};
-use thousandeyes_usage_tests::support::{self, epoch_now, HAL_JSON, PROBLEM_JSON, TOKEN};
+use thousandeyes_usage_tests::support::{self, builder_of, client_of, epoch_now, HAL_JSON, PROBLEM_JSON};
 use tokio::time::Instant;
 
 const OK_BODY: &str = r#"{"usage":{"cloudUnitsUsed":42}}"#;
@@ -43,9 +43,7 @@ async fn scripted(script: Vec<Reply>) -> RawServer {
 }
 
 fn exact_client(server: &RawServer) -> Client {
-    Client::builder()
-        .token(TOKEN)
-        .base_url(server.base_url())
+    builder_of(server.base_url())
         .retry_policy(RetryPolicy::default().with_jitter(false))
         .build()
         .expect("client")
@@ -221,9 +219,7 @@ async fn an_oversized_error_body_still_counts_as_the_error_it_is() {
         .body(big.clone())
         .into()])
     .await;
-    let client = Client::builder()
-        .token(TOKEN)
-        .base_url(server.base_url())
+    let client = builder_of(server.base_url())
         .retry_policy(RetryPolicy::default().with_jitter(false))
         .max_body_bytes(64 * 1024)
         .build()
@@ -234,7 +230,7 @@ async fn an_oversized_error_body_still_counts_as_the_error_it_is() {
 
     let server =
         scripted(vec![Reply::status(404).header("Content-Type", "text/html").body(big).into()]).await;
-    let client = Client::builder().token(TOKEN).base_url(server.base_url()).max_body_bytes(64 * 1024).build();
+    let client = builder_of(server.base_url()).max_body_bytes(64 * 1024).build();
     let err = client.expect("client").usage().send().await.expect_err("404");
     assert_eq!(err.status(), Some(404), "{err:?}");
 }
@@ -257,12 +253,7 @@ async fn a_503_reports_only_its_own_retry_after() {
         .header("x-organization-rate-limit-reset", (epoch_now() + 44).to_string())
         .into()])
     .await;
-    let client = Client::builder()
-        .token(TOKEN)
-        .base_url(server.base_url())
-        .retry_policy(RetryPolicy::disabled())
-        .build()
-        .expect("client");
+    let client = builder_of(server.base_url()).retry_policy(RetryPolicy::disabled()).build().expect("client");
     let err = client.usage().send().await.expect_err("503");
     assert_eq!(err.status(), Some(503));
     assert_eq!(err.retry_after(), None, "the window reset is not a 503's retry time");
@@ -355,9 +346,7 @@ async fn a_get_that_times_out_is_retried() {
         .then_sleep(Duration::from_secs(3))
         .then_write(Reply::status(200).header("Content-Type", HAL_JSON).body(r#"{"quotas":[]}"#).to_bytes());
     let server = RawServer::start(move |_| slow.clone()).await;
-    let client = Client::builder()
-        .token(TOKEN)
-        .base_url(server.base_url())
+    let client = builder_of(server.base_url())
         .request_timeout(Duration::from_millis(300))
         .retry_policy(RetryPolicy::default().with_jitter(false).with_transient_attempts(2))
         .build()
@@ -460,7 +449,7 @@ async fn twenty_tasks_hitting_a_429_hold_back_until_the_reset() {
         }
     })
     .await;
-    let client = Client::builder().token(TOKEN).base_url(server.base_url()).build().expect("client");
+    let client = client_of(server.base_url());
     let tasks: Vec<_> = (0..20)
         .map(|_| {
             let c = client.clone();

@@ -12,7 +12,9 @@ use httpmock::prelude::*;
 use thousandeyes_usage::{Client, RetryPolicy};
 use thousandeyes_usage_tests::capture::Captured;
 use thousandeyes_usage_tests::raw::{RawServer, Reply, Request};
-use thousandeyes_usage_tests::support::{self, HAL_JSON, PROBLEM_JSON, TOKEN};
+use thousandeyes_usage_tests::support::{
+    self, base_url, builder_of, client_of, HAL_JSON, PROBLEM_JSON, TOKEN,
+};
 
 #[tokio::test(start_paused = true)]
 async fn a_full_run_with_retries_and_errors_never_logs_the_token() {
@@ -38,7 +40,7 @@ async fn a_full_run_with_retries_and_errors_never_logs_the_token() {
         }
     })
     .await;
-    let client = Client::builder().token(TOKEN).base_url(server.base_url()).build().expect("client");
+    let client = client_of(server.base_url());
 
     let items: Vec<_> = client.test_units().items().try_collect().await.expect("listing after retries");
     assert_eq!(items.len(), 2);
@@ -72,7 +74,7 @@ async fn the_token_is_sent_to_the_base_url_only() {
             then.status(200).header("content-type", HAL_JSON).body("{}");
         })
         .await;
-    let client = support::builder(&server).retry_policy(RetryPolicy::disabled()).build().expect("client");
+    let client = builder_of(base_url(&server)).retry_policy(RetryPolicy::disabled()).build().expect("client");
     client.quotas().send().await.expect("quotas");
     mock.assert_async().await;
 }

@@ -6,9 +6,8 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use futures::TryStreamExt;
-use thousandeyes_usage::Client;
 use thousandeyes_usage_tests::raw::{RawServer, Reply, Request};
-use thousandeyes_usage_tests::support::{self, HAL_JSON, TOKEN};
+use thousandeyes_usage_tests::support::{self, client_of, HAL_JSON, TOKEN};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Instrument, Subscriber};
@@ -91,7 +90,7 @@ async fn a_retried_call_is_one_span_with_the_http_conventions_fields_and_its_ret
     let _guard = tracing::subscriber::set_default(tracing_subscriber::registry().with(spans.clone()));
     let server =
         RawServer::script(vec![Reply::status(429).header("Retry-After", "1").into(), ok_usage()]).await;
-    let client = Client::builder().token(TOKEN).base_url(server.base_url()).build().expect("client");
+    let client = client_of(server.base_url());
 
     client.usage().aid("1234").send().await.expect("usage after a retry");
 
@@ -125,7 +124,7 @@ async fn a_failed_call_records_its_status_and_error_type() {
     let spans = Spans::default();
     let _guard = tracing::subscriber::set_default(tracing_subscriber::registry().with(spans.clone()));
     let server = RawServer::script(vec![Reply::status(404).body("{}").into()]).await;
-    let client = Client::builder().token(TOKEN).base_url(server.base_url()).build().expect("client");
+    let client = client_of(server.base_url());
     client.quotas().send().await.expect_err("404");
     let (_, span) = &spans.calls()[0];
     assert_eq!(span.fields.get("http.response.status_code").map(String::as_str), Some("404"));
@@ -143,7 +142,7 @@ async fn a_call_the_client_holds_back_records_no_status_it_never_received() {
         .header("x-organization-rate-limit-reset", reset.to_string())
         .into()])
     .await;
-    let client = Client::builder().token(TOKEN).base_url(server.base_url()).build().expect("client");
+    let client = client_of(server.base_url());
     client.usage().send().await.expect_err("429 with a reset beyond the policy's max wait");
     client.usage().send().await.expect_err("held back");
     assert_eq!(server.requests().len(), 1);
@@ -162,7 +161,7 @@ async fn a_status_the_spec_does_not_document_is_an_event_of_the_call() {
     let server =
         RawServer::script(vec![Reply::status(418).body("{}").into(), Reply::status(404).body("{}").into()])
             .await;
-    let client = Client::builder().token(TOKEN).base_url(server.base_url()).build().expect("client");
+    let client = client_of(server.base_url());
     client.quotas().send().await.expect_err("418");
     client.quotas().send().await.expect_err("404");
     let calls = spans.calls();
@@ -185,7 +184,7 @@ async fn a_prefetched_page_is_fetched_in_its_callers_span() {
         Reply::status(200).header("Content-Type", HAL_JSON).json(&support::page_body(items, next)).into()
     })
     .await;
-    let client = Client::builder().token(TOKEN).base_url(server.base_url()).build().expect("client");
+    let client = client_of(server.base_url());
 
     let export = tracing::info_span!("nightly_export");
     let items: Vec<_> = async { client.test_units().items().try_collect().await }

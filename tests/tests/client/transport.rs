@@ -14,7 +14,7 @@ use futures::TryStreamExt;
 use httpmock::prelude::*;
 use httpmock::{HttpMockRequest, HttpMockResponse};
 use thousandeyes_usage::{Client, ClientStats, Error, RetryPolicy};
-use thousandeyes_usage_tests::support::{self, HAL_JSON, TOKEN};
+use thousandeyes_usage_tests::support::{self, base_url, builder_of, client_of, HAL_JSON, TOKEN};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -54,7 +54,7 @@ where
 }
 
 fn client_for(base_url: &str, timeout: Duration) -> Client {
-    Client::builder().token(TOKEN).base_url(base_url).request_timeout(timeout).build().expect("client")
+    builder_of(base_url).request_timeout(timeout).build().expect("client")
 }
 
 /// Runs `usage()` against the server within the budget; the error, and what the client did.
@@ -174,7 +174,7 @@ async fn a_redirect_to_another_host_is_not_followed_and_gets_no_token() {
             then.status(302).header("location", location.as_str());
         })
         .await;
-    let err = support::client(&server).usage().send().await.expect_err("302");
+    let err = client_of(base_url(&server)).usage().send().await.expect_err("302");
     assert_eq!(err.status(), Some(302));
     assert_eq!(trap.calls_async().await, 0, "the redirect was followed");
 }
@@ -197,7 +197,7 @@ async fn ten_thousand_empty_pages_are_bounded_by_max_pages() {
                 .build()
         });
     });
-    let client = support::client(&server);
+    let client = client_of(base_url(&server));
     let pages: Vec<_> = tokio::time::timeout(BUDGET, client.test_units().max_pages(50).pages().try_collect())
         .await
         .expect("bounded")
@@ -227,12 +227,8 @@ async fn reset_headers_of_zero_minus_one_and_garbage_fall_back_to_backoff() {
             }
         })
         .await;
-        let client = Client::builder()
-            .token(TOKEN)
-            .base_url(url)
-            .retry_policy(RetryPolicy::default().with_jitter(false))
-            .build()
-            .expect("client");
+        let client =
+            builder_of(url).retry_policy(RetryPolicy::default().with_jitter(false)).build().expect("client");
         client.quotas().send().await.expect("success after backoff");
         let stats = client.stats();
         assert_eq!(stats.after_rate_limit.count, 1, "{value:?}");

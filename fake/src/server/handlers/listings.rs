@@ -10,15 +10,15 @@ use chrono::{DateTime, FixedOffset, Utc};
 use thousandeyes_usage_generated::apis::usage_api::{
     GetEnterpriseAgentsUnitsUsageParams, GetTestsUnitsUsageParams,
 };
+use thousandeyes_usage_generated::apis::OperationId as Operation;
 use thousandeyes_usage_generated::models::{EnterpriseAgentsUsage, Link, PaginationLinks, TestsUsage};
 
-use super::super::answer::{bad, Answer};
+use super::super::answer::{bad, Answer, Handled};
 use super::super::request::Req;
 use super::super::state::{Config, State};
 use super::super::validate::{check_aid, check_range, params};
-use super::{link, Handled};
+use super::links::link;
 use crate::cursor::{self, Bound};
-use crate::Operation;
 
 /// What a listing request asks for, with the names its parameters have in the spec.
 struct ListingQuery {

@@ -1,6 +1,7 @@
 //! One handler per operation, each answering a request that passed authentication, the
 //! rate-limit window and the failure rules.
 
+mod links;
 mod listings;
 mod quotas;
 mod usage;
@@ -10,18 +11,14 @@ use std::time::SystemTime;
 use http::header;
 use http::StatusCode;
 
-use thousandeyes_usage_generated::models::{Link, SelfLinks};
+use thousandeyes_usage_generated::apis::OperationId as Operation;
 
 use super::answer::{problem, Answer};
 use super::request::Req;
 use super::routing::Route;
 use super::state::{Config, State};
-use crate::Operation;
 
 pub(crate) use listings::page;
-
-/// A handler's answer: `Err` for a refusal (the request is invalid), `Ok` otherwise.
-type Handled = Result<Answer, Answer>;
 
 /// The answer of the route's handler.
 pub(crate) fn dispatch(state: &mut State, config: &Config, req: &Req, now: SystemTime) -> Answer {
@@ -58,31 +55,4 @@ pub(crate) fn dispatch(state: &mut State, config: &Config, req: &Req, now: Syste
         },
     };
     handled.unwrap_or_else(|refusal| refusal)
-}
-
-/// The absolute URL of the request's path with its query; with `cursor` `(name, value)`, the
-/// parameter `name` set to `value` (or removed, for `None`).
-fn link(config: &Config, req: &Req, cursor: Option<(&str, Option<&str>)>) -> String {
-    let plain = format!("{}{}", config.root, req.path);
-    let Ok(mut url) = url::Url::parse(&plain) else { return plain };
-    {
-        let replaced = cursor.map(|(name, _)| name);
-        let mut query = url.query_pairs_mut();
-        for (k, v) in req.query.iter().filter(|(k, _)| Some(k.as_str()) != replaced) {
-            query.append_pair(k, v);
-        }
-        if let Some((name, Some(value))) = cursor {
-            query.append_pair(name, value);
-        }
-    }
-    let mut s = url.to_string();
-    if s.ends_with('?') {
-        s.pop();
-    }
-    s
-}
-
-/// The `_links` of an answer that is not a listing page.
-fn self_links(config: &Config, req: &Req) -> SelfLinks {
-    SelfLinks { param_self: Some(Link::new(link(config, req, None))), ..Default::default() }
 }

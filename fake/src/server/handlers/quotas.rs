@@ -6,11 +6,11 @@ use thousandeyes_usage_generated::models::{
     OrganizationsQuotasUnassign, Quotas, QuotasAssignRequest, QuotasAssignResponse, QuotasUnassign,
 };
 
-use super::super::answer::{bad, Answer};
+use super::super::answer::{bad, Answer, Handled};
 use super::super::request::Req;
 use super::super::state::{Config, State};
 use super::super::validate::{check_orgs_and_groups, json_body, FieldErrors};
-use super::{self_links, Handled};
+use super::links::self_links;
 
 pub(super) fn get_quotas(state: &State, config: &Config, req: &Req) -> Handled {
     Ok(Answer::ok(&Quotas {

@@ -5,11 +5,11 @@ use std::collections::BTreeSet;
 use thousandeyes_usage_generated::apis::usage_api::GetUsageParams;
 use thousandeyes_usage_generated::models::{ExpandUsageOptions, Usage, UsageDetails};
 
-use super::super::answer::Answer;
+use super::super::answer::{Answer, Handled};
 use super::super::request::Req;
 use super::super::state::{Config, State};
 use super::super::validate::{check_aid, params};
-use super::{self_links, Handled};
+use super::links::self_links;
 
 pub(super) fn get_usage(state: &State, config: &Config, req: &Req) -> Handled {
     let params = params(GetUsageParams::from_query, req)?;

@@ -1,9 +1,10 @@
 //! Settings at their edges: `rate_limit_share` bounds, and the spellings of a base URL reaching the
 //! right path.
 
-use crate::{builder, figures, ok_with, ServerClock, TOKEN};
+use crate::{figures, ok_with, ServerClock};
 use thousandeyes_usage::{Client, Error};
 use thousandeyes_usage_tests::raw::{RawServer, Request};
+use thousandeyes_usage_tests::support::{builder_of, TOKEN};
 
 // ---------------------------------------------------------------------------------------------
 // Configuration.
@@ -37,7 +38,7 @@ async fn rate_limit_share_edges() {
         ok_with(headers)
     })
     .await;
-    let client = builder(&server).rate_limit_share(f64::from_bits(1)).build().expect("client");
+    let client = builder_of(server.base_url()).rate_limit_share(f64::from_bits(1)).build().expect("client");
     for _ in 0..3 {
         client.usage().send().await.expect("one call a window");
     }
@@ -59,11 +60,7 @@ async fn base_url_spellings_reach_the_right_path() {
         format!("HTTP://127.0.0.1:{port}/v7"),
     ] {
         let before = server.count();
-        let client = Client::builder()
-            .token(TOKEN)
-            .base_url(base.clone())
-            .build()
-            .unwrap_or_else(|e| panic!("{base:?}: {e}"));
+        let client = builder_of(base.clone()).build().unwrap_or_else(|e| panic!("{base:?}: {e}"));
         client.usage().send().await.unwrap_or_else(|e| panic!("{base:?}: {e}"));
         let requests = server.requests();
         assert_eq!(requests.len(), before + 1);

@@ -6,15 +6,14 @@
 use std::time::Duration;
 
 use thousandeyes_usage::{Client, Error, RetryPolicy};
+use thousandeyes_usage_tests::support::builder_of;
 
-use crate::{everything_shown, listener_with_full_backlog, TOKEN};
+use crate::{everything_shown, listener_with_full_backlog};
 
 #[tokio::test(start_paused = true)]
 async fn a_connect_timeout_is_reported_as_the_connect_timeout_not_the_request_timeout() {
     let (addr, _listener, _held) = listener_with_full_backlog();
-    let client = Client::builder()
-        .token(TOKEN)
-        .base_url(format!("http://{addr}/v7"))
+    let client = builder_of(format!("http://{addr}/v7"))
         .connect_timeout(Duration::from_secs(1))
         .retry_policy(RetryPolicy::disabled())
         .build()

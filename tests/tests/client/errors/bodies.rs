@@ -1,9 +1,10 @@
 //! Answer bodies at their edges: a chunked body at the limit and one byte over it, an error body
 //! over the limit followed by a good retry, a compressed answer however its encoding is spelled.
 
-use crate::{builder, client, ok_with, usage_json};
+use crate::{ok_with, usage_json};
 use thousandeyes_usage::{Error, RetryPolicy};
 use thousandeyes_usage_tests::raw::{RawServer, Reply, Request};
+use thousandeyes_usage_tests::support::{builder_of, client_of};
 
 // ---------------------------------------------------------------------------------------------
 // Transport and decoding.
@@ -29,13 +30,13 @@ async fn a_chunked_body_at_the_limit_is_read_and_one_byte_more_is_refused() {
     for chunk in [1, 7, len] {
         let b = body.clone();
         let server = RawServer::start(move |_: &Request| chunked(&b, chunk)).await;
-        let exact = builder(&server).max_body_bytes(len).build().expect("client");
+        let exact = builder_of(server.base_url()).max_body_bytes(len).build().expect("client");
         exact
             .usage()
             .send()
             .await
             .unwrap_or_else(|e| panic!("chunks of {chunk}: a body of exactly the limit: {e}"));
-        let short = builder(&server).max_body_bytes(len - 1).build().expect("client");
+        let short = builder_of(server.base_url()).max_body_bytes(len - 1).build().expect("client");
         let err = short.usage().send().await.expect_err("one byte over");
         assert!(
             matches!(err, Error::BodyTooLarge { limit, .. } if limit == len - 1),
@@ -58,7 +59,7 @@ async fn an_error_body_over_the_limit_is_cut_and_the_retry_succeeds() {
         }
     })
     .await;
-    let c = builder(&server).max_body_bytes(256).build().expect("client");
+    let c = builder_of(server.base_url()).max_body_bytes(256).build().expect("client");
     let usage = c.usage().send().await.expect("retried after the 503");
     assert_eq!(usage.cloud_units_used, Some(42));
     assert_eq!(server.count(), 2);
@@ -67,7 +68,7 @@ async fn an_error_body_over_the_limit_is_cut_and_the_retry_succeeds() {
         Reply::status(503).header("Content-Type", "application/problem+json").body(body).into()
     })
     .await;
-    let err = builder(&server2)
+    let err = builder_of(server2.base_url())
         .max_body_bytes(256)
         .retry_policy(RetryPolicy::disabled())
         .build()
@@ -105,7 +106,7 @@ async fn a_compressed_answer_is_reported_as_compressed_however_the_encoding_is_s
         }
         let reply: Reply = response.body(gz.clone()).into();
         let server = RawServer::script(vec![reply]).await;
-        let err = client(&server).usage().send().await.expect_err("compressed");
+        let err = client_of(server.base_url()).usage().send().await.expect_err("compressed");
         if !matches!(err, Error::UnexpectedBody { content_encoding: Some(_), .. }) {
             misreported.push(format!("{what}: {err}"));
         }

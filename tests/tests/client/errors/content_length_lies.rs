@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use thousandeyes_usage::{Error, RetryPolicy};
 use thousandeyes_usage_tests::raw::{RawServer, Reply};
+use thousandeyes_usage_tests::support::builder_of;
 
-use crate::{builder, isolated, paused_runtime, Allocations, MIB};
+use crate::{isolated, paused_runtime, Allocations, MIB};
 
 /// 60 GiB: more than this machine, or most, could ever reserve.
 const ANNOUNCED_64_GIB: u64 = 64_424_509_440;
@@ -40,7 +41,7 @@ fn stalled(status: u16, announced: u64, sent: usize) -> Reply {
 /// timeout or transport error, having allocated no more than a few MiB.
 async fn announced_64_gib(status: u16) {
     let server = RawServer::script(vec![stalled(status, ANNOUNCED_64_GIB, 64 * 1024)]).await;
-    let client = builder(&server)
+    let client = builder_of(server.base_url())
         .max_body_bytes(usize::MAX)
         .request_timeout(Duration::from_secs(2))
         .build()
@@ -78,7 +79,7 @@ async fn fifty_stalled(announced: u64) -> (usize, usize) {
         stalled(status, announced, 40)
     })
     .await;
-    let client = builder(&server)
+    let client = builder_of(server.base_url())
         .request_timeout(Duration::from_secs(5))
         .retry_policy(RetryPolicy::disabled())
         .build()
@@ -130,7 +131,7 @@ fn announced_body_over_the_limit_is_refused_without_reserving_it() {
     isolated(&test_name!(announced_body_over_the_limit_is_refused_without_reserving_it), || {
         paused_runtime().block_on(async {
             let server = RawServer::script(vec![stalled(200, ANNOUNCED_64_GIB, 1024)]).await;
-            let client = builder(&server).max_body_bytes(MIB).build().expect("client");
+            let client = builder_of(server.base_url()).max_body_bytes(MIB).build().expect("client");
             let memory = Allocations::start();
             let result = client.usage().send().await;
             let growth = memory.peak_growth();
@@ -154,7 +155,7 @@ fn undeclared_body_over_the_limit_is_cut_off_at_the_limit() {
                 .then_write(vec![b' '; 3 * MIB])
                 .then_close()])
             .await;
-            let client = builder(&server).max_body_bytes(MIB).build().expect("client");
+            let client = builder_of(server.base_url()).max_body_bytes(MIB).build().expect("client");
             let memory = Allocations::start();
             let result = client.usage().send().await;
             let growth = memory.peak_growth();

@@ -5,8 +5,9 @@
 use serde_json::json;
 use thousandeyes_usage::Error;
 use thousandeyes_usage_tests::raw::{RawServer, Reply};
+use thousandeyes_usage_tests::support::client_of;
 
-use crate::{client, usage_json};
+use crate::usage_json;
 
 fn labelled(content_type: &str, body: &serde_json::Value) -> Reply {
     Reply::status(200).header("Content-Type", content_type).json(body).into()
@@ -19,9 +20,9 @@ fn listing_page() -> serde_json::Value {
 /// The usage and a listing page, each labelled `content_type`: what each call returned.
 async fn decode_as(content_type: &str) -> (Result<Option<i64>, Error>, Result<Vec<Option<String>>, Error>) {
     let usage_server = RawServer::script(vec![labelled(content_type, &usage_json())]).await;
-    let usage = client(&usage_server).usage().send().await.map(|u| u.cloud_units_used);
+    let usage = client_of(usage_server.base_url()).usage().send().await.map(|u| u.cloud_units_used);
     let page_server = RawServer::script(vec![labelled(content_type, &listing_page())]).await;
-    let page = client(&page_server)
+    let page = client_of(page_server.base_url())
         .test_units()
         .send()
         .await
@@ -69,7 +70,7 @@ async fn html_in_any_case_is_still_an_unexpected_body() {
                 .body(body.clone())
                 .into()])
             .await;
-            let err = client(&server).usage().send().await.expect_err("HTML is not the usage");
+            let err = client_of(server.base_url()).usage().send().await.expect_err("HTML is not the usage");
             assert!(
                 matches!(err, Error::UnexpectedBody { status: 200, .. }),
                 "{content_type} {body}: {err:?}"

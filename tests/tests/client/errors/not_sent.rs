@@ -3,13 +3,9 @@
 
 use std::time::Duration;
 
-use thousandeyes_usage::{Client, Error, NotSentReason};
+use thousandeyes_usage::{Error, NotSentReason};
 use thousandeyes_usage_tests::raw::{RawServer, Reply};
-use thousandeyes_usage_tests::support::{PROBLEM_JSON, TOKEN};
-
-fn client(server: &RawServer) -> Client {
-    Client::builder().token(TOKEN).base_url(server.base_url()).build().expect("client")
-}
+use thousandeyes_usage_tests::support::{client_of, PROBLEM_JSON};
 
 #[tokio::test(start_paused = true)]
 async fn a_call_held_back_is_not_sent_has_no_status_and_may_be_sent_after_the_reset() {
@@ -19,7 +15,7 @@ async fn a_call_held_back_is_not_sent_has_no_status_and_may_be_sent_after_the_re
         .body(r#"{"title":"Too Many Requests","status":429}"#)
         .into()])
     .await;
-    let gave_up = client(&server);
+    let gave_up = client_of(server.base_url());
     let refused = gave_up.usage().send().await.expect_err("a 600 s wait is beyond max_wait");
     assert_eq!(refused.status(), Some(429), "{refused:?}");
     // The same client: it gave up until the reset.
@@ -32,7 +28,7 @@ async fn a_call_held_back_is_not_sent_has_no_status_and_may_be_sent_after_the_re
     let shown = err.to_string();
     assert!(shown.contains("not sent") && !shown.contains("HTTP") && !shown.contains("429"), "{shown}");
     // Another client of the organization holds until the same reset, longer than it may wait.
-    let other = client(&server).usage().send().await.expect_err("held back");
+    let other = client_of(server.base_url()).usage().send().await.expect_err("held back");
     assert!(matches!(other, Error::NotSent { reason: NotSentReason::WindowClosed, .. }), "{other:?}");
     assert_eq!(server.count(), 1, "only the first call reached the server");
 }

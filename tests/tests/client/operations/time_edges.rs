@@ -7,8 +7,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone, Utc};
 use serde_json::json;
 use thousandeyes_usage::{Client, Error};
 use thousandeyes_usage_tests::raw::{RawServer, Reply};
-
-use crate::client;
+use thousandeyes_usage_tests::support::client_of;
 
 /// A server answering every request with an empty listing page.
 async fn empty_listing() -> RawServer {
@@ -67,7 +66,7 @@ async fn refused_or_well_formed(start: DateTime<Utc>, end: Option<DateTime<Utc>>
     let mut wrong = Vec::new();
     for (operation, call) in calls {
         let server = empty_listing().await;
-        let result = call(client(&server), start, end).await;
+        let result = call(client_of(server.base_url()), start, end).await;
         let requests = server.requests();
         let case = format!("{operation} start {start:?} end {end:?}");
         if requests.is_empty() {
@@ -151,7 +150,7 @@ async fn a_whole_second_range_in_any_zone_goes_out_as_rfc3339_utc() {
     let india = FixedOffset::east_opt(5 * 3600 + 1800).expect("offset");
     let start = india.with_ymd_and_hms(2024, 5, 1, 0, 0, 0).single().expect("start");
     let end = utc(2024, 5, 2, 0, 0, 0, 0);
-    client(&server).test_units().start(start).end(end).send().await.expect("a page");
+    client_of(server.base_url()).test_units().start(start).end(end).send().await.expect("a page");
     let req = &server.requests()[0];
     assert_eq!(req.query("startDate").as_deref(), Some("2024-04-30T18:30:00Z"));
     assert_eq!(req.query("endDate").as_deref(), Some("2024-05-02T00:00:00Z"));

@@ -7,8 +7,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use thousandeyes_usage_tests::capture::Captured;
 use thousandeyes_usage_tests::raw::{RawServer, Reply};
+use thousandeyes_usage_tests::support::client_of;
 
-use crate::{client, usage_json};
+use crate::usage_json;
 
 const WARNING: &str = "resets implausibly far away";
 const CALLS: usize = 20;
@@ -40,7 +41,7 @@ async fn answering_with_resets(reset: impl Fn(u64) -> u64 + Send + Sync + 'stati
 
 /// Makes [`CALLS`] calls to `server`: checks that none waited, and returns the log.
 async fn log_of_calls(server: &RawServer) -> String {
-    let client = client(server);
+    let client = client_of(server.base_url());
     let captured = Captured::default();
     let _guard = captured.install(false);
     let started = tokio::time::Instant::now();

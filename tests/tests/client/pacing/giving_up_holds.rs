@@ -10,9 +10,10 @@ use chrono::{DateTime, TimeZone, Utc};
 use serde_json::json;
 use thousandeyes_usage::{Client, Error, RetryPolicy};
 use thousandeyes_usage_tests::raw::{RawServer, Reply};
+use thousandeyes_usage_tests::support::{builder_of, client_of};
 use tokio::time::Instant;
 
-use crate::{builder, client, usage_json};
+use crate::usage_json;
 
 fn ok() -> Reply {
     Reply::status(200).header("Content-Type", "application/hal+json").json(&usage_json()).into()
@@ -59,7 +60,7 @@ async fn quotas(client: &Client) -> Result<(), Error> {
 /// their arrival; the next calls (same client, another operation, a clone) fail unsent with
 /// a `retry_after()` no longer than that; once the reset has passed, a call is sent again.
 async fn hold_until_reset(server: &RawServer, reset_after: Duration) {
-    let client = builder(server)
+    let client = builder_of(server.base_url())
         .retry_policy(RetryPolicy::default().with_rate_limited_attempts(2))
         .build()
         .expect("client");
@@ -124,7 +125,7 @@ async fn after_attempts_run_out_on_the_organization_reset_later_calls_fail_unsen
 #[tokio::test(start_paused = true)]
 async fn after_a_wait_beyond_max_wait_later_calls_and_clones_fail_unsent() {
     let server = RawServer::script(vec![too_many(&[("Retry-After", "120".into())]), ok()]).await;
-    let client = client(&server);
+    let client = client_of(server.base_url());
     let err = client.usage().send().await.expect_err("120 s is beyond max_wait");
     assert!(err.is_rate_limited(), "{err:?}");
     assert_eq!(server.count(), 1);
@@ -143,7 +144,7 @@ async fn after_a_wait_beyond_max_wait_later_calls_and_clones_fail_unsent() {
 #[tokio::test(start_paused = true)]
 async fn the_hold_after_a_wait_beyond_max_wait_ends_when_the_reset_passes() {
     let server = RawServer::script(vec![too_many(&[("Retry-After", "120".into())]), ok()]).await;
-    let client = client(&server);
+    let client = client_of(server.base_url());
     client.usage().send().await.expect_err("120 s is beyond max_wait");
     tokio::time::sleep(Duration::from_secs(125)).await;
     client.usage().send().await.expect("after the reset, calls are sent again and succeed");
@@ -156,7 +157,7 @@ async fn after_a_retry_after_beyond_an_hour_later_calls_and_clones_fail_unsent()
     let mut script = vec![too_many(&[("Retry-After", "7200".into())]); 5];
     script.push(ok());
     let server = RawServer::script(script).await;
-    let client = client(&server);
+    let client = client_of(server.base_url());
     let err = client.usage().send().await.expect_err("two hours is beyond max_wait");
     assert!(err.is_rate_limited(), "{err:?}");
     // How many the first call sent is retry_after_forms' business; none may follow.
@@ -169,7 +170,7 @@ async fn after_a_retry_after_beyond_an_hour_later_calls_and_clones_fail_unsent()
 async fn after_a_wait_of_days_calls_are_refused_for_an_hour_then_one_is_sent_again() {
     let week = (7 * 24 * 3_600).to_string();
     let server = RawServer::script(vec![too_many(&[("Retry-After", week)]), ok()]).await;
-    let client = client(&server);
+    let client = client_of(server.base_url());
     let err = client.usage().send().await.expect_err("a week is beyond max_wait");
     assert_eq!(err.retry_after(), Some(Duration::from_secs(7 * 24 * 3_600)), "the server's figure, whole");
     let refused = held_unsent("the next call", usage(&client), &server, 1).await;
@@ -189,8 +190,9 @@ async fn after_a_wait_of_days_calls_are_refused_for_an_hour_then_one_is_sent_aga
 #[tokio::test(start_paused = true)]
 async fn a_client_that_gives_up_closes_itself_not_the_organizations_other_clients() {
     let server = RawServer::script(vec![too_many(&[("Retry-After", "5".into())]), ok()]).await;
-    let impatient = builder(&server).retry_policy(RetryPolicy::disabled()).build().expect("client");
-    let patient = client(&server);
+    let impatient =
+        builder_of(server.base_url()).retry_policy(RetryPolicy::disabled()).build().expect("client");
+    let patient = client_of(server.base_url());
     impatient.usage().send().await.expect_err("one attempt only");
     held_unsent("the impatient client's next call", usage(&impatient), &server, 1).await;
     let started = Instant::now();

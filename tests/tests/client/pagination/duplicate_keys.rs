@@ -1,7 +1,8 @@
 //! A page whose `_links` repeats a key is a decode error, never the silent end of a listing.
 
-use crate::{client, two_pages};
+use crate::two_pages;
 use thousandeyes_usage_tests::raw::{Reply, Request};
+use thousandeyes_usage_tests::support::client_of;
 
 // ---------------------------------------------------------------------------------------------
 // Listings: no silent truncation.
@@ -35,7 +36,7 @@ async fn duplicate_keys_do_not_end_a_listing_silently() {
             Reply::status(200).header("Content-Type", "application/hal+json").body(first).into()
         })
         .await;
-        match client(&server).test_units().collect_all().await {
+        match client_of(server.base_url()).test_units().collect_all().await {
             Ok(items) if items.len() == 1 => {
                 silent.push(format!("{what}: ended after page 1, 1 item, {} request", server.count()))
             }

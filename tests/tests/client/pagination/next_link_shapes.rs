@@ -10,8 +10,9 @@ use proptest::prelude::*;
 use serde_json::{json, Value};
 use thousandeyes_usage::Error;
 use thousandeyes_usage_tests::raw::{RawServer, Reply};
+use thousandeyes_usage_tests::support::{client_of, TOKEN};
 
-use crate::{client, everything_shown, TOKEN};
+use crate::everything_shown;
 
 /// How a walk over the listing ended.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,7 +52,7 @@ async fn listing(links: Option<Value>) -> RawServer {
 /// Walks `client.test_units().pages()` over a listing whose page 1 has `links`.
 async fn walk(links: Option<Value>) -> Walk {
     let server = listing(links).await;
-    let client = client(&server);
+    let client = client_of(server.base_url());
     let mut pages = client.test_units().pages();
     let mut seen = Vec::new();
     let outcome = loop {
@@ -149,7 +150,7 @@ async fn next_object_without_a_string_href_is_an_error_not_the_end() {
 #[tokio::test(start_paused = true)]
 async fn an_unusable_next_link_on_a_single_page_is_not_reported_as_the_last_page() {
     let server = listing(Some(json!({"next": {"href": "http://[::1/v7/usage/units/tests?cursor=c2"}}))).await;
-    let result = client(&server).test_units().send().await;
+    let result = client_of(server.base_url()).test_units().send().await;
     assert!(
         !matches!(&result, Ok(page) if !page.has_next()),
         "send() returned page 1 with has_next() false although the server announced a next page: {result:?}"
@@ -169,7 +170,8 @@ async fn an_unusable_next_link_of_the_agent_listing_is_an_error_not_the_end() {
         Reply::status(200).header("Content-Type", "application/hal+json").json(&body).into()
     })
     .await;
-    let result: Result<Vec<_>, Error> = client(&server).agent_units().items().try_collect().await;
+    let result: Result<Vec<_>, Error> =
+        client_of(server.base_url()).agent_units().items().try_collect().await;
     assert!(result.is_err(), "the agent listing ended silently after page 1: {result:?}");
 }
 

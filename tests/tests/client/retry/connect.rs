@@ -5,11 +5,11 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use thousandeyes_usage::{Client, Error, RetryPolicy};
+use thousandeyes_usage::{Error, RetryPolicy};
 use thousandeyes_usage_fake::{FakeUsageApi, Operation};
 use thousandeyes_usage_tests::capture::Captured;
 use thousandeyes_usage_tests::raw::{RawServer, Reply};
-use thousandeyes_usage_tests::support::TOKEN;
+use thousandeyes_usage_tests::support::{builder_of, client_of, TOKEN};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::listener_with_full_backlog;
@@ -40,11 +40,9 @@ fn forward(listener: TcpListener, to: SocketAddr) {
 async fn a_quota_post_whose_first_connect_is_refused_succeeds_and_reaches_the_server_once() {
     let log = Captured::default();
     let _guard = log.install(false);
-    let fake = FakeUsageApi::start().await;
+    let fake = FakeUsageApi::builder().token(TOKEN).start().await;
     let port = free_port();
-    let client = Client::builder()
-        .token(fake.token())
-        .base_url(format!("http://127.0.0.1:{port}/v7"))
+    let client = builder_of(format!("http://127.0.0.1:{port}/v7"))
         .retry_policy(RetryPolicy::default().with_jitter(false))
         .build()
         .expect("client");
@@ -67,7 +65,7 @@ async fn a_quota_post_whose_first_connect_is_refused_succeeds_and_reaches_the_se
 #[tokio::test(start_paused = true)]
 async fn a_quota_post_whose_connection_resets_after_the_request_is_written_is_sent_once() {
     let server = RawServer::script(vec![Reply::raw(Vec::new()).then_reset()]).await;
-    let client = Client::builder().token(TOKEN).base_url(server.base_url()).build().expect("client");
+    let client = client_of(server.base_url());
     let err = client.assign_organization_quotas().quota("1001", 5).send().await.expect_err("reset");
     assert!(matches!(err, Error::Transport { .. }), "{err:?}");
     assert_eq!(server.count(), 1, "a POST that may have reached the server is never sent twice");
@@ -79,9 +77,7 @@ async fn a_quota_post_whose_connection_resets_after_the_request_is_written_is_se
 #[tokio::test(start_paused = true)]
 async fn a_quota_post_whose_connect_times_out_is_retried_within_the_transient_budget() {
     let (addr, _listener, _held) = listener_with_full_backlog();
-    let client = Client::builder()
-        .token(TOKEN)
-        .base_url(format!("http://{addr}/v7"))
+    let client = builder_of(format!("http://{addr}/v7"))
         .connect_timeout(Duration::from_secs(1))
         .retry_policy(RetryPolicy::default().with_transient_attempts(2).with_jitter(false))
         .build()
@@ -97,9 +93,7 @@ async fn a_quota_post_whose_connect_times_out_is_retried_within_the_transient_bu
 #[tokio::test(start_paused = true)]
 async fn a_refused_get_is_retried_and_its_message_names_the_address() {
     let port = free_port();
-    let client = Client::builder()
-        .token(TOKEN)
-        .base_url(format!("http://127.0.0.1:{port}/v7"))
+    let client = builder_of(format!("http://127.0.0.1:{port}/v7"))
         .retry_policy(RetryPolicy::default().with_jitter(false))
         .build()
         .expect("client");
@@ -116,9 +110,7 @@ async fn a_refused_get_is_retried_and_its_message_names_the_address() {
 #[tokio::test(start_paused = true)]
 async fn a_proxy_refusing_the_connection_is_retried_and_named() {
     let port = free_port();
-    let client = Client::builder()
-        .token(TOKEN)
-        .base_url("https://api.example.test/v7")
+    let client = builder_of("https://api.example.test/v7")
         .proxy(format!("http://127.0.0.1:{port}"))
         .retry_policy(RetryPolicy::default().with_jitter(false))
         .build()
@@ -139,9 +131,7 @@ async fn a_proxy_refusing_the_connection_is_retried_and_named() {
 /// for.
 #[tokio::test]
 async fn a_host_name_that_does_not_resolve_is_retried_and_named() {
-    let client = Client::builder()
-        .token(TOKEN)
-        .base_url("https://nonexistent.invalid/v7")
+    let client = builder_of("https://nonexistent.invalid/v7")
         .no_proxy()
         .retry_policy(
             RetryPolicy::default().with_initial_backoff(Duration::from_millis(1)).with_jitter(false),

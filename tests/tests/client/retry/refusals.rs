@@ -7,7 +7,7 @@
 use thousandeyes_usage::{Client, Error};
 use thousandeyes_usage_tests::capture::{everything_shown, Captured};
 use thousandeyes_usage_tests::raw::{RawServer, Reply};
-use thousandeyes_usage_tests::support::{awkward_passwords, shows_a_password_piece, TOKEN};
+use thousandeyes_usage_tests::support::{awkward_passwords, builder_of, shows_a_password_piece, TOKEN};
 
 /// A proxy answering every request (a `CONNECT`, or a plain-http request to forward) 407.
 async fn proxy_refusing_credentials() -> RawServer {
@@ -16,6 +16,16 @@ async fn proxy_refusing_credentials() -> RawServer {
         .header("Content-Type", "text/plain")
         .body("access denied");
     RawServer::script(vec![refusal.into()]).await
+}
+
+/// A client of a plain-http base URL, whose requests `proxy` is to forward, with a proxy password
+/// holding every awkward character, percent-encoded.
+fn forwarded_through(proxy: &RawServer) -> Client {
+    builder_of("http://api.example.test/v7")
+        .allow_insecure_http(true)
+        .proxy(format!("http://svc-usage:Xq7%2FZw9%3FKp3%23Lm5%40Rt8%25Vb2@{}", proxy.addr()))
+        .build()
+        .expect("client")
 }
 
 /// The proxy's refusal of our credentials, naming it, on one line, not retryable.
@@ -42,9 +52,7 @@ async fn a_proxy_refusing_our_credentials_gets_one_connect_and_no_password_in_an
     let mut shown = String::new();
     let mut refused = 0;
     for password in awkward_passwords() {
-        let builder = Client::builder()
-            .token(TOKEN)
-            .base_url("https://api.example.test/v7")
+        let builder = builder_of("https://api.example.test/v7")
             .proxy(format!("http://svc-usage:{password}@{}", proxy.addr()));
         // A password with an unencoded `/`, `?` or `#` makes a URL that is not a proxy's: refused
         // at build(), without showing it.
@@ -81,9 +89,7 @@ async fn a_proxy_refusing_our_credentials_gets_one_connect_and_no_password_in_an
 #[tokio::test(start_paused = true)]
 async fn a_quota_post_through_a_proxy_refusing_our_credentials_is_sent_once() {
     let proxy = proxy_refusing_credentials().await;
-    let client = Client::builder()
-        .token(TOKEN)
-        .base_url("https://api.example.test/v7")
+    let client = builder_of("https://api.example.test/v7")
         .proxy(format!("http://svc-usage:Xq7%40Zw9@{}", proxy.addr()))
         .build()
         .expect("client");
@@ -99,13 +105,7 @@ async fn a_forwarding_proxy_answering_407_is_sent_once_and_shows_no_password() {
     let log = Captured::default();
     let _guard = log.install(true);
     let proxy = proxy_refusing_credentials().await;
-    let client = Client::builder()
-        .token(TOKEN)
-        .base_url("http://api.example.test/v7")
-        .allow_insecure_http(true)
-        .proxy(format!("http://svc-usage:Xq7%2FZw9%3FKp3%23Lm5%40Rt8%25Vb2@{}", proxy.addr()))
-        .build()
-        .expect("client");
+    let client = forwarded_through(&proxy);
     let err = client.usage().send().await.expect_err("407");
     assert_refused_credentials(&err, &proxy);
     let source = std::error::Error::source(&err).expect("the proxy's answer");
@@ -127,13 +127,7 @@ async fn a_proxy_echoing_our_credentials_in_its_407_page_shows_no_password() {
         Reply::status(407).header("Content-Type", "text/html").body(page).into()
     })
     .await;
-    let client = Client::builder()
-        .token(TOKEN)
-        .base_url("http://api.example.test/v7")
-        .allow_insecure_http(true)
-        .proxy(format!("http://svc-usage:Xq7%2FZw9%3FKp3%23Lm5%40Rt8%25Vb2@{}", proxy.addr()))
-        .build()
-        .expect("client");
+    let client = forwarded_through(&proxy);
     let err = client.usage().send().await.expect_err("407");
     assert_refused_credentials(&err, &proxy);
     let shown = everything_shown(&err);

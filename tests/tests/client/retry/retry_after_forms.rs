@@ -11,8 +11,9 @@ use chrono::{DateTime, TimeZone, Utc};
 use serde_json::json;
 use thousandeyes_usage::{Error, RetryPolicy};
 use thousandeyes_usage_tests::raw::{RawServer, Reply};
+use thousandeyes_usage_tests::support::{builder_of, client_of};
 
-use crate::{builder, client, usage_json};
+use crate::usage_json;
 
 /// The server's clock in these tests (a Wednesday: the weekday is part of every form).
 fn server_date() -> DateTime<Utc> {
@@ -52,7 +53,7 @@ fn ok() -> Reply {
 /// two attempts, as the server saw them.
 async fn delay_before_retry(retry_after: &str) -> Duration {
     let server = RawServer::script(vec![too_many(retry_after), ok()]).await;
-    let usage = client(&server).usage().send().await.expect("success after one retry");
+    let usage = client_of(server.base_url()).usage().send().await.expect("success after one retry");
     assert_eq!(usage.cloud_units_used, Some(42));
     let requests = server.requests();
     assert_eq!(requests.len(), 2, "one 429, one retry");
@@ -104,7 +105,8 @@ async fn retry_after_in_every_date_form_is_reported_when_giving_up() {
         ("asctime", asctime(in_three)),
     ] {
         let server = RawServer::script(vec![too_many(&retry_after)]).await;
-        let client = builder(&server).retry_policy(RetryPolicy::disabled()).build().expect("client");
+        let client =
+            builder_of(server.base_url()).retry_policy(RetryPolicy::disabled()).build().expect("client");
         let err = client.usage().send().await.expect_err("429 with retries disabled");
         assert!(err.is_rate_limited(), "{err:?}");
         let reported = err.retry_after();
@@ -119,7 +121,7 @@ async fn retry_after_in_every_date_form_is_reported_when_giving_up() {
 /// request, and the error carries the server's figure.
 async fn gives_up_at_once_on(retry_after: &str) {
     let server = RawServer::script(vec![too_many(retry_after)]).await;
-    let err = client(&server).usage().send().await.expect_err("a two-hour wait is not waited");
+    let err = client_of(server.base_url()).usage().send().await.expect_err("a two-hour wait is not waited");
     assert!(err.is_rate_limited(), "{err:?}");
     assert_eq!(server.count(), 1, "Retry-After {retry_after:?}: the client sent {} requests", server.count());
     let reported = err.retry_after();
@@ -143,7 +145,7 @@ async fn retry_after_date_two_hours_past_the_servers_date_gives_up_after_one_req
 #[tokio::test(start_paused = true)]
 async fn retry_after_beyond_max_wait_gives_up_after_one_request_with_the_servers_figure() {
     let server = RawServer::script(vec![too_many("120")]).await;
-    let err = client(&server).usage().send().await.expect_err("a 120 s wait is beyond max_wait");
+    let err = client_of(server.base_url()).usage().send().await.expect_err("a 120 s wait is beyond max_wait");
     assert!(matches!(&err, Error::Api(api) if api.status() == 429), "{err:?}");
     assert_eq!(server.count(), 1);
     let reported = err.retry_after();

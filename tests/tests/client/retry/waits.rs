@@ -3,9 +3,10 @@
 
 use std::time::Duration;
 
-use crate::{builder, client, figures, ok_with, too_many_with, ServerClock};
+use crate::{figures, ok_with, too_many_with, ServerClock};
 use thousandeyes_usage::RetryPolicy;
 use thousandeyes_usage_tests::raw::{RawServer, Reply, Request};
+use thousandeyes_usage_tests::support::{builder_of, client_of};
 use tokio::time::Instant;
 
 // ---------------------------------------------------------------------------------------------
@@ -33,7 +34,7 @@ async fn retry_after_beyond_u64_gives_up_after_one_request() {
             }
         })
         .await;
-        let result = client(&server).usage().send().await;
+        let result = client_of(server.base_url()).usage().send().await;
         let week = Duration::from_secs(7 * 86_400 - 1);
         match result {
             Err(e) if server.count() == 1 && e.retry_after().is_some_and(|w| w >= week) => {}
@@ -59,7 +60,7 @@ async fn retry_after_zero_negative_or_garbage_backs_off_within_bounds() {
         let v = value.to_string();
         let server =
             RawServer::start(move |_: &Request| too_many_with(vec![("Retry-After".into(), v.clone())])).await;
-        let client = client(&server);
+        let client = client_of(server.base_url());
         let err = client.usage().send().await.expect_err("always 429");
         assert!(err.is_rate_limited(), "{value:?}: {err:?}");
         let at: Vec<Instant> = server.requests().iter().map(|r| r.at).collect();
@@ -83,7 +84,7 @@ async fn a_single_wait_is_never_longer_than_max_wait() {
         ok_with(Vec::new()),
     ])
     .await;
-    let client = client(&server);
+    let client = client_of(server.base_url());
     client.usage().send().await.expect("retried after 60 s");
     let requests = server.requests();
     let gap = requests[1].at - requests[0].at;
@@ -109,7 +110,7 @@ async fn max_wait_zero_does_not_hang_while_spreading() {
         ok_with(headers)
     })
     .await;
-    let client = builder(&server)
+    let client = builder_of(server.base_url())
         .retry_policy(RetryPolicy::default().with_max_wait(Duration::ZERO))
         .build()
         .expect("client");
@@ -145,7 +146,7 @@ async fn huge_durations_do_not_panic() {
         _ => ok_with(Vec::new()),
     })
     .await;
-    let client = builder(&server)
+    let client = builder_of(server.base_url())
         .request_timeout(Duration::MAX)
         .connect_timeout(Duration::MAX)
         .retry_policy(

@@ -1,14 +1,23 @@
 //! A token a server echoes into a listing's next link, cursor or next host is shown nowhere: not in
 //! the pagination error, a span field or the log.
 
-use crate::{client, echoed, page, two_pages, TOKEN};
+use crate::{echoed, page, two_pages};
 use serde_json::json;
 use thousandeyes_usage::{Client, Error};
 use thousandeyes_usage_tests::capture::{everything_shown, Captured};
 use thousandeyes_usage_tests::raw::{RawServer, Reply, Request};
+use thousandeyes_usage_tests::support::{client_of, TOKEN};
 
 // ---------------------------------------------------------------------------------------------
 // The token echoed back.
+
+/// A two-page listing whose first page's next link is `href` of the token the request carried.
+async fn next_link_of_the_token(href: impl Fn(&str) -> String + Send + Sync + 'static) -> RawServer {
+    two_pages(move |req: &Request| {
+        page(json!([{"testId": "1"}]), json!({"next": {"href": href(&echoed(req))}}))
+    })
+    .await
+}
 
 /// "it appears in no Debug, Display, error, span field or tracing output, even when a server
 /// echoes it back": a next link that cannot be followed is an `Error::Pagination` that quotes
@@ -27,7 +36,8 @@ async fn a_token_echoed_in_an_unusable_next_link_is_not_shown() {
             page(json!([{"testId": "1"}]), json!({"next": {"href": href(&echoed(req))}}))
         })
         .await;
-        let err = client(&server).test_units().collect_all().await.expect_err("an unusable next link");
+        let err =
+            client_of(server.base_url()).test_units().collect_all().await.expect_err("an unusable next link");
         assert!(matches!(err, Error::Pagination { .. }), "{what}: {err:?}");
         let shown = everything_shown(&err);
         if shown.contains(TOKEN) {
@@ -48,7 +58,7 @@ async fn a_token_echoed_as_a_repeated_cursor_is_not_shown() {
         )
     })
     .await;
-    let err = client(&server).test_units().collect_all().await.expect_err("a repeated cursor");
+    let err = client_of(server.base_url()).test_units().collect_all().await.expect_err("a repeated cursor");
     assert!(matches!(err, Error::Pagination { .. }), "{err:?}");
     let shown = everything_shown(&err);
     assert!(!shown.contains(TOKEN), "the echoed token is shown: {shown}");
@@ -61,15 +71,8 @@ async fn a_token_echoed_as_a_repeated_cursor_is_not_shown() {
 async fn a_token_echoed_in_a_cursor_is_not_in_span_fields_or_logs() {
     let log = Captured::default();
     let _guard = log.install(true);
-    let server = two_pages(|req: &Request| {
-        let t = echoed(req);
-        page(
-            json!([{"testId": "1"}]),
-            json!({"next": {"href": format!("/v7/usage/units/tests?cursor=s-{t}")}}),
-        )
-    })
-    .await;
-    let items = client(&server).test_units().collect_all().await.expect("two pages");
+    let server = next_link_of_the_token(|t| format!("/v7/usage/units/tests?cursor=s-{t}")).await;
+    let items = client_of(server.base_url()).test_units().collect_all().await.expect("two pages");
     assert_eq!(items.len(), 2);
     let text = log.text();
     assert!(text.contains("url.full"), "the spans were captured:\n{text}");
@@ -84,14 +87,8 @@ async fn a_token_echoed_as_the_host_of_a_next_link_is_not_logged() {
     const UUID_TOKEN: &str = "e0a4a1b2-5c6d-4e7f-8a9b-0c1d2e3f4a5b";
     let log = Captured::default();
     let _guard = log.install(true);
-    let server = two_pages(|req: &Request| {
-        let t = echoed(req);
-        page(
-            json!([{"testId": "1"}]),
-            json!({"next": {"href": format!("https://{t}.example.net/v7/usage/units/tests?cursor=two")}}),
-        )
-    })
-    .await;
+    let server =
+        next_link_of_the_token(|t| format!("https://{t}.example.net/v7/usage/units/tests?cursor=two")).await;
     let client = Client::builder().token(UUID_TOKEN).base_url(server.base_url()).build().expect("client");
     let items = client.test_units().collect_all().await.expect("two pages");
     assert_eq!(items.len(), 2);

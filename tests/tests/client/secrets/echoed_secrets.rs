@@ -9,8 +9,9 @@
 use serde_json::json;
 use thousandeyes_usage::{Client, Error, RetryPolicy};
 use thousandeyes_usage_tests::raw::{RawServer, Reply, Request};
+use thousandeyes_usage_tests::support::{builder_of, TOKEN};
 
-use crate::{builder, everything_shown, TOKEN};
+use crate::everything_shown;
 
 /// The token the request carried (the test fails if it carried none).
 fn echoed(req: &Request) -> String {
@@ -19,7 +20,7 @@ fn echoed(req: &Request) -> String {
 
 /// A client of `server` that sends each request once.
 fn once(server: &RawServer) -> Client {
-    builder(server).retry_policy(RetryPolicy::disabled()).build().expect("client")
+    builder_of(server.base_url()).retry_policy(RetryPolicy::disabled()).build().expect("client")
 }
 
 /// Runs `call` against a server answering with `answer(token)`; returns the error, after

@@ -1,5 +1,5 @@
-//! Code that uses the client, against the fake Usage API (`thousandeyes-usage-fake`), one module
-//! per subject: `consumer` (a small function a user would write, tested as a user would),
+//! Code that uses the client, run against the fake Usage API (`thousandeyes-usage-fake`), hence
+//! the binary's name (`--test against_fake`), one module per subject: `consumer` (a small function a user would write, tested as a user would),
 //! `concurrency` (a hundred tasks sharing one client through rate-limit windows and 5xx) and
 //! `operations` (what the builders send, and what the fake makes of it). The fake runs on each
 //! test's tokio runtime and follows its clock, so tests under `start_paused` wait out windows and

@@ -3,19 +3,15 @@
 use std::collections::BTreeSet;
 
 use serde_json::json;
-use thousandeyes_usage::Client;
 use thousandeyes_usage_fake::{FakeUsageApi, Operation};
-
-fn client_of(fake: &FakeUsageApi) -> Client {
-    Client::builder().token(fake.token()).base_url(fake.base_url()).build().expect("client")
-}
+use thousandeyes_usage_tests::support::{client_of, TOKEN};
 
 /// The quota of the token's own organization goes without `orgId`, as in ThousandEyes' API
 /// reference, and the fake sets it on its organization.
 #[tokio::test]
 async fn an_own_organization_quota_is_sent_without_org_id_and_lands_on_the_tokens_organization() {
-    let fake = FakeUsageApi::start().await;
-    let client = client_of(&fake);
+    let fake = FakeUsageApi::builder().token(TOKEN).start().await;
+    let client = client_of(fake.base_url());
     let set = client
         .assign_organization_quotas()
         .own_organization_quota(12_000)
@@ -48,8 +44,8 @@ async fn an_own_organization_quota_is_sent_without_org_id_and_lands_on_the_token
 /// group owns it, and the usage is the organization's.
 #[tokio::test]
 async fn aid_makes_the_request_in_an_account_group_and_does_not_filter_the_listing() {
-    let fake = FakeUsageApi::start().await;
-    let client = client_of(&fake);
+    let fake = FakeUsageApi::builder().token(TOKEN).start().await;
+    let client = client_of(fake.base_url());
     let every_test = client.test_units().collect_all().await.expect("listing");
     let owners: BTreeSet<Option<String>> = every_test.iter().map(|t| t.aid.clone()).collect();
     assert_eq!(owners.len(), 5, "the tests of all five account groups");

@@ -21,7 +21,8 @@ async fn total_cloud_units(client: &Client) -> Result<i64, Error> {
     Ok(total)
 }
 
-fn client_of(fake: &FakeUsageApi) -> Client {
+/// The client as a user builds it for a test against the fake.
+fn users_client(fake: &FakeUsageApi) -> Client {
     Client::builder().token(fake.token()).base_url(fake.base_url()).build().expect("client")
 }
 
@@ -29,7 +30,7 @@ fn client_of(fake: &FakeUsageApi) -> Client {
 async fn total_cloud_units_sums_every_page_of_the_seeded_data() {
     let fake = FakeUsageApi::start().await;
     let expected = fake.expected_totals();
-    let client = client_of(&fake);
+    let client = users_client(&fake);
 
     assert_eq!(total_cloud_units(&client).await.expect("total"), expected.cloud_units_used);
     assert_eq!(fake.pages_served(), expected.test_pages);
@@ -40,16 +41,16 @@ async fn total_cloud_units_sums_every_page_of_the_seeded_data() {
 
     // Page by page, with a page size of our own.
     let small = FakeUsageApi::builder().page_size(7).start().await;
-    let pages: Vec<_> = client_of(&small).test_units().pages().try_collect().await.expect("pages");
+    let pages: Vec<_> = users_client(&small).test_units().pages().try_collect().await.expect("pages");
     assert_eq!(pages.len(), small.expected_totals().test_pages);
     assert_eq!(pages.len(), 12, "81 tests, 7 a page");
-    assert_eq!(total_cloud_units(&client_of(&small)).await.expect("total"), expected.cloud_units_used);
+    assert_eq!(total_cloud_units(&users_client(&small)).await.expect("total"), expected.cloud_units_used);
 }
 
 #[tokio::test]
 async fn total_cloud_units_makes_the_requests_we_expect() {
     let fake = FakeUsageApi::start().await;
-    let total = total_cloud_units(&client_of(&fake)).await.expect("total");
+    let total = total_cloud_units(&users_client(&fake)).await.expect("total");
     assert_eq!(total, fake.expected_totals().cloud_units_used);
 
     let requests = fake.requests();
@@ -79,7 +80,7 @@ async fn total_cloud_units_waits_out_a_used_up_window() {
     let expected = fake.expected_totals();
     assert_eq!(expected.test_pages, 5);
 
-    let other = client_of(&fake);
+    let other = users_client(&fake);
     for _ in 0..limit {
         other.usage().send().await.expect("the other client's calls");
     }
@@ -90,7 +91,7 @@ async fn total_cloud_units_waits_out_a_used_up_window() {
 
     let real = std::time::Instant::now();
     let started = tokio::time::Instant::now();
-    let total = total_cloud_units(&client_of(&fake)).await.expect("total despite the 429");
+    let total = total_cloud_units(&users_client(&fake)).await.expect("total despite the 429");
     assert_eq!(total, expected.cloud_units_used);
 
     // One 429, then the client paces itself. The client's clock and the fake's both follow
@@ -136,7 +137,7 @@ async fn total_cloud_units_reports_the_api_errors() {
         .fail(Failure::new(Operation::GetTestsUnitsUsage, 404).on_page(3).always())
         .start()
         .await;
-    assert!(total_cloud_units(&client_of(&fake)).await.is_err());
+    assert!(total_cloud_units(&users_client(&fake)).await.is_err());
     let pages: Vec<usize> = fake.requests().iter().filter_map(|r| r.page).collect();
     assert_eq!(pages, [1, 2, 3], "a 404 is not retried, and the listing stops there");
 }
@@ -147,7 +148,7 @@ async fn total_cloud_units_reports_the_api_errors() {
 #[tokio::test]
 async fn after_a_token_rotation_the_old_token_works_until_the_client_switches_and_the_record_shows_when() {
     let mut fake = FakeUsageApi::builder().token("token-before-rotation").start().await;
-    let client = client_of(&fake);
+    let client = users_client(&fake);
     let expected = fake.expected_totals();
     assert_eq!(total_cloud_units(&client).await.expect("total"), expected.cloud_units_used);
     fake.rotate_token("token-after-rotation");

@@ -4,41 +4,13 @@
 //! it refuses with the API's 400 the parameter values the spec does not allow, naming the
 //! parameter and the value.
 
-use reqwest::{Method, Response, StatusCode};
+use reqwest::StatusCode;
 use serde_json::Value;
 use thousandeyes_usage_fake::models::ExpandUsageOptions;
 use thousandeyes_usage_fake::{FakeUsageApi, Operation};
 use thousandeyes_usage_generated::apis::OPERATIONS;
 
-fn http() -> reqwest::Client {
-    reqwest::Client::builder().no_proxy().build().expect("reqwest client")
-}
-
-async fn send(fake: &FakeUsageApi, method: &str, path_and_query: &str) -> Response {
-    let method = Method::from_bytes(method.as_bytes()).expect("method");
-    http().request(method, fake.url(path_and_query)).bearer_auth(fake.token()).send().await.expect("answer")
-}
-
-/// Asserts the API's 400 for a query parameter: a problem+json whose `errors` name `field`, and
-/// whose detail and field message quote `value`. Returns the body.
-async fn assert_refused(r: Response, field: &str, value: &str) -> Value {
-    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    let content_type = r.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default();
-    assert_eq!(content_type, "application/problem+json");
-    let body: Value = r.json().await.expect("JSON body");
-    assert_eq!(body["status"], 400, "{body}");
-    assert_eq!(body["title"], "Bad Request", "{body}");
-    let quoted = format!("{value:?}");
-    assert!(body["detail"].as_str().is_some_and(|d| d.contains(&quoted)), "detail quotes {quoted}: {body}");
-    let errors = body["errors"].as_array().expect("errors[]");
-    assert!(
-        errors
-            .iter()
-            .any(|e| e["field"] == field && e["message"].as_str().is_some_and(|m| m.contains(&quoted))),
-        "an error for {field} quoting {quoted}: {body}"
-    );
-    body
-}
+use crate::{assert_refused, send};
 
 #[tokio::test]
 async fn every_operation_of_the_spec_is_served_at_its_method_and_path_with_the_headers_it_documents() {

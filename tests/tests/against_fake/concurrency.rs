@@ -12,8 +12,9 @@
 
 use std::time::Duration;
 
-use thousandeyes_usage::{Client, RetryPolicy};
+use thousandeyes_usage::RetryPolicy;
 use thousandeyes_usage_fake::{Failure, FakeUsageApi, Operation};
+use thousandeyes_usage_tests::support::{builder_of, TOKEN};
 
 const TASKS: usize = 100;
 const LIMIT: u64 = 120;
@@ -22,6 +23,7 @@ const WINDOW: Duration = Duration::from_secs(60);
 #[tokio::test(start_paused = true)]
 async fn a_hundred_tasks_get_exactly_their_items_through_rate_limit_windows_and_5xx() {
     let fake = FakeUsageApi::builder()
+        .token(TOKEN)
         .rate_limit(LIMIT, WINDOW)
         .fail(Failure::new(Operation::GetTestsUnitsUsage, 503).on_page(2).times(TASKS / 2))
         .start()
@@ -32,12 +34,7 @@ async fn a_hundred_tasks_get_exactly_their_items_through_rate_limit_windows_and_
     // attempts, a task that meets several of them still gets its listing.
     let retry =
         RetryPolicy::default().with_transient_attempts(u32::try_from(TASKS / 2 + 1).expect("attempts"));
-    let client = Client::builder()
-        .token(fake.token())
-        .base_url(fake.base_url())
-        .retry_policy(retry)
-        .build()
-        .expect("client");
+    let client = builder_of(fake.base_url()).retry_policy(retry).build().expect("client");
     let tasks: Vec<_> = (0..TASKS)
         .map(|_| {
             let c = client.clone();
