@@ -112,7 +112,8 @@ impl GetUsage {
         self.client
             .pipeline()
             .execute::<api::GetUsage, _>(&self.params, self.policy.as_ref(), |answer, secret| {
-                let body: <api::GetUsage as OperationDescriptor>::Output = decode::json(operation, answer, secret)?;
+                let body: <api::GetUsage as OperationDescriptor>::Output =
+                    decode::json(operation, answer, secret)?;
                 body.usage.ok_or_else(|| {
                     let why = "missing field `usage`, the object the operation returns";
                     decode::missing(operation, answer, "usage", why, secret)
