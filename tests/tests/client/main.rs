@@ -1,7 +1,7 @@
 //! The client against local servers, one module per subject: `configuration`, `operations`,
 //! `pagination`, `retry`, `pacing`, `errors`, `secrets`, `spans` and `transport` (connections
-//! that fail, time out or redirect). Each test pins a promise of the README ("What the client
-//! guarantees" names them).
+//! that fail, time out or redirect). Each test pins a promise of the client (`docs/guarantees.md`
+//! names them).
 //!
 //! Servers are httpmock's, or [`thousandeyes_usage_tests::raw::RawServer`]s (scripted raw HTTP on
 //! the test's own runtime) where a server must misbehave. Every test that checks a wait runs on

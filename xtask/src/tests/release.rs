@@ -100,7 +100,7 @@ A pub struct that could be exhaustively constructed with a literal using only pu
        impl: https://github.com/obi1kenobi/cargo-semver-checks/tree/v0.51.0/src/lints/constructible_struct_adds_field.ron
 
 Failed in:
-  field UnitsByTests.is_shared_test in /work/wt-release/generated/src/models/units_by_tests.rs:42
+  field UnitsByTests.is_shared_test in /srv/thousandeyes-usage/generated/src/models/units_by_tests.rs:42
 
 --- failure enum_variant_missing: pub enum variant removed or renamed ---
 
@@ -110,7 +110,7 @@ A publicly-visible enum has at least one variant that is no longer available und
        impl: https://github.com/obi1kenobi/cargo-semver-checks/tree/v0.51.0/src/lints/enum_variant_missing.ron
 
 Failed in:
-  variant ExpandUsageOptions::EndpointAgentEmbedded, previously in file /work/wt-release/target/semver-checks/git-027f514e738950b0f338a7ea526ced79eb85e49a/56b4b799d0754f9c4d5fc63c0fc6c34c26d27789/generated/src/models/expand_usage_options.rs:22
+  variant ExpandUsageOptions::EndpointAgentEmbedded, previously in file /srv/thousandeyes-usage/target/semver-checks/git-027f514e738950b0f338a7ea526ced79eb85e49a/56b4b799d0754f9c4d5fc63c0fc6c34c26d27789/generated/src/models/expand_usage_options.rs:22
 ";
 
 const STDERR: &str = "    Checking thousandeyes-usage-generated v0.1.0 -> v0.1.0 (assume patch change)
@@ -125,7 +125,7 @@ const STDERR: &str = "    Checking thousandeyes-usage-generated v0.1.0 -> v0.1.0
 
 #[test]
 fn each_finding_is_read_with_its_lint_level_item_and_file_relative_to_the_checkout() {
-    let (root, target) = (Path::new("/work/wt-release"), Path::new("/work/wt-release/target"));
+    let (root, target) = (Path::new("/srv/thousandeyes-usage"), Path::new("/srv/thousandeyes-usage/target"));
     let findings = parse_findings(STDOUT, STDERR, &[root, target]).unwrap();
     let finding = |lint: &str, item: &str, file: &str| Finding {
         lint: lint.into(),
@@ -156,7 +156,7 @@ fn each_finding_is_read_with_its_lint_level_item_and_file_relative_to_the_checko
 
 #[test]
 fn the_verdict_names_the_bump_the_version_it_needs_and_each_finding() {
-    let findings = parse_findings(STDOUT, STDERR, &[Path::new("/work/wt-release")]).unwrap();
+    let findings = parse_findings(STDOUT, STDERR, &[Path::new("/srv/thousandeyes-usage")]).unwrap();
     let verdict = Verdict {
         krate: "thousandeyes-usage-generated".into(),
         version: v("0.1.0"),
