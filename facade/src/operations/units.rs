@@ -38,7 +38,8 @@ impl PageBody for EnterpriseAgentsUsage {
 type Item<O> = <<O as OperationDescriptor>::Output as PageBody>::Item;
 
 /// What a listing operation adds to the generated descriptor: where the account group it is
-/// made in, its time range and its cursor go in its parameters. Its page is read as its output schema says ([`PageBody`]).
+/// made in, its time range and its cursor go in its parameters. Its page is read as its output
+/// schema says ([`PageBody`]).
 trait Listing: OperationDescriptor<Output: PageBody<Item: Send + 'static>> + Send + Sync + 'static {
     /// Sets the account group the request is made in and the time range, both checked.
     fn set_parameters(params: &mut Self::Params, aid: Option<String>, period: CheckedPeriod);
