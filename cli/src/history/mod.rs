@@ -14,8 +14,9 @@ use serde::Serialize;
 
 pub use self::store::{GroupUnits, History, StoredPeriod, LOCK_WAIT};
 use crate::args::GlobalArgs;
+use crate::document::Align;
 use crate::error::CliError;
-use crate::output::{json, print, table, thousands, Align, Format};
+use crate::output::{json, print, table, thousands, Format};
 
 /// The arguments of `history`.
 #[derive(Debug, Clone, Args)]
