@@ -2,7 +2,7 @@
 //! the exit status it gets.
 //!
 //! Exit statuses: 0 success; 1 a failure (the API, the configuration, a file); 2 a usage error
-//! (a bad argument). Two commands speak the conventions of the tools that run them:
+//! (a bad argument, also one the client refuses before sending: `--start` in the future). Two commands speak the conventions of the tools that run them:
 //! `check` exits 3 (UNKNOWN, in the Monitoring Plugins guidelines) for any failure or bad
 //! argument, and `quotas plan` exits 1 for both, as `terraform plan -detailed-exitcode` does,
 //! since its 2 means "changes pending".
@@ -207,7 +207,10 @@ impl UsageContext {
 /// (status 3).
 pub fn failure(context: UsageContext, err: &CliError) -> ExitCode {
     let line = one_line(err);
-    let usage = matches!(err, CliError::Usage(_));
+    // A value the client refuses before sending anything (a `--start` in the future) is a bad
+    // argument too.
+    let usage =
+        matches!(err, CliError::Usage(_) | CliError::Client(thousandeyes_usage::Error::InvalidInput { .. }));
     match context {
         UsageContext::Check => {
             let _ = print(&format!("UNKNOWN - {line}\n"));

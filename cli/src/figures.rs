@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Datelike, FixedOffset, Timelike, Utc};
 
-use crate::output::terminal_safe;
+use crate::output::{terminal_safe, thousands};
 
 /// `n` with thousands separators: `12,345,678`.
 ///
@@ -11,18 +11,7 @@ use crate::output::terminal_safe;
 /// assert_eq!(thousandeyes_usage_cli::figures::format_units(-1234567), "-1,234,567");
 /// ```
 pub fn format_units(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
-    if n < 0 {
-        out.push('-');
-    }
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    thousands(n, ',')
 }
 
 /// Units, or `n/a` when the API did not say.

@@ -5,6 +5,7 @@ use std::io::Write;
 
 use clap::ValueEnum;
 
+use crate::document::{Align, Table};
 use crate::error::CliError;
 
 /// An output format (`-o/--output`). Each command offers some of them, and has a default.
@@ -152,54 +153,22 @@ pub fn thousands(n: i64, separator: char) -> String {
     format!("{sign}{}", groups.join(&separator.to_string()))
 }
 
-/// How a table's column aligns its cells.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Align {
-    /// Text.
-    Left,
-    /// Numbers.
-    Right,
-}
-
-/// A text table: the column names, a line of dashes under each, then one line per row; the
-/// columns aligned and two spaces apart, no borders. Cells are made [`terminal_safe`].
+/// A text table, not indented: the column names, a line of dashes under each, then one line per
+/// row; the columns aligned and two spaces apart, no borders, laid out as a [`Document`]'s
+/// tables are. Cells are made [`terminal_safe`].
 ///
 /// ```
-/// use thousandeyes_usage_cli::output::{table, Align};
+/// use thousandeyes_usage_cli::document::Align;
+/// use thousandeyes_usage_cli::output::table;
 /// let text = table(&[("Group", Align::Left), ("Units", Align::Right)], vec![vec!["Web".into(), "1,000".into()]]);
 /// assert_eq!(text, "Group  Units\n-----  -----\nWeb    1,000\n");
 /// ```
+///
+/// [`Document`]: crate::document::Document
 pub fn table(columns: &[(&str, Align)], rows: Vec<Vec<String>>) -> String {
-    use comfy_table::{CellAlignment, ContentArrangement, ContentLineStyle, TableStyle};
-    const STYLE: TableStyle = TableStyle::new()
-        .header_lines(ContentLineStyle::none().junction(' '))
-        .content_lines(ContentLineStyle::none().junction(' '));
-    let mut inner = comfy_table::Table::new();
-    inner
-        .load_style(STYLE)
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(columns.iter().map(|(name, _)| *name).collect::<Vec<_>>());
+    let mut table = Table::new(columns);
     for row in rows {
-        inner.add_row(row.iter().map(|cell| terminal_safe(cell, 200)).collect::<Vec<_>>());
+        table.row(row.iter().map(|cell| terminal_safe(cell, 200)).collect());
     }
-    for (column, (_, align)) in inner.column_iter_mut().zip(columns) {
-        column.set_padding((0, 1));
-        column.set_cell_alignment(match align {
-            Align::Left => CellAlignment::Left,
-            Align::Right => CellAlignment::Right,
-        });
-    }
-    // Each column's dashes as wide as its widest text; one padding space and the junction apart.
-    let dashes: Vec<String> =
-        inner.column_max_content_widths().iter().map(|w| "-".repeat(usize::from(*w))).collect();
-    let mut out = String::new();
-    for (i, line) in inner.lines().enumerate() {
-        out.push_str(line.trim_end());
-        out.push('\n');
-        if i == 0 {
-            out.push_str(&dashes.join("  "));
-            out.push('\n');
-        }
-    }
-    out
+    table.text()
 }

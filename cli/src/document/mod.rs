@@ -50,6 +50,21 @@ impl Table {
         cells.resize(self.columns.len(), String::new());
         self.rows.push(cells);
     }
+
+    /// The table alone as aligned text, not indented: what a [`Document`]'s text shows of it,
+    /// for a command that prints one table.
+    ///
+    /// ```
+    /// use thousandeyes_usage_cli::document::{Align, Table};
+    /// let mut table = Table::new(&[("Group", Align::Left), ("Units", Align::Right)]);
+    /// table.row(vec!["Web".into(), "1,000".into()]);
+    /// assert_eq!(table.text(), "Group  Units\n-----  -----\nWeb    1,000\n");
+    /// ```
+    pub fn text(&self) -> String {
+        let mut out = String::new();
+        text::table(self, "", &mut out);
+        out
+    }
 }
 
 /// One block of a [`Document`].

@@ -20,7 +20,7 @@ pub(super) fn render(doc: &Document) -> String {
             Block::Heading(heading) => {
                 let _ = writeln!(out, "\n{heading}");
             }
-            Block::Table(t) => table(t, &mut out),
+            Block::Table(t) => table(t, "  ", &mut out),
             Block::Fields(fields) => {
                 // The values line up two spaces after the longest label.
                 let width = fields.iter().map(|(label, _)| label.chars().count()).max().unwrap_or(0) + 2;
@@ -36,10 +36,10 @@ pub(super) fn render(doc: &Document) -> String {
     out
 }
 
-/// A table of aligned columns, indented by two spaces, each column's name underlined with dashes
-/// as wide as its widest text (its name included), as comfy-table measures it (wide characters
-/// count twice).
-fn table(t: &Table, out: &mut String) {
+/// A table of aligned columns, each line after `indent`, each column's name underlined with
+/// dashes as wide as its widest text (its name included), as comfy-table measures it (wide
+/// characters count twice).
+pub(super) fn table(t: &Table, indent: &str, out: &mut String) {
     let mut inner = comfy_table::Table::new();
     inner
         .load_style(TABLE_STYLE)
@@ -66,7 +66,7 @@ fn table(t: &Table, out: &mut String) {
         .collect();
     inner.set_header(header);
     for line in inner.lines() {
-        let _ = writeln!(out, "  {}", line.trim_end());
+        let _ = writeln!(out, "{indent}{}", line.trim_end());
     }
 }
 
@@ -76,7 +76,7 @@ mod tests {
 
     fn rendered(t: &Table) -> String {
         let mut out = String::new();
-        table(t, &mut out);
+        table(t, "  ", &mut out);
         out
     }
 

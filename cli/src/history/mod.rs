@@ -14,8 +14,9 @@ use serde::Serialize;
 
 pub use self::store::{GroupUnits, History, StoredPeriod, LOCK_WAIT};
 use crate::args::GlobalArgs;
+use crate::document::Align;
 use crate::error::CliError;
-use crate::output::{json, print, table, thousands, Align, Format};
+use crate::output::{json, print, table, thousands, Format};
 
 /// The arguments of `history`.
 #[derive(Debug, Clone, Args)]
@@ -89,9 +90,9 @@ pub fn trends(periods: &[StoredPeriod], units: &[GroupUnits]) -> Vec<GroupTrend>
             trend.periods.push(PeriodUnits {
                 period_start: period.start,
                 cloud_units_used: cloud,
-                cloud_units_change: before.map(|(c, _)| cloud - c),
+                cloud_units_change: before.map(|(c, _)| cloud.saturating_sub(c)),
                 enterprise_units_used: enterprise,
-                enterprise_units_change: before.map(|(_, e)| enterprise - e),
+                enterprise_units_change: before.map(|(_, e)| enterprise.saturating_sub(e)),
             });
             before = Some((cloud, enterprise));
         }
@@ -251,7 +252,7 @@ fn render_table(path: &std::path::Path, periods: &[StoredPeriod], trends: &[Grou
         for period in periods {
             let now = measure.total(period);
             totals.push(match now {
-                Some(used) => cell(used, before.and_then(|b: Option<i64>| b).map(|b| used - b)),
+                Some(used) => cell(used, before.and_then(|b: Option<i64>| b).map(|b| used.saturating_sub(b))),
                 None => "n/a".into(),
             });
             before = Some(now);
@@ -316,5 +317,19 @@ mod tests {
             ]
         );
         assert_eq!(trends[1].name.as_deref(), Some("12 in 11"), "the latest name");
+    }
+
+    /// Units at the ends of `i64` (a history written from a server's odd figures) give a change
+    /// that saturates, in the trends and in the table, not an overflow.
+    #[test]
+    fn changes_between_figures_at_the_ends_of_i64_saturate() {
+        let mut periods = [period(9), period(10)];
+        periods[0].cloud_units_used = Some(i64::MAX);
+        periods[1].cloud_units_used = Some(i64::MIN);
+        let rows = [units(9, "12", i64::MAX), units(10, "12", i64::MIN)];
+        let trends = trends(&periods, &rows);
+        assert_eq!(trends[0].periods[1].cloud_units_change, Some(i64::MIN));
+        let text = render_table(std::path::Path::new("h.db"), &periods, &trends);
+        assert!(text.contains(&format!("({})", thousands(i64::MIN, ','))), "{text}");
     }
 }

@@ -23,8 +23,9 @@ use serde::Serialize;
 use self::current::Current;
 use self::file::Desired;
 use crate::args::GlobalArgs;
+use crate::document::Align;
 use crate::error::CliError;
-use crate::output::{json, print, table, thousands, Align, Format};
+use crate::output::{json, print, table, thousands, Format};
 use crate::session::Session;
 
 /// The arguments of `quotas`.

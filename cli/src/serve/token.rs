@@ -188,7 +188,8 @@ impl TokenFile {
 }
 
 /// Looks at the token file every [`POLL`], and at once when `hangups` changes (SIGHUP), until
-/// `shutdown` turns true.
+/// `shutdown` turns true. Each look is made on tokio's blocking pool: a file that is slow to
+/// read (a network file system, a pipe) holds up neither the scrapes nor the refreshes.
 pub async fn watch(
     file: Arc<TokenFile>,
     client: Client,
@@ -206,6 +207,68 @@ pub async fn watch(
             },
             _ = shutdown.changed() => return,
         };
-        file.check(forced, &client, &exporter, &log);
+        let (file, client, exporter) = (Arc::clone(&file), client.clone(), Arc::clone(&exporter));
+        let look = tokio::task::spawn_blocking(move || file.check(forced, &client, &exporter, &log));
+        tokio::select! {
+            _ = look => {}
+            _ = shutdown.changed() => return,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use super::*;
+
+    /// A token file whose read blocks (a FIFO, read before anything writes to it) holds up no
+    /// other task: a timer on the same single-threaded runtime fires on time. The token written
+    /// later is still applied.
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_token_file_that_is_slow_to_read_holds_up_no_other_task() {
+        let dir = std::env::temp_dir().join(format!("te-usage-token-fifo-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("token");
+        let made = std::process::Command::new("mkfifo").arg(&path).status().expect("mkfifo runs");
+        assert!(made.success(), "mkfifo {}", path.display());
+
+        let client =
+            Client::builder().token("first-token").base_url("http://127.0.0.1:9/v7").build().unwrap();
+        let exporter =
+            Exporter::new([("default".to_string(), client.clone(), Duration::from_secs(60), false)]);
+        let file = Arc::new(TokenFile::new(path.clone(), 0, "first-token".into()));
+        let (hangup, hangups) = watch::channel(0u64);
+        let (stop, stopped) = watch::channel(false);
+        tokio::spawn(watch(file, client.clone(), Arc::clone(&exporter), Log::new(true), hangups, stopped));
+
+        // The writer opens the FIFO 2 s from now, on a thread of its own: the read blocks until
+        // then, whatever the code under test does, and the test ends either way.
+        let writer = {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_secs(2));
+                std::fs::write(&path, "second-token\n").unwrap();
+            })
+        };
+        hangup.send_modify(|n| *n += 1); // SIGHUP: read the file now
+        let started = Instant::now();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let waited = started.elapsed();
+        assert!(waited < Duration::from_secs(1), "a 100 ms timer fired after {waited:?}");
+
+        tokio::task::spawn_blocking(move || writer.join().unwrap()).await.unwrap();
+        let applied = || {
+            let status = exporter.status(0);
+            status.token_reloads.iter().find(|(r, _)| *r == "applied").map_or(0, |(_, n)| *n)
+        };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while applied() == 0 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(applied(), 1, "the token written to the FIFO is applied");
+        let _ = stop.send(true);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -30,7 +30,9 @@ fn header(doc: &mut Document, report_source: &str, period: String, extra: Option
 /// The "Over quota" cell: by how many units `used` is above `quota`, when it is.
 fn over_quota(used: Option<i64>, quota: Option<i64>) -> String {
     match (used, quota) {
-        (Some(used), Some(quota)) if used > quota => format!("OVER by {}", format_units(used - quota)),
+        (Some(used), Some(quota)) if used > quota => {
+            format!("OVER by {}", format_units(used.saturating_sub(quota)))
+        }
         _ => String::new(),
     }
 }
@@ -190,7 +192,11 @@ pub fn report(report: &Report) -> Document {
     let check = |listed: i64, reported: Option<i64>| match (p.kind, reported) {
         ("current_billing_period", Some(r)) if r == listed => " (matches GET /usage)".to_string(),
         ("current_billing_period", Some(r)) => {
-            format!(" (GET /usage reports {}, a difference of {})", format_units(r), format_units(r - listed))
+            format!(
+                " (GET /usage reports {}, a difference of {})",
+                format_units(r),
+                format_units(r.saturating_sub(listed))
+            )
         }
         _ => String::new(),
     };
@@ -260,7 +266,7 @@ pub fn over_quota_lines(report: &Report) -> Vec<String> {
                 format_units(used),
                 format_units(quota),
                 percent(pct),
-                format_units(used - quota)
+                format_units(used.saturating_sub(quota))
             )
         })
         .collect()
@@ -344,4 +350,63 @@ pub fn chargeback(view: &Chargeback) -> Document {
         doc.paragraph(format!("Note: {}", terminal_safe(note, 400)));
     }
     doc
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use thousandeyes_usage::models::{
+        AccountGroupQuota, OrganizationQuota, Quota, UnitsByTests, UsageDetails,
+    };
+
+    use super::*;
+    use crate::fetch::{FetchStats, Fetched, Period, WaitStats};
+
+    /// Figures a server sends at the ends of `i64` (a negative quota, a negative total) are
+    /// printed, not an overflow: the differences the report shows saturate.
+    #[test]
+    fn figures_at_the_ends_of_i64_are_printed_without_overflow() {
+        let fetched = Fetched {
+            fetched_at: Utc::now(),
+            source: "http://127.0.0.1:9/v7".into(),
+            period: Period::CurrentBillingPeriod,
+            usage: UsageDetails {
+                cloud_units_used: Some(i64::MIN),
+                enterprise_units_used: Some(i64::MIN),
+                ..Default::default()
+            },
+            quotas: vec![Quota {
+                organization_quota: Some(OrganizationQuota { value: -1, org_id: Some("1".into()) }),
+                account_group_quotas: Some(vec![AccountGroupQuota {
+                    aid: Some("7".into()),
+                    value: Some(-1),
+                }]),
+            }],
+            tests: vec![UnitsByTests {
+                aid: Some("7".into()),
+                cloud_units_used: Some(i64::MAX),
+                enterprise_units_used: Some(1),
+                ..Default::default()
+            }],
+            agents: Vec::new(),
+            stats: FetchStats {
+                page_count: 2,
+                test_page_count: 1,
+                agent_page_count: 1,
+                other_request_count: 2,
+                request_count: 4,
+                rate_limited_count: 0,
+                retry_count: 0,
+                waits: WaitStats::default(),
+                elapsed_ms: 1,
+            },
+            notes: Vec::new(),
+        };
+        let report = Report::build(fetched, 10, false);
+        let text = super::report(&report).text();
+        assert!(text.contains(&format!("OVER by {}", format_units(i64::MAX))), "{text}");
+        assert!(text.contains(&format!("a difference of {}", format_units(i64::MIN))), "{text}");
+        let lines = over_quota_lines(&report);
+        assert!(lines.iter().any(|l| l.ends_with(&format!("{} over", format_units(i64::MAX)))), "{lines:?}");
+    }
 }

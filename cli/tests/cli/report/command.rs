@@ -178,6 +178,23 @@ async fn bad_arguments_are_usage_errors_with_status_2_before_anything_is_sent() 
     assert_eq!(fake.request_count(), 0);
 }
 
+/// A `--start` in the future is a bad argument like any other the client refuses before
+/// sending: status 2 and one line naming it, and nothing sent.
+#[tokio::test]
+async fn a_start_in_the_future_is_a_bad_argument_with_status_2_and_nothing_sent() {
+    let fake = FakeUsageApi::start().await;
+    let start = (chrono::Utc::now() + chrono::Duration::days(2)).format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let out = run(te_usage_on(&fake, ["report", "--start", start.as_str()])).await;
+    assert_eq!(out.status, 2, "{out:?}");
+    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+    assert!(
+        out.stderr.starts_with("te-usage: invalid start") && out.stderr.contains("in the future"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(fake.request_count(), 0);
+}
+
 /// `--quiet`: nothing on stderr (no demo note, no progress, no statistics) but an error line.
 #[tokio::test]
 async fn quiet_leaves_stderr_empty_but_for_the_error_line() {
