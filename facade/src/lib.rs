@@ -97,7 +97,12 @@ pub use rate_limit::RateLimit;
 pub use retry::RetryPolicy;
 pub use stats::{ClientStats, Waits};
 
-/// The README's examples, compiled as doctests.
+/// The workspace README's examples, compiled as doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
+
+/// This crate's README's examples (its page on crates.io), compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct CrateReadmeDoctests;

@@ -418,7 +418,9 @@ pub fn release_check(ws: &Workspace, verbose: bool) -> Result<()> {
                     Ok(text) => print!("{text}"),
                     Err(text) => {
                         print!("{text}");
-                        println!("    (cargo-semver-checks' own output: {})", log.display());
+                        // Relative to the workspace, where xtask is run, when the target directory is in it.
+                        let shown = log.strip_prefix(&ws.root).unwrap_or(&log);
+                        println!("    (cargo-semver-checks' own output: {})", shown.display());
                         failed.push(format!("{krate} {version} is below the bump its changes need"));
                     }
                 }

@@ -67,7 +67,7 @@ async fn report_adds_up_to_the_demo_data_and_retries_the_429() {
     let expected = fake.expected_totals();
     assert!(expected.tests > 0 && expected.cloud_units_used > 0 && expected.enterprise_units_used > 0);
     assert!(expected.agents > 0 && expected.test_pages > 1 && expected.agent_pages > 1);
-    // The figures the demo prints and the README quotes.
+    // The figures the demo prints and cli/README.md shows.
     assert_eq!((expected.cloud_units_used, expected.enterprise_units_used), (11_152_765, 619_200));
 
     let (report, progress) = report_of(&fake, Period::CurrentBillingPeriod, 7).await;
