@@ -103,7 +103,8 @@ fn growth_over(builder: FakeUsageApiBuilder, rounds: usize) -> (usize, FakeUsage
         let fake = builder.rate_limit(1_000_000, std::time::Duration::from_secs(60)).start().await;
         let http = reqwest::Client::builder()
             .no_proxy()
-            .user_agent("thousandeyes-usage-rust/0.1.0")
+            // The client's own User-Agent, the header every recorded request carries.
+            .user_agent(concat!("thousandeyes-usage-rust/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("client");
         send_rounds(&fake, &http, 1).await;
