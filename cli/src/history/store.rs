@@ -113,7 +113,7 @@ impl History {
     pub fn open(path: impl AsRef<Path>) -> Result<History, CliError> {
         let path = path.as_ref();
         if let Ok(metadata) = std::fs::metadata(path) {
-            not_a_directory(path, &metadata)?;
+            a_regular_file(path, &metadata)?;
             if metadata.permissions().readonly() {
                 return Err(problem(path, "is read-only (its file mode allows no writing)"));
             }
@@ -138,7 +138,7 @@ impl History {
     pub fn open_read_only(path: impl AsRef<Path>) -> Result<History, CliError> {
         let path = path.as_ref();
         match std::fs::metadata(path) {
-            Ok(metadata) => not_a_directory(path, &metadata)?,
+            Ok(metadata) => a_regular_file(path, &metadata)?,
             Err(_) if !path.exists() => {
                 return Err(problem(path, "does not exist: `te-usage snapshot --db PATH` creates it"));
             }
@@ -446,11 +446,16 @@ fn write_snapshot(
     Ok(())
 }
 
-fn not_a_directory(path: &Path, metadata: &std::fs::Metadata) -> Result<(), CliError> {
-    if metadata.is_dir() {
-        return Err(problem(path, "is a directory"));
+/// A history is a regular file (a symbolic link to one will do): SQLite would block forever
+/// opening a FIFO, and read or write a device as if it were a database.
+fn a_regular_file(path: &Path, metadata: &std::fs::Metadata) -> Result<(), CliError> {
+    let kind = metadata.file_type();
+    if kind.is_file() {
+        return Ok(());
     }
-    Ok(())
+    let what =
+        if kind.is_dir() { "is a directory" } else { "is not a regular file (a device, a FIFO or a socket)" };
+    Err(problem(path, what))
 }
 
 /// The host of an API base URL (`api.thousandeyes.com`, `127.0.0.1`), or the text itself when it

@@ -226,6 +226,31 @@ async fn a_damaged_database_garbage_truncated_or_overwritten_is_refused_before_a
     assert!(fake.requests().is_empty(), "the database is checked before anything is fetched");
 }
 
+/// A FIFO held both commands forever (SQLite's open blocks on it), and a link to a device was
+/// read as an empty history: anything but a regular file is refused before it is opened.
+#[tokio::test]
+async fn a_fifo_a_device_or_a_directory_is_refused_in_one_line_before_any_fetch() {
+    let fake = FakeUsageApi::start().await;
+    let dir = scratch_dir("not-a-file");
+    let fifo = dir.join("fifo.db");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success());
+    let device = dir.join("zero.db");
+    std::os::unix::fs::symlink("/dev/zero", &device).unwrap();
+    let folder = dir.join("folder.db");
+    std::fs::create_dir(&folder).unwrap();
+    let not_regular = "is not a regular file (a device, a FIFO or a socket)";
+    for (db, problem) in [(&fifo, not_regular), (&device, not_regular), (&folder, "is a directory")] {
+        let refused = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+            (snapshot(&fake, db).await, history(db, "table").await)
+        });
+        let (snapshot, history) = refused.await.unwrap_or_else(|_| panic!("{} held te-usage", db.display()));
+        assert_refused(&snapshot, db, problem);
+        assert_refused(&history, db, problem);
+    }
+    assert!(fake.requests().is_empty(), "the database is checked before anything is fetched");
+}
+
 #[tokio::test]
 async fn a_database_of_a_newer_schema_is_refused_and_an_up_to_date_one_is_opened_unchanged() {
     let fake = FakeUsageApi::start().await;

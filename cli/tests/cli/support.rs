@@ -46,6 +46,8 @@ pub fn without_te_variables(mut command: tokio::process::Command) -> tokio::proc
 
 /// Runs `command` to its end (the test's runtime keeps serving any fake meanwhile).
 pub async fn run(mut command: tokio::process::Command) -> Run {
+    // A test that gives up waiting (a timeout) leaves no te-usage behind.
+    command.kill_on_drop(true);
     let output = command.output().await.expect("te-usage runs");
     Run {
         status: output.status.code().unwrap_or(-1),
