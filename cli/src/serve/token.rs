@@ -22,6 +22,9 @@ use crate::serve::state::{count, Exporter};
 /// How often the token file's modification time and size are looked at.
 pub const POLL: Duration = Duration::from_secs(2);
 
+/// The most a token file may hold: a bearer token is far shorter.
+const TOKEN_FILE_LIMIT: u64 = 64 * 1024;
+
 /// The token in `path`, without surrounding white space.
 ///
 /// # Errors
@@ -29,11 +32,24 @@ pub const POLL: Duration = Duration::from_secs(2);
 /// [`CliError::File`] when it cannot be read; [`CliError::Failed`] naming the file when it
 /// holds no token.
 pub fn read_token(path: &Path) -> Result<String, CliError> {
-    let text = std::fs::read_to_string(path).map_err(|source| CliError::File {
-        path: path.to_path_buf(),
-        action: "cannot read the token file",
-        source,
-    })?;
+    use std::io::Read;
+    let unreadable =
+        |source| CliError::File { path: path.to_path_buf(), action: "cannot read the token file", source };
+    // At most one byte more than a token file can hold: a path to a device such as /dev/zero,
+    // or a large file named by mistake, is refused instead of read into memory without end.
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(TOKEN_FILE_LIMIT + 1).read_to_end(&mut bytes))
+        .map_err(unreadable)?;
+    if bytes.len() as u64 > TOKEN_FILE_LIMIT {
+        return Err(CliError::Failed(format!(
+            "the token file {} holds more than {} KiB: not a token",
+            path.display(),
+            TOKEN_FILE_LIMIT / 1024
+        )));
+    }
+    let text = String::from_utf8(bytes)
+        .map_err(|_| CliError::Failed(format!("the token file {} is not UTF-8 text", path.display())))?;
     let token = text.trim();
     if token.is_empty() {
         return Err(CliError::Failed(format!("the token file {} is empty", path.display())));
@@ -269,6 +285,32 @@ mod tests {
         }
         assert_eq!(applied(), 1, "the token written to the FIFO is applied");
         let _ = stop.send(true);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A token file named by mistake (a link to /dev/zero, a large file, a binary) is refused in
+    /// one line naming it, after reading at most 64 KiB; a token with a CRLF line end is read
+    /// without it.
+    #[test]
+    fn a_device_a_large_file_or_a_binary_is_refused_and_a_crlf_token_is_trimmed() {
+        let dir = std::env::temp_dir().join(format!("te-usage-token-kinds-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let zero = dir.join("zero");
+        std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+        let large = dir.join("large");
+        std::fs::write(&large, "a".repeat(65 * 1024)).unwrap();
+        let binary = dir.join("binary");
+        std::fs::write(&binary, [0xff, 0xfe, 0x00, 0x41]).unwrap();
+        let crlf = dir.join("crlf");
+        std::fs::write(&crlf, "the-token\r\n").unwrap();
+
+        let refused = |path: &Path| read_token(path).unwrap_err().to_string();
+        let over = format!("the token file {} holds more than 64 KiB: not a token", zero.display());
+        assert_eq!(refused(&zero), over);
+        assert!(refused(&large).contains("holds more than 64 KiB"), "{}", refused(&large));
+        assert_eq!(refused(&binary), format!("the token file {} is not UTF-8 text", binary.display()));
+        assert_eq!(read_token(&crlf).unwrap(), "the-token");
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
