@@ -33,21 +33,9 @@ pub fn client_of(base_url: impl Into<String>) -> Client {
     builder_of(base_url).build().expect("test client")
 }
 
-/// Proxy passwords whose pieces (`Xq7`, `Zw9`, ...) must never show in any output: each with
-/// one of the characters that end an authority or a userinfo, or start an escape, unencoded and
-/// percent-encoded, and all of them at once.
-pub fn awkward_passwords() -> Vec<String> {
-    let mut passwords: Vec<String> = ["/", "?", "#", "@", "%"].iter().map(|c| format!("Xq7{c}Zw9")).collect();
-    passwords.extend(["%2F", "%3F", "%23", "%40", "%25"].iter().map(|c| format!("Xq7{c}Zw9")));
-    passwords.push("Xq7/Zw9?Kp3#Lm5@Rt8%Vb2".into());
-    passwords.push("Xq7%2FZw9%3FKp3%23Lm5%40Rt8%25Vb2".into());
-    passwords
-}
-
-/// Whether any piece of an [`awkward_passwords`] password shows in `text`.
-pub fn shows_a_password_piece(text: &str) -> bool {
-    ["Xq7", "Zw9", "Kp3", "Lm5", "Rt8", "Vb2"].iter().any(|piece| text.contains(piece))
-}
+#[path = "../../facade/tests/common/passwords.rs"]
+mod passwords;
+pub use passwords::{awkward_passwords, shows_a_password_piece};
 
 /// Seconds since the Unix epoch, now.
 pub fn epoch_now() -> u64 {
