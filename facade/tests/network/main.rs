@@ -88,9 +88,7 @@ pub async fn read_head(stream: &mut TcpStream) -> Option<String> {
     Some(String::from_utf8_lossy(&head).into_owned())
 }
 
-#[path = "../common/passwords.rs"]
-mod passwords;
-pub use passwords::{awkward_passwords, is_encoded, shows_a_password_piece};
+pub use support::passwords::{awkward_passwords, is_encoded, shows_a_password_piece};
 
 /// Everything an error shows: its `Display`, its `Debug`, and the `Display` and `Debug` of each
 /// error in its `source()` chain.

@@ -37,8 +37,7 @@ fn a_base_url_without_a_path_is_refused_naming_the_setting_and_the_fix() {
     assert!(ClientBuilder::from_env_with(env("https://api.thousandeyes.com/v7")).is_ok());
 }
 
-#[path = "../../../tests/common/passwords.rs"]
-mod passwords;
+use crate::test_support::passwords;
 pub(crate) use passwords::shows_a_password_piece;
 
 /// The proxy passwords of the tests of redaction, and one with a colon (which ends a userinfo's

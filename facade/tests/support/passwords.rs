@@ -1,6 +1,6 @@
-//! Proxy passwords that must never show, for the tests of redaction: one file, included by
-//! `#[path]` where it is needed (the facade's unit tests, its `network` test binary and the
-//! integration suite's support), since those crates cannot share a test-only dependency.
+//! Proxy passwords that must never show, for the tests of redaction: a part of the facade's
+//! test support, and included by the integration suite's support too (`#[path]`: the two
+//! crates share no test-only dependency).
 
 /// Proxy passwords whose pieces (`Xq7`, `Zw9`, ...) must never show in any output: each with
 /// one of the characters that end an authority or a userinfo, or start an escape, unencoded and
@@ -14,7 +14,6 @@ pub fn awkward_passwords() -> Vec<String> {
 }
 
 /// Whether `password` is percent-encoded throughout: a URL carries it as it is.
-#[allow(dead_code)] // not every includer asks
 pub fn is_encoded(password: &str) -> bool {
     !password.contains(['/', '?', '#', '@']) && !password.contains("%Z") && !password.contains("%V")
 }
