@@ -124,6 +124,10 @@ impl Pipeline {
                 tokio::time::sleep(wait).await;
                 self.counters.backed_off(wait);
             }
+            // Through a proxy that takes credentials, one attempt at a time until the client's first
+            // answer (see `transport::gate`); held until the attempt's outcome is read, a proxy's
+            // refusal included.
+            let _admitted = self.transport.admit(operation).await?;
             let (seq, attempt, landing) = self.wait_turn::<O>(&mut strategy).await?;
             let Some(request) = prepared.try_clone() else {
                 return Err(Error::Transport {

@@ -64,6 +64,12 @@ impl Hops {
         }
     }
 
+    /// Whether the client sends credentials to a proxy (in the URL of the builder's proxy or of
+    /// the environment's).
+    pub(super) fn sends_credentials(&self) -> bool {
+        matches!(self.proxy, Hop::Proxy { credentials: true, .. })
+    }
+
     /// The error of a proxy's refusal (`status`: 407, or `None` for a refused `CONNECT` whose
     /// status the HTTP client does not report), naming the proxy where it is known.
     pub(super) fn refused(

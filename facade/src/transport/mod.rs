@@ -1,9 +1,12 @@
 //! The one place a request meets the network: one attempt, from sending a request to reading
 //! the last byte of its answer, within the request timeout and the body limit. It knows nothing
 //! of retries, pacing or decoding. What an attempt that failed means is [`failure`]'s; where its
-//! connections go (the server, the proxy), [`hops`]'.
+//! connections go (the server, the proxy), [`hops`]'; which attempts a route through a proxy
+//! that takes credentials lets through (one at a time until the first answer, none once the
+//! proxy refused them), [`gate`]'s.
 
 mod failure;
+mod gate;
 mod hops;
 
 use std::error::Error as StdError;
@@ -15,6 +18,8 @@ use thousandeyes_usage_generated::apis::Request;
 use tokio::time::Instant;
 
 use failure::Phase;
+pub(crate) use gate::Admitted;
+use gate::Gate;
 use hops::Hops;
 
 use crate::config::{Config, Route};
@@ -45,6 +50,8 @@ pub(crate) struct Transport {
     max_body_bytes: usize,
     /// Where connections go, for naming them in errors.
     hops: Hops,
+    /// Which attempts go.
+    gate: Gate,
 }
 
 impl Transport {
@@ -55,6 +62,7 @@ impl Transport {
             Some(http) => http.clone(),
             None => default_http_client(config)?,
         };
+        let hops = Hops::new(config);
         Ok(Transport {
             http,
             base_path: config.base_path.clone(),
@@ -62,7 +70,25 @@ impl Transport {
             user_agent: config.user_agent.clone(),
             request_timeout: config.request_timeout,
             max_body_bytes: config.max_body_bytes,
-            hops: Hops::new(config),
+            gate: Gate::new(hops.sends_credentials()),
+            hops,
+        })
+    }
+
+    /// Lets an attempt of `operation` through, waiting, on a route that sends a proxy
+    /// credentials, while the client's first attempt is out and unanswered; hold what it returns
+    /// until the attempt is over. The error of a call not
+    /// sent when a proxy refused the credentials of an earlier one.
+    pub(crate) async fn admit(&self, operation: &'static str) -> Result<Admitted<'_>, Error> {
+        self.gate.admit().await.map_err(|()| {
+            self.hops.refused(
+                operation,
+                Some(407),
+                "not sent: the proxy refused these credentials on an earlier call, and the client sends \
+                 it no more (a directory locks an account after a few failed logins): build a client \
+                 with the right ones"
+                    .into(),
+            )
         })
     }
 
@@ -163,11 +189,25 @@ impl Transport {
             };
             Ok(Answer { status, reported: Reported::read(&headers), headers, body })
         };
-        match tokio::time::timeout(timeout, exchange).await {
+        let result = match tokio::time::timeout(timeout, exchange).await {
             Ok(result) => result,
             Err(_) => {
                 Err((Outcome::Timeout, Error::Timeout { operation, after: timeout, connecting: false }))
             }
+        };
+        match &result {
+            // A forwarding proxy's 407 is read as the call's error (`proxy_refused`).
+            Ok(answer) if answer.status.as_u16() != 407 => self.gate.answered(),
+            Err((_, error)) => self.note_refusal(error),
+            Ok(_) => {}
+        }
+        result
+    }
+
+    /// Remembers a proxy's refusal of the credentials the client sends.
+    fn note_refusal(&self, error: &Error) {
+        if let Error::ProxyRefused { status: Some(407), credentials: true, .. } = error {
+            self.gate.refuse();
         }
     }
 
@@ -184,7 +224,9 @@ impl Transport {
         status: Option<u16>,
         source: Box<dyn StdError + Send + Sync + 'static>,
     ) -> Error {
-        self.hops.refused(operation, status, source)
+        let error = self.hops.refused(operation, status, source);
+        self.note_refusal(&error);
+        error
     }
 }
 
