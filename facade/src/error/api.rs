@@ -3,6 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use super::OneLine;
 use crate::rate_limit::RateLimit;
 
 /// One invalid value reported in a 400 answer.
@@ -239,24 +240,24 @@ impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: HTTP {}", self.operation, self.status)?;
         if let Some(title) = &self.title {
-            write!(f, " {title}")?;
+            write!(f, " {}", OneLine(title))?;
         }
         if let Some(detail) = &self.detail {
-            write!(f, ": {detail}")?;
+            write!(f, ": {}", OneLine(detail))?;
         }
         if let Some(desc) = self.oauth_error_description.as_ref().or(self.oauth_error.as_ref()) {
-            write!(f, ": {desc}")?;
+            write!(f, ": {}", OneLine(desc))?;
         }
         for e in &self.errors {
             write!(
                 f,
                 "; {}: {}",
-                e.field.as_deref().unwrap_or("?"),
-                e.message.as_deref().or(e.code.as_deref()).unwrap_or("invalid")
+                OneLine(e.field.as_deref().unwrap_or("?")),
+                OneLine(e.message.as_deref().or(e.code.as_deref()).unwrap_or("invalid"))
             )?;
         }
         if self.title.is_none() && self.detail.is_none() && self.oauth_error.is_none() {
-            write!(f, " ({})", self.summary())?;
+            write!(f, " ({})", OneLine(&self.summary()))?;
         }
         if let Some(hint) = &self.hint {
             write!(f, " ({hint})")?;
@@ -265,7 +266,7 @@ impl fmt::Display for ApiError {
             write!(f, " (retry after {:.0} s)", wait.as_secs_f64().ceil())?;
         }
         if let Some(id) = &self.request_id {
-            write!(f, " [request id {id}]")?;
+            write!(f, " [request id {}]", OneLine(id))?;
         }
         Ok(())
     }

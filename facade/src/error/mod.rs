@@ -305,6 +305,20 @@ impl Error {
     }
 }
 
+/// Text a server or a library wrote, shown on one line: each control character (a line break, a
+/// tab, an escape) becomes a space.
+pub(crate) struct OneLine<'a>(pub(crate) &'a str);
+
+impl fmt::Display for OneLine<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use fmt::Write;
+        for c in self.0.chars() {
+            f.write_char(if c.is_control() { ' ' } else { c })?;
+        }
+        Ok(())
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -369,7 +383,9 @@ impl fmt::Display for Error {
             }
             Error::Decode { operation, path, message, excerpt } => write!(
                 f,
-                "{operation}: the answer does not decode at `{path}`: {message} (body starts {excerpt:?})"
+                "{operation}: the answer does not decode at `{}`: {} (body starts {excerpt:?})",
+                OneLine(path),
+                OneLine(message)
             ),
             Error::UnexpectedBody { operation, status, content_encoding: Some(encoding), .. } => write!(
                 f,

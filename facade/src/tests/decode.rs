@@ -111,3 +111,37 @@ fn a_404_gets_the_base_url_hint_only_when_its_details_do_not_explain_it() {
         assert_eq!(hint, None, "{sent}");
     }
 }
+
+/// A server's words with line breaks, tabs or escapes in them (a title, a detail, a field's
+/// message, an OAuth description) are kept as sent by the accessors, and shown on one line.
+#[test]
+fn an_error_answers_words_with_line_breaks_show_on_one_line_and_are_kept_as_sent() {
+    let secret = Secret::new("token-123456");
+    let body = serde_json::json!({
+        "title": "Bad\nRequest",
+        "detail": "line one\r\nline two\u{1b}[31m",
+        "errors": [{"field": "org\nId", "message": "must\tbe\nset"}],
+        "error_description": "token\nexpired",
+    });
+    let answer = Answer {
+        status: http::StatusCode::BAD_REQUEST,
+        headers: Default::default(),
+        reported: Default::default(),
+        body: serde_json::to_vec(&body).expect("json").into(),
+    };
+    let api = api_error("op", &answer, None, &secret);
+    assert_eq!(api.detail(), Some("line one\r\nline two\u{1b}[31m"));
+    let shown = api.to_string();
+    assert!(!shown.chars().any(char::is_control), "{shown:?}");
+    assert_eq!(
+        shown,
+        "op: HTTP 400 Bad Request: line one  line two [31m: token expired; org Id: must be set"
+    );
+    let decode = Error::Decode {
+        operation: "op",
+        path: "breakdowns[0].a\nb".into(),
+        message: "unknown variant `x\ny`".into(),
+        excerpt: "{}".into(),
+    };
+    assert!(!decode.to_string().chars().any(char::is_control), "{decode}");
+}

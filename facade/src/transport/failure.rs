@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::hops::{Hop, Hops};
-use crate::error::{Error, TlsProblem};
+use crate::error::{Error, OneLine, TlsProblem};
 use crate::retry::Outcome;
 
 /// Where in an attempt a failure happened.
@@ -155,7 +155,7 @@ fn innermost(e: &reqwest::Error) -> String {
 
 /// `text` with line breaks and other control characters as spaces.
 fn one_line(text: &str) -> String {
-    text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect::<String>().trim().to_string()
+    OneLine(text).to_string().trim().to_string()
 }
 
 /// The innermost I/O error wrapped in `io` (TLS libraries wrap theirs in another).
