@@ -233,7 +233,21 @@ fn rustls_problem(e: &rustls::Error) -> Option<(TlsProblem, String)> {
             let debug = format!("{c:?}");
             let name = debug.split(|ch: char| !ch.is_ascii_alphanumeric()).next().unwrap_or_default();
             let detail = match name.strip_suffix("Context").unwrap_or(name) {
-                "Other" => one_line(&c.to_string()),
+                // The verifier's own error, wrapped (`Other(OtherError(CaUsedAsEndEntity))`): its
+                // innermost name, in plain words where a user meets it.
+                "Other" => {
+                    let inner = debug.split(|ch: char| !ch.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).last();
+                    match inner.unwrap_or_default() {
+                        "CaUsedAsEndEntity" => "it is a CA's certificate (CA:TRUE), presented as the \
+                            server's own: the server needs a certificate the CA signed (CaUsedAsEndEntity)"
+                            .to_string(),
+                        "EndEntityUsedAsCa" => "a server's certificate signed another, as only a CA's \
+                            may (EndEntityUsedAsCa)"
+                            .to_string(),
+                        "" => one_line(&c.to_string()),
+                        word => word.to_string(),
+                    }
+                }
                 word => word.to_string(),
             };
             Some((problem, detail))

@@ -342,6 +342,36 @@ async fn refusing_tls_server() -> (SocketAddr, Arc<AtomicUsize>) {
     (addr, accepted)
 }
 
+/// A self-signed CA certificate (CA:TRUE, as `openssl req -x509` makes by default) presented as
+/// the server's own, and trusted as a root: rustls refuses it, and the message says why in plain
+/// words rather than in the verifier's nested names. (OpenSSL accepts such a certificate.)
+#[cfg(all(any(feature = "rustls", feature = "rustls-ring"), not(feature = "native-tls")))]
+#[tokio::test]
+async fn a_cas_certificate_presented_as_the_servers_fails_once_saying_so_in_plain_words() {
+    let mut params = CertificateParams::new(NAMES.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+        .expect("params");
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.distinguished_name.push(DnType::CommonName, NAMES[0]);
+    let key = KeyPair::generate().expect("key");
+    let cert = params.self_signed(&key).expect("certificate");
+    let leaf = Leaf {
+        chain: vec![cert.der().clone()],
+        key: rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+    };
+    let server = TlsServer::presenting(&[b"h2", b"http/1.1"], cert.pem(), leaf).await;
+    let client = eager(builder_of(server.base_url()).add_root_certificate(server.ca_pem.clone()));
+    let err = client.usage().send().await.expect_err("a CA's certificate as the server's");
+    assert_tls_failure(
+        &err,
+        &client,
+        TlsProblem::BadCertificate,
+        "the server's certificate was refused (it is a CA's certificate (CA:TRUE), presented as the \
+         server's own: the server needs a certificate the CA signed (CaUsedAsEndEntity))",
+    );
+    assert!(!err.to_string().contains("OtherError"), "{err}");
+    assert_eq!(server.handshakes(), 1, "one handshake");
+}
+
 #[tokio::test]
 async fn a_server_refusing_the_handshake_fails_once_naming_the_refusal() {
     let (addr, connections) = refusing_tls_server().await;
