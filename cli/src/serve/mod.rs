@@ -281,8 +281,15 @@ async fn organizations(
         };
         return Ok((vec![org], Some(demo)));
     }
-    let mut vars: Vec<(String, String)> =
-        std::env::vars().filter(|(name, _)| name.starts_with("TE_")).collect();
+    // The `TE_*` variables only: another variable that is not UTF-8 is none of ours.
+    let mut vars: Vec<(String, String)> = Vec::new();
+    for (name, value) in std::env::vars_os() {
+        let Some(name) = name.to_str().filter(|name| name.starts_with("TE_")) else { continue };
+        let value = value
+            .into_string()
+            .map_err(|_| CliError::Failed(format!("the environment variable {name} is not UTF-8 text")))?;
+        vars.push((name.to_string(), value));
+    }
     let token_file = match &args.token_file {
         Some(path) => {
             let token = read_token(path)?;

@@ -562,6 +562,18 @@ async fn help_names_the_default_port_and_the_signals() {
     }
 }
 
+/// A variable of the environment that is not UTF-8, and none of ours, is left alone (it made
+/// serve panic as it read the `TE_*` ones).
+#[tokio::test(flavor = "multi_thread")]
+async fn an_environment_variable_that_is_not_utf8_is_none_of_its_business() {
+    use std::os::unix::ffi::OsStrExt;
+    let fake = one_page_fake().start().await;
+    let mut command = serve_on(&fake, &["--interval", "1h"]);
+    command.env("SOME_OTHER_TOOL", std::ffi::OsStr::from_bytes(b"caf\xe9"));
+    let served = Served::start(command).await;
+    served.metrics_when(Duration::from_secs(10), |t| up(t, "default") == Some(1.0)).await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_scrape_never_calls_the_api() {
     let fake = one_page_fake().start().await;
