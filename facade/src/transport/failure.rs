@@ -236,7 +236,7 @@ fn rustls_problem(e: &rustls::Error) -> Option<(TlsProblem, String)> {
                 // The verifier's own error, wrapped (`Other(OtherError(CaUsedAsEndEntity))`): its
                 // innermost name, in plain words where a user meets it.
                 "Other" => {
-                    let inner = debug.split(|ch: char| !ch.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).last();
+                    let inner = debug.split(|ch: char| !ch.is_ascii_alphanumeric()).rfind(|w| !w.is_empty());
                     match inner.unwrap_or_default() {
                         "CaUsedAsEndEntity" => "it is a CA's certificate (CA:TRUE), presented as the \
                             server's own: the server needs a certificate the CA signed (CaUsedAsEndEntity)"
