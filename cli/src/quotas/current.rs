@@ -11,6 +11,8 @@ use std::collections::BTreeMap;
 use thousandeyes_usage::models::{ExpandUsageOptions, Quota, UsageDetails};
 use thousandeyes_usage::{Client, Error};
 
+use super::file::Desired;
+
 /// The quotas in force.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Current {
@@ -19,8 +21,19 @@ pub(crate) struct Current {
     /// Account groups `GET /usage` names that are in no organization listed here: the token's
     /// organization could not be told among several (see [`Current::of`]).
     pub(crate) unplaced: Vec<GroupNow>,
-    /// Quotas `GET /quotas` gave without an `orgId`, which a file cannot name (in units).
-    pub(crate) without_org_id: Vec<i64>,
+    /// The quotas `GET /quotas` gave without an `orgId`: the token's own organization's (a quota
+    /// without an organization is the authenticated organization's), as it lists an organization
+    /// that has account group quotas but no quota of its own.
+    pub(crate) unnamed: Option<Unnamed>,
+}
+
+/// The quotas of the token's own organization, when `GET /quotas` does not give its id.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Unnamed {
+    /// Its quota, in units per month.
+    pub(crate) quota: Option<i64>,
+    /// Its account groups known, ordered by id (as [`OrganizationNow::account_groups`]).
+    pub(crate) account_groups: Vec<GroupNow>,
 }
 
 /// An organization's quotas in force.
@@ -64,26 +77,45 @@ impl Current {
     /// The quotas in force from the answers of `GET /quotas` and `GET /usage`.
     ///
     /// The account groups `GET /usage` names are in the token's organization, which the Usage
-    /// API does not name by id: it is the one organization `GET /quotas` lists, or among several
-    /// the first one that lists one of those groups. When none can be told, they are
+    /// API does not name by id: it is the [`unnamed`](Current::unnamed) one when `GET /quotas`
+    /// gives quotas without an `orgId`, else the one organization `GET /quotas` lists, or among
+    /// several the first one that lists one of those groups. When none can be told, they are
     /// [`unplaced`](Current::unplaced).
     pub(crate) fn of(quotas: &[Quota], usage: &UsageDetails) -> Current {
         let names = account_group_names(usage);
         let mut current = Current::default();
         for quota in quotas {
             let org = quota.organization_quota.as_ref();
-            let groups = quota.account_group_quotas.iter().flatten();
-            let Some(id) = org.and_then(|o| o.org_id.clone()) else {
-                current.without_org_id.extend(org.map(|o| o.value));
-                continue;
-            };
-            let account_groups = groups
+            let account_groups: Vec<GroupNow> = quota
+                .account_group_quotas
+                .iter()
+                .flatten()
                 .filter_map(|g| {
                     let aid = g.aid.clone()?;
                     Some(GroupNow { name: names.get(&aid).cloned(), aid, quota: g.value })
                 })
                 .collect();
+            let Some(id) = org.and_then(|o| o.org_id.clone()) else {
+                let unnamed = current.unnamed.get_or_insert_with(Unnamed::default);
+                unnamed.quota = unnamed.quota.or(org.map(|o| o.value));
+                unnamed.account_groups.extend(account_groups);
+                continue;
+            };
             current.organizations.push(OrganizationNow { id, quota: org.map(|o| o.value), account_groups });
+        }
+        if let Some(unnamed) = &mut current.unnamed {
+            let listed = |aid: &str| unnamed.account_groups.iter().any(|g| g.aid == aid);
+            let missing: Vec<GroupNow> = names
+                .iter()
+                .filter(|(aid, _)| !listed(aid))
+                .map(|(aid, name)| GroupNow { aid: aid.clone(), name: Some(name.clone()), quota: None })
+                .collect();
+            unnamed.account_groups.extend(missing);
+            unnamed.account_groups.sort_by(|a, b| by_id(&a.aid, &b.aid));
+            for org in &mut current.organizations {
+                org.account_groups.sort_by(|a, b| by_id(&a.aid, &b.aid));
+            }
+            return current;
         }
         let listed = |org: &OrganizationNow, aid: &str| org.account_groups.iter().any(|g| g.aid == aid);
         let home = match &mut current.organizations[..] {
@@ -109,6 +141,33 @@ impl Current {
             org.account_groups.sort_by(|a, b| by_id(&a.aid, &b.aid));
         }
         current
+    }
+
+    /// Takes the file's one organization that `GET /quotas` does not list as the token's own,
+    /// when `GET /quotas` does not give that one's id: its quotas came without an `orgId`
+    /// ([`unnamed`](Current::unnamed)), or it has none, and the account groups `GET /usage` names
+    /// are in no organization listed ([`unplaced`](Current::unplaced)). With several such
+    /// organizations in the file, none is taken.
+    pub(crate) fn adopt(&mut self, desired: &Desired) {
+        if self.unnamed.is_none() && self.unplaced.is_empty() {
+            return;
+        }
+        let unlisted: Vec<&str> = desired
+            .organizations
+            .iter()
+            .map(|o| o.id.as_str())
+            .filter(|id| self.organization(id).is_none())
+            .collect();
+        let [id] = unlisted[..] else { return };
+        let own = self.unnamed.take().unwrap_or_default();
+        let mut account_groups = own.account_groups;
+        for group in std::mem::take(&mut self.unplaced) {
+            if !account_groups.iter().any(|g| g.aid == group.aid) {
+                account_groups.push(group);
+            }
+        }
+        account_groups.sort_by(|a, b| by_id(&a.aid, &b.aid));
+        self.organizations.push(OrganizationNow { id: id.to_string(), quota: own.quota, account_groups });
     }
 
     /// The organization `id`.
@@ -201,6 +260,6 @@ mod tests {
             organization_quota: Some(OrganizationQuota { value: 5, org_id: None }),
             ..Default::default()
         };
-        assert_eq!(Current::of(&[no_id], &UsageDetails::default()).without_org_id, [5]);
+        assert_eq!(Current::of(&[no_id], &UsageDetails::default()).unnamed.map(|u| u.quota), Some(Some(5)));
     }
 }

@@ -31,7 +31,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::{Spanned, Value};
 
-use super::current::Current;
+use super::current::{Current, OrganizationNow};
 use crate::error::CliError;
 
 /// The word that means "no quota".
@@ -185,6 +185,9 @@ fn id_of(
             s.clone()
         }
         Value::Integer(n) if *n >= 0 => n.to_string(),
+        Value::String(s) if s.is_empty() => {
+            return Err(desired.error_at(at, format!("{what} is empty: write the id")));
+        }
         other => {
             return Err(desired.error_at(at, format!("{what} {other} is not a decimal number")));
         }
@@ -231,7 +234,19 @@ const HEADER: &str = "\
 /// nothing to change.
 pub(crate) fn render(current: &Current) -> String {
     let mut out = String::from(HEADER);
-    for org in &current.organizations {
+    let unnamed = current.unnamed.as_ref().map(|own| OrganizationNow {
+        id: String::new(),
+        quota: own.quota,
+        account_groups: own.account_groups.clone(),
+    });
+    for org in current.organizations.iter().chain(&unnamed) {
+        if org.id.is_empty() {
+            out.push_str(
+                "\n# The token's own organization: GET /quotas gives its account group quotas without its\n\
+                 # id (it has no quota of its own). Write its id (ThousandEyes shows it in the\n\
+                 # organization's settings) to manage them with this file.\n",
+            );
+        }
         let _ = write!(out, "\n[[organization]]\nid = {}\nquota = {}\n", string(&org.id), quota(org.quota));
         for group in &org.account_groups {
             let _ = write!(out, "\n[[organization.account_group]]\naid = {}\n", string(&group.aid));

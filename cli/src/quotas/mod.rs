@@ -109,12 +109,11 @@ async fn show(global: &GlobalArgs) -> Result<u8, CliError> {
     let format = Format::choose(global.output, "quotas show", &offered, Format::Toml)?;
     let session = Session::open(global).await?;
     let current = Current::read(session.client()).await?;
-    if !current.without_org_id.is_empty() && !global.quiet {
-        crate::output::note(&format!(
-            "te-usage: GET /quotas gave {} organization quota(s) without an orgId, left out: a \
-             quotas file names organizations by id",
-            current.without_org_id.len()
-        ));
+    if current.unnamed.is_some() && !global.quiet {
+        crate::output::note(
+            "te-usage: GET /quotas gives the quotas of the token's own organization without its id \
+             (it has account group quotas but no quota of its own): write its id in the file",
+        );
     }
     print(&match format {
         Format::Json => render_json(&current),
@@ -126,7 +125,8 @@ async fn show(global: &GlobalArgs) -> Result<u8, CliError> {
 
 /// The file, read and checked, and the changes it asks for against the quotas in force.
 async fn prepare(session: &Session, desired: &Desired) -> Result<Vec<plan::Change>, CliError> {
-    let current = Current::read(session.client()).await?;
+    let mut current = Current::read(session.client()).await?;
+    current.adopt(desired);
     plan::check_known(desired, &current)?;
     Ok(plan::changes(desired, &current))
 }
@@ -207,8 +207,16 @@ fn read_file(path: &Path) -> Result<Desired, CliError> {
 #[derive(Serialize)]
 struct JsonQuotas<'a> {
     organizations: Vec<JsonOrganization<'a>>,
+    /// The token's own organization's quotas, when `GET /quotas` does not give its id.
+    own_organization_without_id: Option<JsonUnnamed<'a>>,
     /// Account groups without a quota whose organization could not be told.
     unplaced_account_groups: Vec<JsonGroup<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonUnnamed<'a> {
+    quota: Option<i64>,
+    account_groups: Vec<JsonGroup<'a>>,
 }
 
 #[derive(Serialize)]
@@ -240,8 +248,12 @@ fn render_json(current: &Current) -> String {
             account_groups: o.account_groups.iter().map(json_group).collect(),
         })
         .collect();
+    let own_organization_without_id = current.unnamed.as_ref().map(|u| JsonUnnamed {
+        quota: u.quota,
+        account_groups: u.account_groups.iter().map(json_group).collect(),
+    });
     let unplaced_account_groups = current.unplaced.iter().map(json_group).collect();
-    json(&JsonQuotas { organizations, unplaced_account_groups })
+    json(&JsonQuotas { organizations, own_organization_without_id, unplaced_account_groups })
 }
 
 /// The quotas in force as a table: one row per organization, then one per account group.
@@ -253,6 +265,22 @@ fn render_table(current: &Current) -> String {
         for g in &org.account_groups {
             rows.push(vec![
                 org.id.clone(),
+                g.aid.clone(),
+                g.name.clone().unwrap_or_default(),
+                units(g.quota),
+            ]);
+        }
+    }
+    if let Some(own) = &current.unnamed {
+        rows.push(vec![
+            "(own, id not given)".into(),
+            String::new(),
+            "(the organization)".into(),
+            units(own.quota),
+        ]);
+        for g in &own.account_groups {
+            rows.push(vec![
+                "(own, id not given)".into(),
                 g.aid.clone(),
                 g.name.clone().unwrap_or_default(),
                 units(g.quota),

@@ -200,6 +200,72 @@ async fn a_file_that_removes_every_quota_applies_once_and_then_plans_to_no_chang
     assert_eq!(posts(&fake).len(), 2, "{:?}", posts(&fake));
 }
 
+/// An organization without a quota of its own but with account group quotas: `GET /quotas`
+/// gives them without its id. A file that removes the organization's quota and keeps the groups'
+/// applies, then plans to no change and applies nothing more; `show` then says the id is not
+/// given, and keeps the groups' quotas under it.
+#[tokio::test]
+async fn removing_only_the_organizations_own_quota_applies_once_and_then_plans_to_no_change() {
+    let fake = FakeUsageApi::start().await;
+    let dir = scratch_dir("quotas-org-none");
+    let shown = show(&fake).await;
+    let file = write(&dir, "quotas.toml", &shown.replace("quota = 25_000_000", "quota = \"none\""));
+    let out = apply_yes(&fake, &file).await;
+    assert_eq!(out.status, 0, "{out:?}");
+    let kept = groups(&[("1234", 1_500_000), ("1235", 5_000_000), ("1236", 2_500_000), ("1238", 1_000_000)]);
+    assert_eq!(quotas_of(&fake), (None, kept.clone()));
+    assert!(fake.quotas().iter().all(|q| q.organization_quota.is_none()), "{:?}", fake.quotas());
+
+    let out = plan(&fake, &file).await;
+    assert_eq!(out.status, 0, "{out:?}");
+    assert!(out.stdout.starts_with("No changes"), "{}", out.stdout);
+    let posted = posts(&fake).len();
+    let again = apply_yes(&fake, &file).await;
+    assert_eq!(again.status, 0, "{again:?}");
+    assert_eq!(posts(&fake).len(), posted, "a second apply sent a POST");
+
+    // `show` keeps the groups' quotas, under an organization whose id it asks for.
+    let out = run(te_usage_on(&fake, ["quotas", "show"])).await;
+    assert_eq!(out.status, 0, "{out:?}");
+    assert!(out.stdout.contains("id = \"\"\nquota = \"none\""), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("aid = \"1235\"\nname = \"Web Platform\"\nquota = 5_000_000"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stderr.contains("without its id"), "{}", out.stderr);
+    let unnamed = write(&dir, "shown.toml", &out.stdout);
+    let refused = plan(&fake, &unnamed).await;
+    assert_eq!(refused.status, 1, "{refused:?}");
+    assert!(refused.stderr.contains("organization id is empty: write the id"), "{}", refused.stderr);
+    // With its id written back, the organization is given its quota again.
+    let restored = write(&dir, "restored.toml", &shown);
+    assert_eq!(apply_yes(&fake, &restored).await.status, 0);
+    assert_eq!(quotas_of(&fake), (Some(25_000_000), kept));
+}
+
+/// An organization without any quota (a new one, or after every quota was removed) is not
+/// listed by `GET /quotas`: a file naming it is taken as the token's own, and its quotas are
+/// assigned.
+#[tokio::test]
+async fn an_organization_without_any_quota_is_given_the_files_quotas() {
+    let fake = FakeUsageApi::builder().quotas(Vec::new()).start().await;
+    let dir = scratch_dir("quotas-from-none");
+    let file = write(
+        &dir,
+        "quotas.toml",
+        "[[organization]]\nid = \"1001\"\nquota = 25_000_000\n\n\
+         [[organization.account_group]]\naid = \"1234\"\nquota = 1_500_000\n",
+    );
+    let out = plan(&fake, &file).await;
+    assert_eq!(out.status, 2, "{out:?}");
+    assert!(out.stdout.contains("Plan: 2 to assign, 0 to change, 0 to unassign."), "{}", out.stdout);
+    let out = apply_yes(&fake, &file).await;
+    assert_eq!(out.status, 0, "{out:?}");
+    assert_eq!(quotas_of(&fake), (Some(25_000_000), groups(&[("1234", 1_500_000)])));
+    assert_eq!(plan(&fake, &file).await.status, 0);
+}
+
 #[tokio::test]
 async fn apply_without_yes_off_a_terminal_refuses_before_any_request() {
     let fake = FakeUsageApi::start().await;

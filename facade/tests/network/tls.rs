@@ -348,8 +348,8 @@ async fn refusing_tls_server() -> (SocketAddr, Arc<AtomicUsize>) {
 #[cfg(all(any(feature = "rustls", feature = "rustls-ring"), not(feature = "native-tls")))]
 #[tokio::test]
 async fn a_cas_certificate_presented_as_the_servers_fails_once_saying_so_in_plain_words() {
-    let mut params = CertificateParams::new(NAMES.iter().map(|n| n.to_string()).collect::<Vec<_>>())
-        .expect("params");
+    let mut params =
+        CertificateParams::new(NAMES.iter().map(|n| n.to_string()).collect::<Vec<_>>()).expect("params");
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     params.distinguished_name.push(DnType::CommonName, NAMES[0]);
     let key = KeyPair::generate().expect("key");
