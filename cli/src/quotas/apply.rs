@@ -86,24 +86,30 @@ pub(crate) fn calls(changes: &[Change]) -> Vec<Call> {
         .collect()
 }
 
-/// Sends the calls of `changes` (of the quotas file `file`) in order, printing each change on stdout as its call succeeds
-/// (`applied: ...`); returns how many calls were sent.
+/// Sends the calls of `changes` (of the quotas file `file`) in order, printing each change on
+/// stdout as its call succeeds (`applied: ...`); returns how many calls were sent.
 ///
 /// # Errors
 ///
 /// [`CliError::ApplyStopped`] when a call fails: the calls after it are not sent, and each
-/// change not applied (the failed call's and the unsent ones') is printed (`not applied: ...`)
-/// before the error says how many were applied.
+/// change not applied is printed before the error says how many were: the failed call's as `not
+/// applied` when the API refused it or it was not sent, as `outcome unknown` when it may have
+/// reached the API (no answer, or a 5xx), and the unsent ones' as `not applied`.
 pub(crate) async fn apply(client: &Client, changes: &[Change], file: &Path) -> Result<usize, CliError> {
     let calls = calls(changes);
     for (i, call) in calls.iter().enumerate() {
         if let Err(source) = call.send(client).await {
+            let unknown = may_have_been_applied(&source);
             let mut lines = String::new();
             for (j, rest) in calls[i..].iter().enumerate() {
-                let why = if j == 0 { "failed" } else { "not sent" };
+                let (what, why) = match j {
+                    0 if unknown => ("outcome unknown", "failed; it may have been applied"),
+                    0 => ("not applied", "failed"),
+                    _ => ("not applied", "not sent"),
+                };
                 for change in &rest.changes {
                     lines.push_str(&format!(
-                        "not applied: {} ({why}): {}: {}\n",
+                        "{what}: {} ({why}): {}: {}\n",
                         rest.label(),
                         change.subject(),
                         change.describe()
@@ -112,13 +118,15 @@ pub(crate) async fn apply(client: &Client, changes: &[Change], file: &Path) -> R
             }
             print(&lines)?;
             let applied: usize = calls[..i].iter().map(|c| c.changes.len()).sum();
+            let in_doubt = if unknown { call.changes.len() } else { 0 };
+            let doubt = if unknown { format!(", {in_doubt} of unknown outcome") } else { String::new() };
             return Err(CliError::ApplyStopped {
                 message: format!(
-                    "apply stopped: {} failed; {applied} of {} changes applied, {} not (each listed on \
-                     stdout; `te-usage quotas plan {}` shows what remains)",
+                    "apply stopped: {} failed; {applied} of {} changes applied{doubt}, {} not (each listed \
+                     on stdout; `te-usage quotas plan {}` shows what remains)",
                     call.label(),
                     changes.len(),
-                    changes.len() - applied,
+                    changes.len() - applied - in_doubt,
                     file.display()
                 ),
                 source,
@@ -132,6 +140,22 @@ pub(crate) async fn apply(client: &Client, changes: &[Change], file: &Path) -> R
         print(&lines)?;
     }
     Ok(calls.len())
+}
+
+/// Whether a call that failed with `error` may still have been carried out: it got no answer
+/// (a timeout once connected, a connection lost) or a 5xx. A call not sent, not connected,
+/// refused on the way (TLS, a proxy) or answered with a 4xx changed nothing.
+fn may_have_been_applied(error: &Error) -> bool {
+    match error {
+        Error::Api(api) => api.status() >= 500,
+        Error::NotSent { .. }
+        | Error::Tls { .. }
+        | Error::ProxyRefused { .. }
+        | Error::InvalidInput { .. }
+        | Error::Config { .. }
+        | Error::Timeout { connecting: true, .. } => false,
+        _ => true,
+    }
 }
 
 #[cfg(test)]

@@ -332,8 +332,11 @@ async fn an_apply_stopped_halfway_says_what_was_applied_and_what_was_not() {
         "{}",
         lines[1]
     );
+    // A 500 to a POST: the API may have made the change before it failed.
     assert!(
-        lines[2].starts_with("not applied: POST /quotas/assign (failed): organization 1001"),
+        lines[2].starts_with(
+            "outcome unknown: POST /quotas/assign (failed; it may have been applied): organization 1001"
+        ),
         "{}",
         lines[2]
     );
@@ -346,7 +349,8 @@ async fn an_apply_stopped_halfway_says_what_was_applied_and_what_was_not() {
     assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
     assert!(
         out.stderr.starts_with(
-            "te-usage: apply stopped: POST /quotas/assign failed; 2 of 4 changes applied, 2 not"
+            "te-usage: apply stopped: POST /quotas/assign failed; 2 of 4 changes applied, 1 of unknown \
+             outcome, 1 not"
         ),
         "{}",
         out.stderr
@@ -365,6 +369,30 @@ async fn an_apply_stopped_halfway_says_what_was_applied_and_what_was_not() {
     assert_eq!(out.status, 0, "{out:?}");
     assert!(out.stdout.contains("Applied 2 changes in 2 calls."), "{}", out.stdout);
     assert_eq!(quotas_of(&fake).0, Some(20_000_000));
+}
+
+/// A call the API refuses (a 4xx) changed nothing: its changes are `not applied`, none of
+/// unknown outcome.
+#[tokio::test]
+async fn an_apply_refused_by_the_api_says_its_changes_were_not_applied() {
+    let fake =
+        FakeUsageApi::builder().fail(Failure::new(Operation::AssignOrganizationsQuotas, 403)).start().await;
+    let file = edited_file(&fake, "quotas-apply-refused").await;
+    let out = apply_yes(&fake, &file).await;
+    assert_eq!(out.status, 1, "{out:?}");
+    assert!(
+        out.stdout.contains("not applied: POST /quotas/assign (failed): organization 1001"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("outcome unknown"), "{}", out.stdout);
+    assert!(
+        out.stderr.starts_with(
+            "te-usage: apply stopped: POST /quotas/assign failed; 2 of 4 changes applied, 2 not"
+        ),
+        "{}",
+        out.stderr
+    );
 }
 
 #[tokio::test]
