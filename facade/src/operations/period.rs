@@ -39,7 +39,9 @@ impl Period {
             (start, end, self.start, self.end)
         {
             if start >= end {
-                let reason = if (given_end - given_start).abs() < chrono::TimeDelta::seconds(1) {
+                let reason = if given_start == given_end {
+                    format!("is the end {}: the start must come before the end", rfc3339(given_end))
+                } else if (given_end - given_start).abs() < chrono::TimeDelta::seconds(1) {
                     format!(
                         "must be before the end {}; they are less than a second apart, and the API takes whole \
                          seconds (they would go as {} and {})",
