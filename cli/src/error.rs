@@ -77,7 +77,7 @@ impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             CliError::NoToken => f.write_str(
-                "TE_TOKEN is not set: set it to a ThousandEyes API token for your organization, \
+                "TE_TOKEN is not set, or empty: set it to a ThousandEyes API token for your organization, \
                  or pass --demo to run on the embedded sample data",
             ),
             CliError::Client(err) => fmt::Display::fmt(err, f),

@@ -72,7 +72,7 @@ impl Session {
                 .build()?;
             return Ok(Session { client, demo: Some(demo) });
         }
-        if std::env::var_os(ENV_TOKEN).is_none() {
+        if !token_in_environment() {
             return Err(CliError::NoToken);
         }
         let client = Client::builder_from_env()?.user_agent(USER_AGENT).build()?;
@@ -88,4 +88,10 @@ impl Session {
     pub fn demo(&self) -> Option<&FakeUsageApi> {
         self.demo.as_ref()
     }
+}
+
+/// Whether `TE_TOKEN` holds something: unset and empty (a secret that failed to load, say) are
+/// both no token, told as one.
+pub(crate) fn token_in_environment() -> bool {
+    std::env::var_os(ENV_TOKEN).is_some_and(|t| !t.to_string_lossy().trim().is_empty())
 }

@@ -296,7 +296,7 @@ async fn organizations(
             vars.push((ENV_TOKEN.into(), token.clone()));
             Some((path.clone(), token))
         }
-        None if std::env::var_os(ENV_TOKEN).is_none() => return Err(CliError::NoToken),
+        None if !crate::session::token_in_environment() => return Err(CliError::NoToken),
         None => None,
     };
     // The builder has checked the share; read as it reads it.

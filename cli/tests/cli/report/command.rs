@@ -137,12 +137,19 @@ async fn markdown_shows_the_tables_rows_as_pipe_tables() {
 
 #[tokio::test]
 async fn without_a_token_and_without_demo_report_fails_with_status_1_naming_both() {
-    let out = run(te_usage(["report"])).await;
-    assert_eq!(out.status, 1, "{out:?}");
-    assert!(out.stdout.is_empty(), "{}", out.stdout);
-    let line = out.stderr.trim_end();
-    assert_eq!(line.lines().count(), 1, "one line: {line}");
-    assert!(line.starts_with("te-usage: ") && line.contains("TE_TOKEN") && line.contains("--demo"), "{line}");
+    // Unset, and set but empty (a secret that failed to load): the same line.
+    let mut empty = te_usage(["report"]);
+    empty.env("TE_TOKEN", " ");
+    for out in [run(te_usage(["report"])).await, run(empty).await] {
+        assert_eq!(out.status, 1, "{out:?}");
+        assert!(out.stdout.is_empty(), "{}", out.stdout);
+        let line = out.stderr.trim_end();
+        assert_eq!(line.lines().count(), 1, "one line: {line}");
+        assert!(
+            line.starts_with("te-usage: ") && line.contains("TE_TOKEN") && line.contains("--demo"),
+            "{line}"
+        );
+    }
 }
 
 /// Behind a proxy, the cause is what the user needs to see: the line names the connection's
