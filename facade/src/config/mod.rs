@@ -17,7 +17,10 @@ use builder::{check_share, ProxyChoice};
 pub use builder::{ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_REQUEST_TIMEOUT};
 pub use env::{ENV_AID, ENV_API_ENDPOINT, ENV_RATE_LIMIT_SHARE, ENV_TIMEOUT, ENV_TOKEN};
 pub use urls::DEFAULT_BASE_URL;
-use urls::{is_loopback, parse_base_url, parse_proxy_url, parse_root_certificates, redact_userinfo};
+use urls::{
+    check_environment_proxy, is_loopback, parse_base_url, parse_proxy_url, parse_root_certificates,
+    redact_userinfo,
+};
 pub(crate) use urls::{version_path, RootCertificate};
 
 use crate::error::Error;
@@ -88,7 +91,12 @@ impl ClientBuilder {
             ProxyChoice::Url(raw) => Route::Proxy(parse_proxy_url(&raw)?),
             ProxyChoice::Direct => Route::Direct,
             ProxyChoice::Environment if is_loopback(&base) => Route::Direct,
-            ProxyChoice::Environment => Route::Environment,
+            ProxyChoice::Environment => {
+                if !custom_client {
+                    check_environment_proxy(&base)?;
+                }
+                Route::Environment
+            }
         };
         if custom_client && !self.root_certificates.is_empty() {
             return Err(Error::config(

@@ -20,6 +20,38 @@ pub(crate) type RootCertificate = reqwest::Certificate;
 #[cfg(not(any(feature = "rustls", feature = "rustls-ring", feature = "native-tls")))]
 pub(crate) type RootCertificate = std::convert::Infallible;
 
+/// Checks the environment's proxy variable that applies to `base` (`HTTPS_PROXY`, else
+/// `https_proxy`, else `ALL_PROXY` or `all_proxy`, for an `https://` base URL; `HTTP_PROXY` and
+/// so on for `http://`), unless `NO_PROXY` excludes its host: a `user:password@` whose password
+/// holds an unencoded `/`, `?` or `#` ends the authority inside the password, so that a piece of
+/// it would be taken for the proxy's host or port. The variable is named, its value never shown.
+pub(super) fn check_environment_proxy(base: &Url) -> Result<(), Error> {
+    use hyper_util::client::proxy::matcher::Matcher;
+    let Ok(uri) = base.as_str().parse::<http::Uri>() else { return Ok(()) };
+    if Matcher::from_env().intercept(&uri).is_none() {
+        return Ok(());
+    }
+    let (upper, lower) =
+        if base.scheme() == "https" { ("HTTPS_PROXY", "https_proxy") } else { ("HTTP_PROXY", "http_proxy") };
+    let set = |name: &'static str| {
+        std::env::var_os(name).filter(|v| !v.is_empty()).map(|v| (name, v.to_string_lossy().into_owned()))
+    };
+    let Some((name, value)) =
+        set(upper).or_else(|| set(lower)).or_else(|| set("ALL_PROXY")).or_else(|| set("all_proxy"))
+    else {
+        return Ok(());
+    };
+    let rest = value.split_once("://").map_or(value.as_str(), |(_, rest)| rest);
+    if rest.find(['/', '?', '#']).is_some_and(|end| rest[end..].contains('@')) {
+        return Err(Error::config(
+            name,
+            "has a user:password@ whose password holds an unencoded `/`, `?` or `#`: percent-encode them \
+             (%2F, %3F, %23), or the proxy's address is read from inside the password",
+        ));
+    }
+    Ok(())
+}
+
 /// `raw` with everything between its scheme and its last `@` replaced, for error messages and
 /// `Debug`: a URL that does not even parse may still carry a password. The last `@` of the whole
 /// text, not of the authority: a password may hold an unencoded `/`, `?`, `#` or `@`, and the

@@ -267,16 +267,30 @@ async fn calls_started_at_once_through_a_proxy_refusing_our_credentials_make_one
 
 #[tokio::test]
 async fn a_proxy_refusing_credentials_from_the_environment_gets_one_connect_and_no_password_shows() {
+    // A password cut by an unencoded `/`, `?` or `#` is refused at build() instead, naming the
+    // variable (a piece of it would be read as the proxy's host or port).
     const NAME: &str =
         "proxy::a_proxy_refusing_credentials_from_the_environment_gets_one_connect_and_no_password_shows";
     if is_child(NAME) {
-        let client = eager(Client::builder_from_env().expect("TE_* variables")).expect("client");
-        let err = client.usage().send().await.expect_err("refused, or no proxy and no such host");
+        let err = match eager(Client::builder_from_env().expect("TE_* variables")) {
+            Ok(client) => client.usage().send().await.expect_err("refused, or no proxy and no such host"),
+            Err(err) => err,
+        };
         let shown = everything_shown(&err);
         assert!(!shows_a_password_piece(&shown), "{shown}");
         let proxy: SocketAddr = std::env::var("PROXY_ADDR").expect("PROXY_ADDR").parse().expect("addr");
         if std::env::var("EXPECT_REFUSAL").is_ok() {
             assert_refused_credentials(&err, proxy);
+        }
+        // A password with an unencoded `/`, `?` or `#` is refused at build(), naming the variable.
+        if let Ok(var) = std::env::var("EXPECT_CONFIG") {
+            match &err {
+                Error::Config { setting, reason, .. } => {
+                    assert_eq!(setting, &var);
+                    assert!(reason.contains("percent-encode them"), "{reason}");
+                }
+                other => panic!("expected a config error naming {var}, got {other:?}"),
+            }
         }
         return;
     }
@@ -292,13 +306,18 @@ async fn a_proxy_refusing_credentials_from_the_environment_gets_one_connect_and_
                 ("TE_API_ENDPOINT", "https://api.example.test/v7"),
                 ("PROXY_ADDR", addr.as_str()),
             ];
+            let cut = password.contains(['/', '?', '#']);
             if is_encoded(&password) {
                 vars.push(("EXPECT_REFUSAL", "1"));
+            } else if cut {
+                vars.push(("EXPECT_CONFIG", var));
             }
             run_child(NAME, &vars).await;
             let connects = proxy.requests("CONNECT").len() - before;
             if is_encoded(&password) {
                 assert_eq!(connects, 1, "{var} with {password}: one CONNECT");
+            } else if cut {
+                assert_eq!(connects, 0, "{var} with {password}: refused before any request");
             } else {
                 assert!(connects <= 1, "{var} with {password}: {connects} CONNECTs");
             }
