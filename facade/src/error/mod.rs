@@ -79,6 +79,11 @@ pub enum Error {
         after: Duration,
         /// True when the connection could not be made in time.
         connecting: bool,
+        /// Where the client was connecting, when it timed out connecting and knows: the proxy's
+        /// host and port when there is one, else the API's (`api.thousandeyes.com:443`).
+        peer: Option<String>,
+        /// True when `peer` is the proxy.
+        at_proxy: bool,
     },
     /// The request could not be sent or the answer could not be read: a connection refused or
     /// reset, a host name that does not resolve, a body cut short. A failure to connect is
@@ -333,8 +338,13 @@ impl fmt::Display for Error {
                 reason.describe(),
                 retry_after.as_secs_f64().ceil()
             ),
-            Error::Timeout { operation, after, connecting: true } => {
-                write!(f, "{operation}: connecting timed out after {:.1} s", after.as_secs_f64())
+            Error::Timeout { operation, after, connecting: true, peer, at_proxy } => {
+                let to = match (peer, at_proxy) {
+                    (Some(peer), true) => format!(" to the proxy {peer}"),
+                    (Some(peer), false) => format!(" to {peer}"),
+                    (None, _) => String::new(),
+                };
+                write!(f, "{operation}: connecting{to} timed out after {:.1} s", after.as_secs_f64())
             }
             Error::Timeout { operation, after, .. } => {
                 write!(f, "{operation}: no complete answer within the {:.1} s request timeout", after.as_secs_f64())

@@ -46,7 +46,8 @@ pub(super) fn read(
     if e.is_timeout() {
         let outcome = if connecting { Outcome::Connect } else { Outcome::Timeout };
         let after = if connecting { started.elapsed() } else { request_timeout };
-        return (outcome, Error::Timeout { operation, after, connecting });
+        let (peer, at_proxy) = if connecting { hops.first() } else { (None, false) };
+        return (outcome, Error::Timeout { operation, after, connecting, peer, at_proxy });
     }
     if !connecting {
         let reason = match phase {

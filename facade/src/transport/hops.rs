@@ -64,6 +64,16 @@ impl Hops {
         }
     }
 
+    /// Where an attempt's connection goes first, and whether that is the proxy: the proxy's
+    /// `host:port` when there is one, else the API's; none with the caller's own HTTP client.
+    pub(super) fn first(&self) -> (Option<String>, bool) {
+        match &self.proxy {
+            Hop::Proxy { addr, .. } => (Some(addr.clone()), true),
+            Hop::Direct => (Some(self.server.clone()), false),
+            Hop::Unknown => (None, false),
+        }
+    }
+
     /// Whether the client sends credentials to a proxy (in the URL of the builder's proxy or of
     /// the environment's).
     pub(super) fn sends_credentials(&self) -> bool {

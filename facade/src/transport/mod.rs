@@ -191,9 +191,10 @@ impl Transport {
         };
         let result = match tokio::time::timeout(timeout, exchange).await {
             Ok(result) => result,
-            Err(_) => {
-                Err((Outcome::Timeout, Error::Timeout { operation, after: timeout, connecting: false }))
-            }
+            Err(_) => Err((
+                Outcome::Timeout,
+                Error::Timeout { operation, after: timeout, connecting: false, peer: None, at_proxy: false },
+            )),
         };
         match &result {
             // A forwarding proxy's 407 is read as the call's error (`proxy_refused`).

@@ -84,8 +84,29 @@ async fn a_quota_post_whose_connect_times_out_is_retried_within_the_transient_bu
         .expect("client");
     let err = client.assign_organization_quotas().quota("1001", 5).send().await.expect_err("never connects");
     assert!(matches!(err, Error::Timeout { connecting: true, .. }), "{err:?}");
+    let message = err.to_string();
+    assert!(message.ends_with(&format!("connecting to {addr} timed out after 1.0 s")), "{message}");
     let stats = client.stats();
     assert_eq!((stats.requests_sent, stats.retries, stats.retry_backoff.count), (2, 1, 1), "{stats:?}");
+}
+
+/// Through a proxy, the first connection is to the proxy: a connect timeout names it.
+#[tokio::test(start_paused = true)]
+async fn a_connect_timeout_through_a_proxy_names_the_proxy() {
+    let (addr, _listener, _held) = listener_with_full_backlog();
+    let client = builder_of("https://api.example.test/v7")
+        .proxy(format!("http://{addr}"))
+        .connect_timeout(Duration::from_secs(1))
+        .retry_policy(RetryPolicy::default().with_transient_attempts(1))
+        .build()
+        .expect("client");
+    let err = client.usage().send().await.expect_err("never connects");
+    assert!(
+        matches!(&err, Error::Timeout { connecting: true, peer: Some(p), at_proxy: true, .. } if *p == addr.to_string()),
+        "{err:?}"
+    );
+    let message = err.to_string();
+    assert!(message.ends_with(&format!("connecting to the proxy {addr} timed out after 1.0 s")), "{message}");
 }
 
 /// A refused connection is retried within the transient budget, and the message says what
