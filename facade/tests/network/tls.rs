@@ -342,6 +342,41 @@ async fn refusing_tls_server() -> (SocketAddr, Arc<AtomicUsize>) {
     (addr, accepted)
 }
 
+/// A server that resets the connection after reading the ClientHello (an overloaded load
+/// balancer, a restarting server): the handshake did not complete, so nothing was sent, and a
+/// retry may mend it. A POST is tried again within the transient budget, and the error is a
+/// retryable `Error::Transport`, not an `Error::Tls`.
+#[tokio::test]
+async fn a_connection_reset_during_the_handshake_is_retried_even_for_a_post() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = Arc::clone(&accepted);
+    tokio::spawn(async move {
+        while let Ok((mut tcp, _)) = listener.accept().await {
+            count.fetch_add(1, Ordering::SeqCst);
+            // One byte of the ClientHello read, the rest left unread: closing then resets the
+            // connection instead of ending it in order.
+            let mut first = [0u8; 1];
+            let _ = tcp.read_exact(&mut first).await;
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            drop(tcp);
+        }
+    });
+    let client = eager(builder_of(format!("https://{addr}/v7")));
+    let err = client.assign_organization_quotas().quota("1001", 5).send().await.expect_err("reset");
+    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+    assert!(err.is_retryable(), "{err:?}");
+    let attempts = RetryPolicy::default().transient_attempts();
+    assert_eq!(accepted.load(Ordering::SeqCst), attempts as usize, "every attempt connected");
+    let stats = client.stats();
+    assert_eq!(
+        (stats.requests_sent, stats.retries),
+        (u64::from(attempts), u64::from(attempts - 1)),
+        "{stats:?}"
+    );
+}
+
 /// A self-signed CA certificate (CA:TRUE, as `openssl req -x509` makes by default) presented as
 /// the server's own, and trusted as a root: rustls refuses it, and the message says why in plain
 /// words rather than in the verifier's nested names. (OpenSSL accepts such a certificate.)
