@@ -321,22 +321,32 @@ async fn a_certificate_for_another_name_fails_once_naming_the_problem() {
 /// does), then waits for the client to close. Returns its address and the connections
 /// accepted.
 async fn refusing_tls_server() -> (SocketAddr, Arc<AtomicUsize>) {
+    counting_tcp_server(|mut tcp| async move {
+        let mut hello = [0u8; 4096];
+        let _ = tcp.read(&mut hello).await;
+        // A TLS record: alert (21), TLS 1.2, two bytes: fatal (2), handshake_failure (40).
+        let _ = tcp.write_all(&[21, 3, 3, 0, 2, 2, 40]).await;
+        let mut rest = tokio::io::sink();
+        let _ = tokio::time::timeout(Duration::from_secs(5), tokio::io::copy(&mut tcp, &mut rest)).await;
+    })
+    .await
+}
+
+/// A TCP server that hands each connection to `serve` (a task each), and counts them. Returns
+/// its address and the connections accepted.
+async fn counting_tcp_server<F, Fut>(serve: F) -> (SocketAddr, Arc<AtomicUsize>)
+where
+    F: Fn(tokio::net::TcpStream) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let accepted = Arc::new(AtomicUsize::new(0));
     let count = Arc::clone(&accepted);
     tokio::spawn(async move {
-        while let Ok((mut tcp, _)) = listener.accept().await {
+        while let Ok((tcp, _)) = listener.accept().await {
             count.fetch_add(1, Ordering::SeqCst);
-            tokio::spawn(async move {
-                let mut hello = [0u8; 4096];
-                let _ = tcp.read(&mut hello).await;
-                // A TLS record: alert (21), TLS 1.2, two bytes: fatal (2), handshake_failure (40).
-                let _ = tcp.write_all(&[21, 3, 3, 0, 2, 2, 40]).await;
-                let mut rest = tokio::io::sink();
-                let _ =
-                    tokio::time::timeout(Duration::from_secs(5), tokio::io::copy(&mut tcp, &mut rest)).await;
-            });
+            tokio::spawn(serve(tcp));
         }
     });
     (addr, accepted)
@@ -348,21 +358,15 @@ async fn refusing_tls_server() -> (SocketAddr, Arc<AtomicUsize>) {
 /// retryable `Error::Transport`, not an `Error::Tls`.
 #[tokio::test]
 async fn a_connection_reset_during_the_handshake_is_retried_even_for_a_post() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let accepted = Arc::new(AtomicUsize::new(0));
-    let count = Arc::clone(&accepted);
-    tokio::spawn(async move {
-        while let Ok((mut tcp, _)) = listener.accept().await {
-            count.fetch_add(1, Ordering::SeqCst);
-            // One byte of the ClientHello read, the rest left unread: closing then resets the
-            // connection instead of ending it in order.
-            let mut first = [0u8; 1];
-            let _ = tcp.read_exact(&mut first).await;
-            tokio::time::sleep(Duration::from_millis(20)).await;
-            drop(tcp);
-        }
-    });
+    let (addr, accepted) = counting_tcp_server(|mut tcp| async move {
+        // One byte of the ClientHello read, the rest left unread: closing then resets the
+        // connection instead of ending it in order.
+        let mut first = [0u8; 1];
+        let _ = tcp.read_exact(&mut first).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        drop(tcp);
+    })
+    .await;
     let client = eager(builder_of(format!("https://{addr}/v7")));
     let err = client.assign_organization_quotas().quota("1001", 5).send().await.expect_err("reset");
     assert!(matches!(err, Error::Transport { .. }), "{err:?}");
