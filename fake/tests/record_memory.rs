@@ -1,62 +1,20 @@
 //! The fake's memory over thousands of requests in one process: what it keeps of each request it
-//! records, and the bound on its record. Bytes held are counted by a counting allocator (a
-//! [`GlobalAlloc`] over [`System`]) rather than read from the RSS: the count is exact and the
+//! records, and the bound on its record. Bytes held are counted by a counting allocator
+//! (`support/counting_alloc.rs`, shared with the benchmark) rather than read from the RSS: the count is exact and the
 //! same on every run, where the RSS moves with the allocator's caching and the machine (the RSS
 //! over 100,000 requests is the `fake_memory` benchmark's, in `tests/benches/`).
 //!
 //! The tests here measure one at a time ([`measuring`]): the count is the whole process's.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Mutex, MutexGuard};
 
 use serde_json::json;
 use thousandeyes_usage_fake::{FakeUsageApi, FakeUsageApiBuilder, Operation};
 
-/// [`System`], counting the bytes currently allocated.
-struct Counting;
-
-static CURRENT: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: every call is forwarded to `System` unchanged; only the counter is updated besides.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: the caller's guarantees for `layout` are passed on.
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() {
-            CURRENT.fetch_add(layout.size(), Ordering::Relaxed);
-        }
-        p
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: as for `alloc`.
-        let p = unsafe { System.alloc_zeroed(layout) };
-        if !p.is_null() {
-            CURRENT.fetch_add(layout.size(), Ordering::Relaxed);
-        }
-        p
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` was allocated by `System` with `layout`.
-        unsafe { System.dealloc(ptr, layout) };
-        CURRENT.fetch_sub(layout.size(), Ordering::Relaxed);
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: the caller's guarantees for `ptr`, `layout` and `new_size` are passed on.
-        let p = unsafe { System.realloc(ptr, layout, new_size) };
-        if !p.is_null() {
-            CURRENT.fetch_add(new_size, Ordering::Relaxed);
-            CURRENT.fetch_sub(layout.size(), Ordering::Relaxed);
-        }
-        p
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: Counting = Counting;
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::HELD as CURRENT;
 
 /// Held by the test that is measuring, so that no other test of this binary allocates meanwhile.
 fn measuring() -> MutexGuard<'static, ()> {

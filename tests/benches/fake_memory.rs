@@ -25,9 +25,8 @@
 //! Without `--bench` (as `cargo test --benches` runs it), each variant runs to 2,000 requests
 //! only, to check the code paths; no target is judged.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::process::{Command, ExitCode};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use thousandeyes_usage::models::ExpandUsageOptions;
@@ -37,50 +36,9 @@ use thousandeyes_usage_tests::support::{client_of, TOKEN};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// [`System`], counting the bytes the process holds (allocated and not yet freed).
-struct Counting;
-
-static HELD: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: every call is forwarded to `System` unchanged; only the counter is updated besides.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: the caller's guarantees for `layout` are passed on.
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() {
-            HELD.fetch_add(layout.size(), Ordering::Relaxed);
-        }
-        p
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: as for `alloc`.
-        let p = unsafe { System.alloc_zeroed(layout) };
-        if !p.is_null() {
-            HELD.fetch_add(layout.size(), Ordering::Relaxed);
-        }
-        p
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` was allocated by `System` with `layout`.
-        unsafe { System.dealloc(ptr, layout) };
-        HELD.fetch_sub(layout.size(), Ordering::Relaxed);
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: the caller's guarantees for `ptr`, `layout` and `new_size` are passed on.
-        let p = unsafe { System.realloc(ptr, layout, new_size) };
-        if !p.is_null() {
-            HELD.fetch_add(new_size, Ordering::Relaxed);
-            HELD.fetch_sub(layout.size(), Ordering::Relaxed);
-        }
-        p
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: Counting = Counting;
+#[path = "../../fake/tests/support/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::HELD;
 
 /// Set in a child process: `variant:requests`.
 const CHILD_ENV: &str = "TEU_FAKE_MEMORY_BENCH_CHILD";
