@@ -476,6 +476,8 @@ impl<T> Future for Prefetched<T> {
             Err(e) => Err(Error::Transport {
                 operation,
                 reason: format!("the task fetching the next page ended without it ({e})"),
+                // It may have been sent before the task ended.
+                sent: true,
                 source: Box::new(e),
             }),
         })

@@ -133,6 +133,7 @@ impl Pipeline {
                 return Err(Error::Transport {
                     operation,
                     reason: "the request body cannot be replayed".into(),
+                    sent: false,
                     source: "the request body cannot be replayed".into(),
                 });
             };

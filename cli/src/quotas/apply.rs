@@ -153,7 +153,8 @@ fn may_have_been_applied(error: &Error) -> bool {
         | Error::ProxyRefused { .. }
         | Error::InvalidInput { .. }
         | Error::Config { .. }
-        | Error::Timeout { connecting: true, .. } => false,
+        | Error::Timeout { connecting: true, .. }
+        | Error::Transport { sent: false, .. } => false,
         _ => true,
     }
 }

@@ -20,27 +20,31 @@ pub(crate) type RootCertificate = reqwest::Certificate;
 #[cfg(not(any(feature = "rustls", feature = "rustls-ring", feature = "native-tls")))]
 pub(crate) type RootCertificate = std::convert::Infallible;
 
-/// Checks the environment's proxy variable that applies to `base` (`HTTPS_PROXY`, else
-/// `https_proxy`, else `ALL_PROXY` or `all_proxy`, for an `https://` base URL; `HTTP_PROXY` and
-/// so on for `http://`), unless `NO_PROXY` excludes its host: a `user:password@` whose password
-/// holds an unencoded `/`, `?` or `#` ends the authority inside the password, so that a piece of
-/// it would be taken for the proxy's host or port. The variable is named, its value never shown.
+/// Checks the environment's proxy variable that applies to `base`, read as hyper-util (reqwest's
+/// proxy matcher) reads it: `HTTPS_PROXY`, else `https_proxy`, for an `https://` base URL
+/// (`HTTP_PROXY` and `http_proxy` for `http://`), else `ALL_PROXY` or `all_proxy`; none under
+/// CGI (`REQUEST_METHOD`), or when `NO_PROXY` excludes the host. A `user:password@` whose
+/// password holds an unencoded `/`, `?` or `#` ends the authority inside the password: a piece of
+/// it would be taken for the proxy's host or port, or the variable ignored. The variable is
+/// named, its value never shown.
 pub(super) fn check_environment_proxy(base: &Url) -> Result<(), Error> {
     use hyper_util::client::proxy::matcher::Matcher;
-    let Ok(uri) = base.as_str().parse::<http::Uri>() else { return Ok(()) };
-    if Matcher::from_env().intercept(&uri).is_none() {
+    if std::env::var_os("REQUEST_METHOD").is_some() {
         return Ok(());
     }
-    let (upper, lower) =
-        if base.scheme() == "https" { ("HTTPS_PROXY", "https_proxy") } else { ("HTTP_PROXY", "http_proxy") };
-    let set = |name: &'static str| {
-        std::env::var_os(name).filter(|v| !v.is_empty()).map(|v| (name, v.to_string_lossy().into_owned()))
-    };
-    let Some((name, value)) =
-        set(upper).or_else(|| set(lower)).or_else(|| set("ALL_PROXY")).or_else(|| set("all_proxy"))
-    else {
+    let Ok(uri) = base.as_str().parse::<http::Uri>() else { return Ok(()) };
+    let first =
+        |names: [&'static str; 2]| names.into_iter().find_map(|n| std::env::var(n).ok().map(|v| (n, v)));
+    let no_proxy = first(["NO_PROXY", "no_proxy"]).map(|(_, v)| v).unwrap_or_default();
+    let excluded =
+        Matcher::builder().all("http://proxy.invalid").no(no_proxy).build().intercept(&uri).is_none();
+    if excluded {
         return Ok(());
-    };
+    }
+    let specific =
+        if base.scheme() == "https" { ["HTTPS_PROXY", "https_proxy"] } else { ["HTTP_PROXY", "http_proxy"] };
+    let chosen = first(specific).filter(|(_, v)| !v.is_empty()).or_else(|| first(["ALL_PROXY", "all_proxy"]));
+    let Some((name, value)) = chosen else { return Ok(()) };
     let rest = value.split_once("://").map_or(value.as_str(), |(_, rest)| rest);
     if rest.find(['/', '?', '#']).is_some_and(|end| rest[end..].contains('@')) {
         return Err(Error::config(

@@ -80,7 +80,8 @@ pub enum Error {
         /// True when the connection could not be made in time.
         connecting: bool,
         /// Where the client was connecting, when it timed out connecting and knows: the proxy's
-        /// host and port when there is one, else the API's (`api.thousandeyes.com:443`).
+        /// host and port when there is one (connecting through it), else the API's
+        /// (`api.thousandeyes.com:443`).
         peer: Option<String>,
         /// True when `peer` is the proxy.
         at_proxy: bool,
@@ -97,6 +98,10 @@ pub enum Error {
         /// What failed, in plain words, naming the address where the client knows it (`the
         /// connection to 127.0.0.1:8443 was refused`).
         reason: String,
+        /// False when nothing of the request was sent: it failed while connecting, or before.
+        /// True when it may have reached the server (a connection lost after it was made), so
+        /// that a POST may have been carried out.
+        sent: bool,
         /// The underlying error.
         source: Box<dyn std::error::Error + Send + Sync + 'static>,
     },
@@ -340,7 +345,9 @@ impl fmt::Display for Error {
             ),
             Error::Timeout { operation, after, connecting: true, peer, at_proxy } => {
                 let to = match (peer, at_proxy) {
-                    (Some(peer), true) => format!(" to the proxy {peer}"),
+                    // Through a tunnel, the connect timeout covers the proxy's CONNECT and the
+                    // handshake with the API too.
+                    (Some(peer), true) => format!(" through the proxy {peer}"),
                     (Some(peer), false) => format!(" to {peer}"),
                     (None, _) => String::new(),
                 };

@@ -56,7 +56,7 @@ pub(super) fn read(
         };
         return (
             Outcome::Transport,
-            Error::Transport { operation, reason, source: Box::new(e.without_url()) },
+            Error::Transport { operation, reason, sent: true, source: Box::new(e.without_url()) },
         );
     }
     let seen = Seen::walk(&e);
@@ -88,7 +88,7 @@ pub(super) fn read(
     } else {
         format!("could not connect to {peer}: {cause}")
     };
-    (Outcome::Connect, Error::Transport { operation, reason, source })
+    (Outcome::Connect, Error::Transport { operation, reason, sent: false, source })
 }
 
 /// What the HTTP client's error says, walked along its `source()` chain.
@@ -234,19 +234,20 @@ fn rustls_problem(e: &rustls::Error) -> Option<(TlsProblem, String)> {
             let debug = format!("{c:?}");
             let name = debug.split(|ch: char| !ch.is_ascii_alphanumeric()).next().unwrap_or_default();
             let detail = match name.strip_suffix("Context").unwrap_or(name) {
-                // The verifier's own error, wrapped (`Other(OtherError(CaUsedAsEndEntity))`): its
-                // innermost name, in plain words where a user meets it.
+                // The verifier's own error, wrapped: webpki's names it by a variant
+                // (`Other(OtherError(CaUsedAsEndEntity))`), said in plain words where a user meets
+                // it; a platform verifier's (macOS, Windows) is a sentence, kept whole.
                 "Other" => {
-                    let inner = debug.split(|ch: char| !ch.is_ascii_alphanumeric()).rfind(|w| !w.is_empty());
-                    match inner.unwrap_or_default() {
-                        "CaUsedAsEndEntity" => "it is a CA's certificate (CA:TRUE), presented as the \
+                    let inner = debug.strip_prefix("Other(OtherError(").and_then(|r| r.strip_suffix("))"));
+                    match inner.filter(|w| !w.is_empty() && w.chars().all(|ch| ch.is_ascii_alphanumeric())) {
+                        Some("CaUsedAsEndEntity") => "it is a CA's certificate (CA:TRUE), presented as the \
                             server's own: the server needs a certificate the CA signed (CaUsedAsEndEntity)"
                             .to_string(),
-                        "EndEntityUsedAsCa" => "a server's certificate signed another, as only a CA's \
+                        Some("EndEntityUsedAsCa") => "a server's certificate signed another, as only a CA's \
                             may (EndEntityUsedAsCa)"
                             .to_string(),
-                        "" => one_line(&c.to_string()),
-                        word => word.to_string(),
+                        Some(word) => word.to_string(),
+                        None => one_line(&c.to_string()),
                     }
                 }
                 word => word.to_string(),

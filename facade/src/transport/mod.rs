@@ -111,12 +111,14 @@ impl Transport {
     ) -> Result<reqwest::Request, Error> {
         let url = self.url(request).map_err(|e| Error::Transport {
             operation,
+            sent: false,
             reason: format!("the request's URL could not be made ({e})"),
             source: Box::new(e),
         })?;
         let method =
             reqwest::Method::from_bytes(request.method.as_bytes()).map_err(|e| Error::Transport {
                 operation,
+                sent: false,
                 reason: format!("the request's method could not be made ({e})"),
                 source: Box::new(e),
             })?;

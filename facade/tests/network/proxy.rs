@@ -325,6 +325,36 @@ async fn a_proxy_refusing_credentials_from_the_environment_gets_one_connect_and_
     }
 }
 
+/// The check of a proxy variable's password reads the variables as the HTTP client does: a cut
+/// password in a variable that does not apply (NO_PROXY excludes the host, or `https_proxy` when
+/// `HTTPS_PROXY` is set) is not refused; one in `https_proxy` is, when it applies.
+#[tokio::test]
+async fn a_cut_proxy_password_is_refused_only_in_the_variable_that_applies() {
+    const NAME: &str = "proxy::a_cut_proxy_password_is_refused_only_in_the_variable_that_applies";
+    if is_child(NAME) {
+        let built = Client::builder_from_env().expect("TE_* variables").build();
+        match (built, std::env::var("EXPECT_CONFIG")) {
+            (Err(Error::Config { setting, .. }), Ok(var)) => assert_eq!(setting, var),
+            (Ok(_), Err(_)) => {}
+            (other, expected) => panic!("expected {expected:?}, got {other:?}"),
+        }
+        return;
+    }
+    let cut = "http://svc-usage:2024/Summer@127.0.0.1:9";
+    let good = "http://127.0.0.1:9";
+    let base = ("TE_API_ENDPOINT", "https://api.example.test/v7");
+    let token = ("TE_TOKEN", TOKEN);
+    for vars in [
+        vec![("HTTPS_PROXY", cut), ("NO_PROXY", "example.test"), base, token],
+        vec![("HTTPS_PROXY", good), ("https_proxy", cut), base, token],
+        vec![("HTTP_PROXY", cut), base, token],
+        vec![("https_proxy", cut), ("ALL_PROXY", good), base, token, ("EXPECT_CONFIG", "https_proxy")],
+        vec![("HTTPS_PROXY", ""), ("ALL_PROXY", cut), base, token, ("EXPECT_CONFIG", "ALL_PROXY")],
+    ] {
+        run_child(NAME, &vars).await;
+    }
+}
+
 #[tokio::test]
 async fn a_proxy_asking_for_credentials_none_were_given_says_so_once() {
     let proxy = RefusingProxy::start(AUTH_REQUIRED).await;
