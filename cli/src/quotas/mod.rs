@@ -109,6 +109,14 @@ async fn show(global: &GlobalArgs) -> Result<u8, CliError> {
     let format = Format::choose(global.output, "quotas show", &offered, Format::Toml)?;
     let session = Session::open(global).await?;
     let current = Current::read(session.client()).await?;
+    if !current.others_without_id.is_empty() && !global.quiet {
+        crate::output::note(&format!(
+            "te-usage: GET /quotas gives the quotas of {} other organization(s) without their ids \
+             (managed organizations with no quota of their own): left out, as a file names \
+             organizations by id",
+            current.others_without_id.len()
+        ));
+    }
     if current.unnamed.is_some() && !global.quiet {
         crate::output::note(
             "te-usage: GET /quotas gives the quotas of the token's own organization without its id \

@@ -136,10 +136,20 @@ pub(crate) fn check_known(desired: &Desired, current: &Current) -> Result<(), Cl
             }
             let elsewhere =
                 current.organizations.iter().find(|o| o.account_groups.iter().any(|g| g.aid == group.aid));
+            let unnamed = current
+                .unnamed
+                .iter()
+                .chain(&current.others_without_id)
+                .any(|u| u.account_groups.iter().any(|g| g.aid == group.aid));
             let message = match elsewhere {
                 Some(other) => {
                     format!("account group {:?} is in organization {}, not {}", group.aid, other.id, org.id)
                 }
+                None if unnamed => format!(
+                    "account group {:?} is in an organization GET /quotas gives without its id, not \
+                     known to be {}",
+                    group.aid, org.id
+                ),
                 None => format!(
                     "account group {:?} is unknown in organization {}: neither GET /quotas nor \
                      GET /usage names it",
