@@ -74,10 +74,13 @@ impl Hops {
         }
     }
 
-    /// Whether the client sends credentials to a proxy (in the URL of the builder's proxy or of
-    /// the environment's).
-    pub(super) fn sends_credentials(&self) -> bool {
-        matches!(self.proxy, Hop::Proxy { credentials: true, .. })
+    /// The proxy the client sends credentials to (in the URL of the builder's proxy or of the
+    /// environment's), and what of them must never show: its `host:port` and the secrets.
+    pub(super) fn proxy_login(&self) -> Option<(&str, &[String])> {
+        match &self.proxy {
+            Hop::Proxy { addr, credentials: true, secrets, .. } => Some((addr, &secrets.0)),
+            _ => None,
+        }
     }
 
     /// The error of a proxy's refusal (`status`: 407, or `None` for a refused `CONNECT` whose

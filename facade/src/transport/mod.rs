@@ -2,8 +2,8 @@
 //! the last byte of its answer, within the request timeout and the body limit. It knows nothing
 //! of retries, pacing or decoding. What an attempt that failed means is [`failure`]'s; where its
 //! connections go (the server, the proxy), [`hops`]'; which attempts a route through a proxy
-//! that takes credentials lets through (one at a time until the first answer, none once the
-//! proxy refused them), [`gate`]'s.
+//! that takes credentials lets through (one at a time until the first answer, none for a while
+//! once the proxy refused them), [`gate`]'s.
 
 mod failure;
 mod gate;
@@ -50,8 +50,9 @@ pub(crate) struct Transport {
     max_body_bytes: usize,
     /// Where connections go, for naming them in errors.
     hops: Hops,
-    /// Which attempts go.
-    gate: Gate,
+    /// Which attempts go: shared with the clients that send the same proxy the same
+    /// credentials.
+    gate: std::sync::Arc<Gate>,
 }
 
 impl Transport {
@@ -70,7 +71,14 @@ impl Transport {
             user_agent: config.user_agent.clone(),
             request_timeout: config.request_timeout,
             max_body_bytes: config.max_body_bytes,
-            gate: Gate::new(hops.sends_credentials()),
+            gate: match hops.proxy_login() {
+                Some((proxy, secrets)) => Gate::shared(
+                    proxy,
+                    secrets,
+                    config.connect_timeout.saturating_add(config.request_timeout),
+                ),
+                None => Gate::open(),
+            },
             hops,
         })
     }
@@ -84,10 +92,13 @@ impl Transport {
             self.hops.refused(
                 operation,
                 Some(407),
-                "not sent: the proxy refused these credentials on an earlier call, and the client sends \
-                 it no more (a directory locks an account after a few failed logins): build a client \
-                 with the right ones"
-                    .into(),
+                format!(
+                    "not sent: the proxy refused these credentials less than {} minutes ago, and \
+                     nothing goes to it meanwhile (a directory locks an account after a few failed \
+                     logins): give the client the right ones",
+                    gate::REFUSAL_HOLD.as_secs() / 60
+                )
+                .into(),
             )
         })
     }
