@@ -41,3 +41,11 @@ fn clients_sending_one_proxy_the_same_credentials_share_a_gate_and_no_other() {
     let elsewhere = Gate::shared("127.0.0.1:3131", &secrets, Duration::from_secs(5));
     assert!(!Arc::ptr_eq(&one, &elsewhere));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_route_without_proxy_credentials_lets_every_attempt_through() {
+    let gate = Gate::open();
+    let first = gate.admit().await.expect("goes");
+    let second = gate.admit().await.expect("goes too, at once");
+    assert!(first._first.is_none() && second._first.is_none());
+}

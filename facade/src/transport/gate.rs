@@ -28,6 +28,8 @@ pub(crate) const REFUSAL_HOLD: Duration = Duration::from_secs(30 * 60);
 /// the same ones.
 #[derive(Debug)]
 pub(crate) struct Gate {
+    /// False for a route without proxy credentials: every attempt goes, nothing is looked at.
+    login: bool,
     /// Whether an attempt got an answer (any status but a proxy's 407) since the last refusal.
     answered: AtomicBool,
     /// The one attempt that goes while none has been answered.
@@ -50,7 +52,7 @@ pub(crate) struct Admitted<'a> {
 impl Gate {
     /// A gate that lets every attempt through: a route without proxy credentials.
     pub(super) fn open() -> Arc<Gate> {
-        Arc::new(Gate::new(true, Duration::ZERO))
+        Arc::new(Gate { login: false, ..Gate::new(Duration::ZERO) })
     }
 
     /// The gate of the clients that send the proxy at `proxy` the credentials `secrets`, shared
@@ -65,14 +67,15 @@ impl Gate {
             return gate;
         }
         gates.retain(|_, gate| gate.strong_count() > 0);
-        let gate = Arc::new(Gate::new(false, wait));
+        let gate = Arc::new(Gate::new(wait));
         gates.insert(key, Arc::downgrade(&gate));
         gate
     }
 
-    fn new(answered: bool, wait: Duration) -> Gate {
+    fn new(wait: Duration) -> Gate {
         Gate {
-            answered: AtomicBool::new(answered),
+            login: true,
+            answered: AtomicBool::new(false),
             first: Semaphore::new(1),
             refused_at: Mutex::new(None),
             wait,
@@ -83,6 +86,9 @@ impl Gate {
     /// out (or the one out has taken longer than a connect and a request). `Err(())` while a
     /// refusal of the credentials holds, checked before and after any wait.
     pub(super) async fn admit(&self) -> Result<Admitted<'_>, ()> {
+        if !self.login {
+            return Ok(Admitted { _first: None });
+        }
         self.refused()?;
         let mut first = None;
         if !self.answered.load(Ordering::Acquire) {
